@@ -1,0 +1,120 @@
+package dev.skein.client;
+
+import dev.skein.client.internal.BrokerChannels;
+import dev.skein.proto.v1.AdminServiceGrpc;
+import dev.skein.proto.v1.ClusterServiceGrpc;
+import dev.skein.proto.v1.CreateTopicRequest;
+import dev.skein.proto.v1.DeleteTopicRequest;
+import dev.skein.proto.v1.DescribeClusterRequest;
+import dev.skein.proto.v1.DescribeTopicsRequest;
+import dev.skein.proto.v1.ListTopicsRequest;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * Topic and cluster administration. Any broker answers; calls go to the first broker of the
+ * bootstrap list that is reachable.
+ */
+public final class SkeinAdmin implements AutoCloseable {
+
+  private final ClientConfig config;
+  private final BrokerChannels channels = new BrokerChannels();
+
+  private SkeinAdmin(ClientConfig config) {
+    this.config = config;
+  }
+
+  public static SkeinAdmin create(ClientConfig config) {
+    return new SkeinAdmin(config);
+  }
+
+  public static SkeinAdmin create(String bootstrapServers) {
+    return new SkeinAdmin(ClientConfig.of(bootstrapServers));
+  }
+
+  /** Creates a topic and returns it as the cluster now describes it. */
+  public TopicDescription createTopic(NewTopic topic) {
+    CreateTopicRequest.Builder request = CreateTopicRequest.newBuilder()
+        .setName(topic.name())
+        .putAllConfigs(topic.configs());
+    topic.partitions().ifPresent(request::setPartitions);
+    topic.replicationFactor().ifPresent(request::setReplicationFactor);
+    return call(channel -> TopicDescription.from(admin(channel).createTopic(request.build()).getTopic()));
+  }
+
+  /** Checks a topic as {@link #createTopic} would, without creating it. */
+  public TopicDescription validateTopic(NewTopic topic) {
+    CreateTopicRequest.Builder request = CreateTopicRequest.newBuilder()
+        .setName(topic.name())
+        .putAllConfigs(topic.configs())
+        .setValidateOnly(true);
+    topic.partitions().ifPresent(request::setPartitions);
+    topic.replicationFactor().ifPresent(request::setReplicationFactor);
+    return call(channel -> TopicDescription.from(admin(channel).createTopic(request.build()).getTopic()));
+  }
+
+  public void deleteTopic(String name) {
+    call(channel -> admin(channel).deleteTopic(DeleteTopicRequest.newBuilder().setName(name).build()));
+  }
+
+  public List<TopicListing> listTopics(boolean includeInternal) {
+    return call(channel -> admin(channel)
+        .listTopics(ListTopicsRequest.newBuilder().setIncludeInternal(includeInternal).build())
+        .getTopicsList().stream()
+        .map(t -> new TopicListing(t.getName(), t.getTopicId(), t.getPartitionCount(), t.getReplicationFactor(),
+            t.getInternal()))
+        .toList());
+  }
+
+  /** Describes the named topics, or every topic that is not internal when {@code names} is empty. */
+  public List<TopicDescription> describeTopics(Collection<String> names) {
+    return call(channel -> admin(channel)
+        .describeTopics(DescribeTopicsRequest.newBuilder().addAllNames(names).build())
+        .getTopicsList().stream().map(TopicDescription::from).toList());
+  }
+
+  public TopicDescription describeTopic(String name) {
+    return describeTopics(List.of(name)).get(0);
+  }
+
+  public ClusterDescription describeCluster() {
+    return call(channel -> ClusterDescription.from(ClusterServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .describeCluster(DescribeClusterRequest.getDefaultInstance())));
+  }
+
+  private AdminServiceGrpc.AdminServiceBlockingStub admin(Channel channel) {
+    return AdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs the call on the first reachable bootstrap broker; only "unreachable" moves on to the next. */
+  private <T> T call(Function<Channel, T> rpc) {
+    List<BrokerAddress> order = new ArrayList<>(config.bootstrap());
+    Collections.shuffle(order);
+    StatusRuntimeException last = null;
+    for (BrokerAddress address : order) {
+      try {
+        return rpc.apply(channels.channel(address));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || dev.skein.rpc.SkeinError.fromThrowable(e).isPresent()) {
+          throw SkeinException.from(e);
+        }
+        last = e;
+      }
+    }
+    throw new SkeinException("no broker reachable at " + config.bootstrap(), Status.Code.UNAVAILABLE, last);
+  }
+
+  @Override
+  public void close() {
+    channels.close();
+  }
+}

@@ -1,0 +1,359 @@
+package dev.skein.client.internal;
+
+import dev.skein.client.BrokerAddress;
+import dev.skein.client.ConsumerConfig;
+import dev.skein.client.ConsumerRecord;
+import dev.skein.client.SkeinException;
+import dev.skein.client.TopicPartition;
+import dev.skein.proto.v1.ConsumerServiceGrpc;
+import dev.skein.proto.v1.FetchRequest;
+import dev.skein.proto.v1.FetchResponse;
+import dev.skein.proto.v1.FetchedPartition;
+import dev.skein.proto.v1.ListOffsetsRequest;
+import dev.skein.proto.v1.ListOffsetsResponse;
+import dev.skein.proto.v1.OffsetQuery;
+import dev.skein.proto.v1.OffsetResult;
+import dev.skein.proto.v1.OffsetSpec;
+import dev.skein.proto.v1.PartitionPosition;
+import dev.skein.proto.v1.RecordBatch;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The consumer's fetching: positions per partition, one long-poll fetch in flight per
+ * leader, records buffered between polls. Used from the consumer's thread only; fetch
+ * responses arrive on gRPC threads and are handed over through a queue.
+ */
+public final class Fetcher {
+
+  /** A fetch response (or failure) with the positions it was asked for. */
+  private record Completed(BrokerAddress broker, Map<TopicPartition, Long> requested, FetchResponse response,
+      Throwable failure) {}
+
+  private final ConsumerConfig config;
+  private final MetadataCache metadata;
+  private final BrokerChannels channels;
+  private final Map<TopicPartition, Long> positions = new LinkedHashMap<>();
+  private final Set<TopicPartition> needsReset = new HashSet<>();
+  private final Set<BrokerAddress> inFlight = new HashSet<>();
+  private final LinkedBlockingQueue<Completed> completed = new LinkedBlockingQueue<>();
+  private final ArrayDeque<ConsumerRecord> buffered = new ArrayDeque<>();
+
+  public Fetcher(ConsumerConfig config, MetadataCache metadata, BrokerChannels channels) {
+    this.config = config;
+    this.metadata = metadata;
+    this.channels = channels;
+  }
+
+  public void assign(Collection<TopicPartition> partitions) {
+    Set<TopicPartition> wanted = new HashSet<>(partitions);
+    positions.keySet().retainAll(wanted);
+    needsReset.retainAll(wanted);
+    buffered.removeIf(r -> !wanted.contains(r.topicPartition()));
+    for (TopicPartition tp : partitions) {
+      metadata.topic(tp.topic());
+      if (!positions.containsKey(tp)) {
+        positions.put(tp, null);
+        needsReset.add(tp);
+      }
+    }
+  }
+
+  public Set<TopicPartition> assignment() {
+    return Set.copyOf(positions.keySet());
+  }
+
+  public void seek(TopicPartition tp, long offset) {
+    requireAssigned(tp);
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+    }
+    positions.put(tp, offset);
+    needsReset.remove(tp);
+    buffered.removeIf(r -> r.topicPartition().equals(tp));
+  }
+
+  public long position(TopicPartition tp) {
+    requireAssigned(tp);
+    if (needsReset.contains(tp)) {
+      resetPositions(config.autoOffsetReset(), List.of(tp));
+    }
+    return positions.get(tp);
+  }
+
+  /** Earliest, latest (high watermark) or first-at-or-after-a-timestamp offsets, from each partition's leader. */
+  public Map<TopicPartition, OffsetResult> listOffsets(Collection<TopicPartition> partitions, OffsetSpec spec,
+      long timestamp) {
+    Map<TopicPartition, OffsetResult> results = new HashMap<>();
+    List<TopicPartition> remaining = new ArrayList<>(partitions);
+    long deadline = System.nanoTime() + config.client().requestTimeout().toNanos();
+    while (!remaining.isEmpty()) {
+      Map<BrokerAddress, List<TopicPartition>> byLeader = groupByLeader(remaining);
+      List<TopicPartition> retry = new ArrayList<>(remaining);
+      SkeinException lastError = null;
+      for (Map.Entry<BrokerAddress, List<TopicPartition>> entry : byLeader.entrySet()) {
+        ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder();
+        entry.getValue().forEach(tp -> request.addQueries(OffsetQuery.newBuilder().setTopic(tp.topic())
+            .setPartition(tp.partition()).setSpec(spec).setTimestampMs(timestamp)));
+        try {
+          ListOffsetsResponse response = ConsumerServiceGrpc.newBlockingStub(channels.channel(entry.getKey()))
+              .withDeadlineAfter(config.client().requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+              .listOffsets(request.build());
+          for (OffsetResult r : response.getResultsList()) {
+            TopicPartition tp = new TopicPartition(r.getTopic(), r.getPartition());
+            if (r.hasError() && !r.getError().getReason().isEmpty()) {
+              SkeinError error = SkeinError.fromDetail(r.getError());
+              if (!error.retriable()) {
+                throw new SkeinException(error);
+              }
+              lastError = new SkeinException(error);
+              metadata.invalidate();
+            } else {
+              results.put(tp, r);
+              retry.remove(tp);
+            }
+          }
+        } catch (StatusRuntimeException e) {
+          lastError = SkeinException.from(e);
+          if (!lastError.retriable()) {
+            throw lastError;
+          }
+          metadata.invalidate();
+        }
+      }
+      remaining = retry;
+      if (!remaining.isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw lastError != null ? lastError : new SkeinException(
+              "no leader found for " + remaining + " within request.timeout.ms", Status.Code.UNAVAILABLE, null);
+        }
+        pause(config.client().retryBackoff().toMillis());
+        metadata.refresh();
+      }
+    }
+    return results;
+  }
+
+  public void resetPositions(dev.skein.client.ConsumerConfig.OffsetReset policy, Collection<TopicPartition> tps) {
+    if (policy == dev.skein.client.ConsumerConfig.OffsetReset.NONE) {
+      throw new SkeinException(SkeinError.of(ErrorReason.OFFSET_OUT_OF_RANGE,
+          "no valid position for " + tps + " and auto.offset.reset is none"));
+    }
+    OffsetSpec spec = policy == dev.skein.client.ConsumerConfig.OffsetReset.EARLIEST
+        ? OffsetSpec.OFFSET_SPEC_EARLIEST : OffsetSpec.OFFSET_SPEC_LATEST;
+    listOffsets(tps, spec, 0).forEach((tp, r) -> {
+      positions.put(tp, r.getOffset());
+      needsReset.remove(tp);
+    });
+  }
+
+  public void resetToOffsets(Collection<TopicPartition> tps, OffsetSpec spec) {
+    tps.forEach(this::requireAssigned);
+    listOffsets(tps, spec, 0).forEach((tp, r) -> seek(tp, r.getOffset()));
+  }
+
+  /** Records fetched since the last poll, waiting up to {@code timeoutNanos} for some to arrive. */
+  public List<ConsumerRecord> poll(long timeoutNanos) {
+    long deadline = System.nanoTime() + timeoutNanos;
+    if (!needsReset.isEmpty()) {
+      resetPositions(config.autoOffsetReset(), List.copyOf(needsReset));
+    }
+    while (true) {
+      drainCompleted(0);
+      if (!buffered.isEmpty()) {
+        return takeBuffered();
+      }
+      sendFetches();
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return List.of();
+      }
+      drainCompleted(left);
+      if (!buffered.isEmpty()) {
+        return takeBuffered();
+      }
+      if (!needsReset.isEmpty()) {
+        resetPositions(config.autoOffsetReset(), List.copyOf(needsReset));
+      }
+      if (System.nanoTime() >= deadline) {
+        return List.of();
+      }
+    }
+  }
+
+  private List<ConsumerRecord> takeBuffered() {
+    List<ConsumerRecord> out = new ArrayList<>(Math.min(buffered.size(), config.maxPollRecords()));
+    while (!buffered.isEmpty() && out.size() < config.maxPollRecords()) {
+      out.add(buffered.pollFirst());
+    }
+    return out;
+  }
+
+  private void drainCompleted(long waitNanos) {
+    try {
+      Completed c = waitNanos > 0 ? completed.poll(waitNanos, TimeUnit.NANOSECONDS) : completed.poll();
+      while (c != null) {
+        handle(c);
+        c = completed.poll();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SkeinException("interrupted while polling", Status.Code.CANCELLED, e);
+    }
+  }
+
+  private void sendFetches() {
+    Map<TopicPartition, Long> fetchable = new LinkedHashMap<>();
+    Set<TopicPartition> buffering = new HashSet<>();
+    buffered.forEach(r -> buffering.add(r.topicPartition()));
+    positions.forEach((tp, offset) -> {
+      if (offset != null && !buffering.contains(tp)) {
+        fetchable.put(tp, offset);
+      }
+    });
+    Map<BrokerAddress, List<TopicPartition>> byLeader = groupByLeader(fetchable.keySet());
+    for (Map.Entry<BrokerAddress, List<TopicPartition>> entry : byLeader.entrySet()) {
+      BrokerAddress broker = entry.getKey();
+      if (inFlight.contains(broker)) {
+        continue;
+      }
+      Map<TopicPartition, Long> requested = new LinkedHashMap<>();
+      FetchRequest.Builder request = FetchRequest.newBuilder()
+          .setMaxWaitMs((int) config.fetchMaxWait().toMillis())
+          .setMinBytes(config.fetchMinBytes())
+          .setMaxBytes(config.fetchMaxBytes());
+      for (TopicPartition tp : entry.getValue()) {
+        long offset = fetchable.get(tp);
+        requested.put(tp, offset);
+        request.addPartitions(PartitionPosition.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
+            .setOffset(offset).setMaxBytes(config.maxPartitionFetchBytes()));
+      }
+      inFlight.add(broker);
+      long deadlineMs = config.fetchMaxWait().toMillis() + config.client().requestTimeout().toMillis();
+      ConsumerServiceGrpc.newStub(channels.channel(broker))
+          .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+          .fetch(request.build(), new StreamObserver<>() {
+            @Override
+            public void onNext(FetchResponse response) {
+              completed.add(new Completed(broker, requested, response, null));
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              completed.add(new Completed(broker, requested, null, t));
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+    }
+  }
+
+  private void handle(Completed c) {
+    inFlight.remove(c.broker());
+    if (c.failure() != null) {
+      SkeinException error = SkeinException.from(c.failure());
+      if (!error.retriable()) {
+        throw error;
+      }
+      metadata.invalidate();
+      pause(config.client().retryBackoff().toMillis());
+      refreshQuietly();
+      return;
+    }
+    for (FetchedPartition p : c.response().getPartitionsList()) {
+      TopicPartition tp = new TopicPartition(p.getTopic(), p.getPartition());
+      Long asked = c.requested().get(tp);
+      if (asked == null || !asked.equals(positions.get(tp))) {
+        continue; // the position moved (seek, reassignment) while the fetch was out: drop the answer
+      }
+      if (p.hasError() && !p.getError().getReason().isEmpty()) {
+        handlePartitionError(tp, SkeinError.fromDetail(p.getError()));
+        continue;
+      }
+      long next = asked;
+      List<ConsumerRecord> records = new ArrayList<>();
+      for (RecordBatch batch : p.getBatchesList()) {
+        try {
+          BatchDecoder.decode(tp.topic(), tp.partition(), batch, next, records);
+        } catch (IOException e) {
+          throw new SkeinException("cannot decode a batch of " + tp + " at offset " + batch.getBaseOffset()
+              + ": " + e.getMessage(), Status.Code.DATA_LOSS, e);
+        }
+        next = Math.max(next, BatchDecoder.nextOffset(batch));
+      }
+      buffered.addAll(records);
+      positions.put(tp, next);
+    }
+  }
+
+  private void handlePartitionError(TopicPartition tp, SkeinError error) {
+    if (error.reason() == ErrorReason.OFFSET_OUT_OF_RANGE) {
+      if (config.autoOffsetReset() == dev.skein.client.ConsumerConfig.OffsetReset.NONE) {
+        throw new SkeinException(error);
+      }
+      needsReset.add(tp);
+      positions.put(tp, null);
+    } else if (error.retriable() || error.reason() == ErrorReason.UNKNOWN_TOPIC) {
+      metadata.invalidate();
+      refreshQuietly();
+    } else {
+      throw new SkeinException(error);
+    }
+  }
+
+  private Map<BrokerAddress, List<TopicPartition>> groupByLeader(Collection<TopicPartition> partitions) {
+    MetadataCache.Snapshot view = metadata.snapshot();
+    if (metadata.invalidated()) {
+      view = refreshQuietly().orElse(view);
+    }
+    Map<BrokerAddress, List<TopicPartition>> byLeader = new LinkedHashMap<>();
+    for (TopicPartition tp : partitions) {
+      Optional<BrokerAddress> leader = view.leaderOf(tp);
+      if (leader.isPresent()) {
+        byLeader.computeIfAbsent(leader.get(), k -> new ArrayList<>()).add(tp);
+      } else {
+        metadata.invalidate();
+      }
+    }
+    return byLeader;
+  }
+
+  private Optional<MetadataCache.Snapshot> refreshQuietly() {
+    try {
+      return Optional.of(metadata.refresh());
+    } catch (SkeinException e) {
+      return Optional.empty();
+    }
+  }
+
+  private void requireAssigned(TopicPartition tp) {
+    if (!positions.containsKey(tp)) {
+      throw new IllegalStateException(tp + " is not assigned to this consumer");
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

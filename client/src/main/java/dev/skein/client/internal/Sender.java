@@ -1,0 +1,207 @@
+package dev.skein.client.internal;
+
+import com.google.protobuf.ByteString;
+import dev.skein.client.BrokerAddress;
+import dev.skein.client.ProducerConfig;
+import dev.skein.client.SkeinException;
+import dev.skein.client.TopicPartition;
+import dev.skein.proto.v1.Acks;
+import dev.skein.proto.v1.PartitionBatch;
+import dev.skein.proto.v1.PartitionProduceResult;
+import dev.skein.proto.v1.ProduceRequest;
+import dev.skein.proto.v1.ProduceResponse;
+import dev.skein.proto.v1.ProducerServiceGrpc;
+import dev.skein.proto.v1.RecordBatch;
+import dev.skein.rpc.SkeinError;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The producer's I/O thread: drains ready batches, groups them by leader into one
+ * ProduceRequest per broker, and completes, retries or fails them as responses arrive.
+ * Retriable failures (no leader, leader moved, broker unreachable, replication timeout) are
+ * retried after retry.backoff.ms with fresh metadata until delivery.timeout.ms.
+ */
+final class Sender implements Runnable {
+
+  private static final Logger log = LoggerFactory.getLogger(Sender.class);
+  private static final long MAX_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+  private final ProducerConfig config;
+  private final RecordAccumulator accumulator;
+  private final MetadataCache metadata;
+  private final BrokerChannels channels;
+  private final long deliveryTimeoutNanos;
+  private final long retryBackoffNanos;
+  private volatile boolean forceClose;
+  private long lastMetadataRefreshNanos;
+
+  Sender(ProducerConfig config, RecordAccumulator accumulator, MetadataCache metadata, BrokerChannels channels) {
+    this.config = config;
+    this.accumulator = accumulator;
+    this.metadata = metadata;
+    this.channels = channels;
+    this.deliveryTimeoutNanos = config.deliveryTimeout().toNanos();
+    this.retryBackoffNanos = config.client().retryBackoff().toNanos();
+  }
+
+  @Override
+  public void run() {
+    try {
+      while (!forceClose && !(accumulator.isClosed() && accumulator.isEmpty())) {
+        runOnce();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.error("producer sender thread failed", e);
+    }
+    SkeinException closed = new SkeinException("producer closed before the record was sent",
+        Status.Code.CANCELLED, null);
+    for (ProducerBatch batch : accumulator.drainAllQueued()) {
+      batch.fail(closed);
+      accumulator.release(batch);
+    }
+  }
+
+  void forceClose() {
+    forceClose = true;
+    accumulator.close();
+  }
+
+  private void runOnce() throws InterruptedException {
+    long now = System.nanoTime();
+    for (ProducerBatch batch : accumulator.expire(now, deliveryTimeoutNanos)) {
+      batch.fail(new SkeinException("record not delivered within delivery.timeout.ms ("
+          + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null));
+      accumulator.release(batch);
+    }
+    if (metadata.invalidated()) {
+      refreshMetadataIfDue(now);
+    }
+    Set<TopicPartition> leaderless = new HashSet<>();
+    MetadataCache.Snapshot view = metadata.snapshot();
+    List<RecordAccumulator.Ready> ready = accumulator.drain(now, view::leaderOf, leaderless);
+    if (!leaderless.isEmpty()) {
+      metadata.invalidate();
+      refreshMetadataIfDue(now);
+    }
+    Map<BrokerAddress, List<ProducerBatch>> byLeader = new LinkedHashMap<>();
+    for (RecordAccumulator.Ready r : ready) {
+      byLeader.computeIfAbsent(r.leader(), k -> new ArrayList<>()).add(r.batch());
+    }
+    byLeader.forEach(this::send);
+    long wait = accumulator.nanosUntilNextReady(System.nanoTime(), MAX_IDLE_NANOS);
+    if (!leaderless.isEmpty()) {
+      wait = Math.min(wait, retryBackoffNanos);
+    }
+    accumulator.awaitWork(wait);
+  }
+
+  private void refreshMetadataIfDue(long now) {
+    if (now - lastMetadataRefreshNanos < retryBackoffNanos) {
+      return;
+    }
+    lastMetadataRefreshNanos = now;
+    try {
+      metadata.refresh();
+    } catch (SkeinException e) {
+      log.debug("metadata refresh failed: {}", e.getMessage());
+    }
+  }
+
+  private void send(BrokerAddress leader, List<ProducerBatch> batches) {
+    ProduceRequest.Builder request = ProduceRequest.newBuilder()
+        .setAcks(config.acks())
+        .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, config.client().requestTimeout().toMillis()));
+    for (ProducerBatch batch : batches) {
+      batch.attempts++;
+      ByteString payload = batch.payload(config.compression());
+      request.addBatches(PartitionBatch.newBuilder()
+          .setTopic(batch.partition.topic())
+          .setPartition(batch.partition.partition())
+          .setBatch(RecordBatch.newBuilder().setCompression(config.compression()).setRecords(payload)));
+    }
+    long deadlineMs = config.client().requestTimeout().toMillis() + 1_000;
+    ProducerServiceGrpc.newStub(channels.channel(leader))
+        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+        .produce(request.build(), new StreamObserver<>() {
+          @Override
+          public void onNext(ProduceResponse response) {
+            if (config.acks() != Acks.ACKS_NONE) {
+              handleResponse(batches, response);
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            if (config.acks() != Acks.ACKS_NONE) {
+              handleCallFailure(leader, batches, t);
+            }
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    if (config.acks() == Acks.ACKS_NONE) {
+      // acks=0: nobody waits for the broker; the record counts as sent once it is on its way.
+      for (ProducerBatch batch : batches) {
+        batch.succeed(-1, -1);
+        accumulator.release(batch);
+      }
+    }
+  }
+
+  private void handleResponse(List<ProducerBatch> batches, ProduceResponse response) {
+    Map<TopicPartition, PartitionProduceResult> results = new LinkedHashMap<>();
+    for (PartitionProduceResult r : response.getResultsList()) {
+      results.put(new TopicPartition(r.getTopic(), r.getPartition()), r);
+    }
+    for (ProducerBatch batch : batches) {
+      PartitionProduceResult result = results.get(batch.partition);
+      if (result == null) {
+        complete(batch, new SkeinException("broker sent no result for " + batch.partition,
+            Status.Code.INTERNAL, null));
+      } else if (result.hasError() && !result.getError().getReason().isEmpty()) {
+        SkeinError error = SkeinError.fromDetail(result.getError());
+        retryOrFail(batch, new SkeinException(error), error.retriable());
+      } else {
+        batch.succeed(result.getBaseOffset(), result.getLogAppendTimeMs());
+        accumulator.release(batch);
+      }
+    }
+  }
+
+  private void handleCallFailure(BrokerAddress leader, List<ProducerBatch> batches, Throwable t) {
+    SkeinException error = SkeinException.from(t);
+    log.debug("produce to {} failed: {}", leader, error.getMessage());
+    for (ProducerBatch batch : batches) {
+      retryOrFail(batch, error, error.retriable());
+    }
+  }
+
+  private void retryOrFail(ProducerBatch batch, SkeinException error, boolean retriable) {
+    long now = System.nanoTime();
+    if (retriable && !forceClose && now - batch.createdNanos + retryBackoffNanos < deliveryTimeoutNanos) {
+      metadata.invalidate();
+      batch.retryAtNanos = now + retryBackoffNanos;
+      accumulator.requeue(batch);
+    } else {
+      complete(batch, error);
+    }
+  }
+
+  private void complete(ProducerBatch batch, RuntimeException error) {
+    batch.fail(error);
+    accumulator.release(batch);
+  }
+}

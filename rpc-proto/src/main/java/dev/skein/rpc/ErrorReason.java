@@ -1,0 +1,74 @@
+package dev.skein.rpc;
+
+import io.grpc.Status;
+
+/**
+ * The stable, machine-readable reasons Skein gives for a failure, with the gRPC code each
+ * one travels under and whether retrying (after refreshing metadata) can help.
+ *
+ * <p>A reason is what clients switch on; the code is what generic gRPC tooling sees; the
+ * message is for people. The names are the strings sent in {@code google.rpc.ErrorInfo.reason}
+ * and {@code skein.v1.ErrorDetail.reason}, so they never change once published.
+ */
+public enum ErrorReason {
+  /** This broker does not lead the partition; metadata names the leader if known. */
+  NOT_LEADER(Status.Code.FAILED_PRECONDITION, true),
+  /** The partition has no leader right now (its replicas are down or an election is under way). */
+  LEADER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
+  UNKNOWN_TOPIC(Status.Code.NOT_FOUND, false),
+  UNKNOWN_PARTITION(Status.Code.NOT_FOUND, false),
+  TOPIC_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS, false),
+  INVALID_TOPIC_NAME(Status.Code.INVALID_ARGUMENT, false),
+  INVALID_PARTITIONS(Status.Code.INVALID_ARGUMENT, false),
+  INVALID_REPLICATION_FACTOR(Status.Code.INVALID_ARGUMENT, false),
+  INVALID_CONFIG(Status.Code.INVALID_ARGUMENT, false),
+  /** A request that is malformed as a whole (missing fields, out-of-range numbers). */
+  INVALID_REQUEST(Status.Code.INVALID_ARGUMENT, false),
+  /** A batch larger than the topic's max.message.bytes. */
+  RECORD_TOO_LARGE(Status.Code.INVALID_ARGUMENT, false),
+  /** A batch whose records cannot be decoded or are numbered wrongly. */
+  INVALID_RECORD(Status.Code.INVALID_ARGUMENT, false),
+  /** A fetch position below the log start offset or above the log end offset. */
+  OFFSET_OUT_OF_RANGE(Status.Code.OUT_OF_RANGE, false),
+  /** Fewer in-sync replicas than min.insync.replicas: an acks=all write is refused. */
+  NOT_ENOUGH_REPLICAS(Status.Code.UNAVAILABLE, true),
+  /** Replication did not catch up before the request's timeout; the batch may still be committed. */
+  REQUEST_TIMED_OUT(Status.Code.DEADLINE_EXCEEDED, true),
+  /** The metadata quorum has no leader, so no metadata change can be made now. */
+  CONTROLLER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
+  /** The broker is starting or stopping and does not serve this request now. */
+  BROKER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
+  /** A feature the cluster does not support yet. */
+  UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
+  /** A bug or an I/O failure on the broker; the broker log has details. */
+  UNKNOWN_SERVER_ERROR(Status.Code.INTERNAL, false);
+
+  /** The {@code google.rpc.ErrorInfo.domain} of every Skein error. */
+  public static final String DOMAIN = "skein.dev";
+
+  private final Status.Code code;
+  private final boolean retriable;
+
+  ErrorReason(Status.Code code, boolean retriable) {
+    this.code = code;
+    this.retriable = retriable;
+  }
+
+  public Status.Code code() {
+    return code;
+  }
+
+  public boolean retriable() {
+    return retriable;
+  }
+
+  /** The reason named by {@code name}, or {@link #UNKNOWN_SERVER_ERROR} for a name this version does not know. */
+  public static ErrorReason fromName(String name) {
+    for (ErrorReason reason : values()) {
+      if (reason.name().equals(name)) {
+        return reason;
+      }
+    }
+    return UNKNOWN_SERVER_ERROR;
+  }
+}
