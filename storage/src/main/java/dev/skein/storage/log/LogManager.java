@@ -1,0 +1,457 @@
+package dev.skein.storage.log;
+
+import dev.skein.storage.state.PartitionCheckpoint;
+import dev.skein.storage.state.PartitionCheckpointStore;
+import dev.skein.storage.state.StateStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The partition logs of one data directory.
+ *
+ * <p>Layout: {@code <data-dir>/<topic>-<partition>/} per partition (Kafka's naming), each holding its
+ * segments and a {@code partition.metadata} file with the topic id; {@code <data-dir>/.lock} keeps a second
+ * process out. Checkpoints (recovery point, log start offset, high watermark) live in the broker's
+ * {@link StateStore} under the key {@link #partitionKey(String, int)}.
+ *
+ * <p>Background threads fsync segments finished by a roll, flush logs whose flush.ms has passed and
+ * write all checkpoints every few seconds; {@link #close()} flushes every log and writes final checkpoints durably, so a clean shutdown
+ * leaves no recovery work for the next start. The manager does not own the state store: the caller opens
+ * and closes it (after the manager).
+ */
+public final class LogManager implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(LogManager.class);
+
+  static final String LOCK_FILE = ".lock";
+  static final String DELETE_SUFFIX = "-delete";
+  private static final Pattern LOG_DIRECTORY = Pattern.compile("(.+)-(\\d{1,10})");
+  /** Kafka's legal topic names; also guarantees a topic name cannot escape the data directory. */
+  private static final Pattern TOPIC_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  private record TopicPartition(String topic, int partition) {
+    String directoryName() {
+      return topic + "-" + partition;
+    }
+  }
+
+  private record ManagedLog(PartitionLog log, String topicId) {
+  }
+
+  private final Path dataDir;
+  private final PartitionCheckpointStore checkpoints;
+  private final Clock clock;
+  private final FileChannel lockChannel;
+  private final FileLock directoryLock;
+  private final ScheduledThreadPoolExecutor scheduler;
+  private final Map<TopicPartition, ManagedLog> logs = new ConcurrentHashMap<>();
+  /** Serializes creating, deleting and closing logs. */
+  private final Object lifecycleLock = new Object();
+  /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
+  private final Object checkpointLock = new Object();
+  private boolean closed;
+
+  private LogManager(Path dataDir, PartitionCheckpointStore checkpoints, Clock clock, FileChannel lockChannel,
+            FileLock directoryLock) {
+    this.dataDir = dataDir;
+    this.checkpoints = checkpoints;
+    this.clock = clock;
+    this.lockChannel = lockChannel;
+    this.directoryLock = directoryLock;
+    AtomicInteger threads = new AtomicInteger();
+    this.scheduler = new ScheduledThreadPoolExecutor(2, runnable -> {
+      Thread thread = new Thread(runnable, "skein-log-manager-" + threads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    scheduler.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+    scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+  }
+
+  /**
+   * Takes over {@code dataDir} (creating it if needed), starts the background task and schedules the
+   * deletion of directories a previous run renamed for deletion but did not finish deleting.
+   *
+   * @throws IllegalStateException if another manager holds the directory
+   */
+  public static LogManager open(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock) {
+    Objects.requireNonNull(stateStore, "stateStore");
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(clock, "clock");
+    FileChannel lockChannel = null;
+    try {
+      Files.createDirectories(dataDir);
+      lockChannel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock lock = tryLock(lockChannel, dataDir);
+      LogManager manager = new LogManager(dataDir, new PartitionCheckpointStore(stateStore), clock, lockChannel, lock);
+      manager.start(config);
+      return manager;
+    } catch (IOException | RuntimeException e) {
+      if (lockChannel != null) {
+        try {
+          lockChannel.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      if (e instanceof IOException io) {
+        throw new UncheckedIOException("Could not open data directory " + dataDir, io);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  private static FileLock tryLock(FileChannel channel, Path dataDir) throws IOException {
+    FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      throw new IllegalStateException("Data directory " + dataDir + " is in use by another log manager");
+    }
+    return lock;
+  }
+
+  private void start(LogManagerConfig config) throws IOException {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir,
+        entry -> Files.isDirectory(entry) && entry.getFileName().toString().endsWith(DELETE_SUFFIX))) {
+      for (Path leftover : entries) {
+        scheduleDeletion(leftover);
+      }
+    }
+    long flushMs = config.flushCheckInterval().toMillis();
+    long checkpointMs = config.checkpointInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(this::flushDueLogs, flushMs, flushMs, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::checkpointQuietly, checkpointMs, checkpointMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The state-store key of a partition's checkpoint: {@code topicId + "-" + partition}. */
+  public static String partitionKey(String topicId, int partition) {
+    return topicId + "-" + partition;
+  }
+
+  /**
+   * The open log of the partition, opening (and recovering) or creating it if needed. If the partition's
+   * directory belongs to another topic id (a deleted topic of the same name), that data is deleted and the
+   * log starts empty. If the log is open already, {@code config} replaces its settings.
+   */
+  public PartitionLog getOrCreateLog(String topic, int partition, String topicId, LogConfig config) {
+    TopicPartition tp = validated(topic, partition);
+    validateTopicId(topicId);
+    Objects.requireNonNull(config, "config");
+    synchronized (lifecycleLock) {
+      ensureOpen();
+      ManagedLog existing = logs.get(tp);
+      if (existing != null) {
+        if (existing.topicId().equals(topicId)) {
+          if (!existing.log().config().equals(config)) {
+            existing.log().updateConfig(config);
+          }
+          return existing.log();
+        }
+      }
+      try {
+        if (existing != null) {
+          log.warn("Open log {} belongs to topic id {}, not {}: deleting it", tp.directoryName(),
+              existing.topicId(), topicId);
+          deleteLogLocked(tp);
+        }
+        Path dir = dataDir.resolve(tp.directoryName());
+        PartitionCheckpoint checkpoint = PartitionCheckpoint.NONE;
+        if (Files.exists(dir)) {
+          Optional<String> onDisk = PartitionMetadataFile.readTopicId(dir);
+          if (onDisk.isPresent() && onDisk.get().equals(topicId)) {
+            checkpoint = checkpoints.read(partitionKey(topicId, partition)).orElse(PartitionCheckpoint.NONE);
+          } else {
+            log.warn("Directory {} holds data of topic id {}, not {}: deleting it", dir,
+                onDisk.orElse("(unknown)"), topicId);
+            deleteLogLocked(tp);
+          }
+        }
+        if (!Files.exists(dir)) {
+          Files.createDirectories(dir);
+          PartitionMetadataFile.write(dir, topicId);
+          FileUtil.fsyncDirectory(dataDir);
+          deleteCheckpoint(partitionKey(topicId, partition)); // a stale one must not apply to new data
+        }
+        PartitionLog opened = PartitionLog.open(dir, config, checkpoint, clock, scheduler);
+        logs.put(tp, new ManagedLog(opened, topicId));
+        return opened;
+      } catch (IOException e) {
+        throw new UncheckedIOException("Could not create the log of " + tp.directoryName(), e);
+      }
+    }
+  }
+
+  /** The open log of the partition, if any. */
+  public Optional<PartitionLog> log(String topic, int partition) {
+    ManagedLog managed = logs.get(new TopicPartition(topic, partition));
+    return managed == null ? Optional.empty() : Optional.of(managed.log());
+  }
+
+  /** The open logs, by directory name ({@code <topic>-<partition>}). */
+  public Map<String, PartitionLog> logs() {
+    Map<String, PartitionLog> result = new HashMap<>();
+    logs.forEach((tp, managed) -> result.put(tp.directoryName(), managed.log()));
+    return result;
+  }
+
+  /**
+   * Deletes the partition's log, open or not: closes it, renames its directory to
+   * {@code <topic>-<partition>.<uuid>-delete} at once (so the name is free for a new log) and deletes the
+   * files in the background; removes its checkpoint.
+   *
+   * @return whether there was a log or a directory to delete
+   */
+  public boolean deleteLog(String topic, int partition) {
+    TopicPartition tp = validated(topic, partition);
+    synchronized (lifecycleLock) {
+      ensureOpen();
+      try {
+        return deleteLogLocked(tp);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Could not delete the log of " + tp.directoryName(), e);
+      }
+    }
+  }
+
+  private boolean deleteLogLocked(TopicPartition tp) throws IOException {
+    ManagedLog removed = logs.remove(tp);
+    Path dir = dataDir.resolve(tp.directoryName());
+    Optional<String> topicId = removed != null ? Optional.of(removed.topicId()) : PartitionMetadataFile.readTopicId(dir);
+    if (removed != null) {
+      removed.log().abandon(); // its data is going away: no point flushing it
+    }
+    boolean existed = Files.exists(dir);
+    if (existed) {
+      Path doomed = dataDir.resolve(tp.directoryName() + "." + UUID.randomUUID().toString().replace("-", "")
+          + DELETE_SUFFIX);
+      Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+      FileUtil.fsyncDirectory(dataDir);
+      scheduleDeletion(doomed);
+      log.info("Deleted log {} (files go in the background from {})", tp.directoryName(), doomed.getFileName());
+    }
+    topicId.ifPresent(id -> deleteCheckpoint(partitionKey(id, tp.partition())));
+    return removed != null || existed;
+  }
+
+  private void deleteCheckpoint(String partitionKey) {
+    synchronized (checkpointLock) {
+      checkpoints.delete(partitionKey);
+    }
+  }
+
+  private void scheduleDeletion(Path dir) {
+    try {
+      scheduler.execute(() -> {
+        try {
+          FileUtil.deleteRecursively(dir);
+          log.debug("Deleted {}", dir);
+        } catch (IOException | RuntimeException e) {
+          log.warn("Could not delete {}; the next start will try again", dir, e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      log.info("Shutting down: {} will be deleted at the next start", dir);
+    }
+  }
+
+  /**
+   * The partition directories in the data directory, open or not, so the broker can delete the ones it
+   * no longer hosts ({@link #deleteLog}). Directories being deleted are not listed.
+   */
+  public List<LogDirectory> listLogDirectories() {
+    List<LogDirectory> found = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir, Files::isDirectory)) {
+      for (Path entry : entries) {
+        Matcher matcher = LOG_DIRECTORY.matcher(entry.getFileName().toString());
+        if (!matcher.matches() || !TOPIC_NAME.matcher(matcher.group(1)).matches()) {
+          continue;
+        }
+        long partition = Long.parseLong(matcher.group(2));
+        if (partition > Integer.MAX_VALUE) {
+          continue;
+        }
+        found.add(new LogDirectory(matcher.group(1), (int) partition, PartitionMetadataFile.readTopicId(entry), entry));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not list data directory " + dataDir, e);
+    }
+    found.sort(Comparator.comparing(LogDirectory::topic).thenComparingInt(LogDirectory::partition));
+    return found;
+  }
+
+  /** Flushes every log whose flush.ms has passed since its last flush and which has unflushed data. */
+  public void flushDueLogs() {
+    long now = clock.millis();
+    for (ManagedLog managed : logs.values()) {
+      PartitionLog partitionLog = managed.log();
+      try {
+        if (partitionLog.unflushedMessages() > 0
+            && now - partitionLog.lastFlushTimeMs() >= partitionLog.config().flushMs()) {
+          partitionLog.flush();
+        }
+      } catch (LogClosedException e) {
+        log.debug("{} was closed while being flushed", partitionLog.dir());
+      } catch (RuntimeException e) {
+        log.error("Flush of {} failed", partitionLog.dir(), e);
+      }
+    }
+  }
+
+  /**
+   * Writes every open log's checkpoint to the state store in one atomic batch.
+   *
+   * @param sync whether to make them durable before returning
+   */
+  public void checkpointAll(boolean sync) {
+    synchronized (checkpointLock) {
+      Map<String, PartitionCheckpoint> current = new HashMap<>();
+      logs.forEach((tp, managed) -> {
+        if (!managed.log().isClosed()) {
+          current.put(partitionKey(managed.topicId(), tp.partition()), managed.log().checkpoint());
+        }
+      });
+      checkpoints.writeAll(current, sync);
+    }
+  }
+
+  private void checkpointQuietly() {
+    try {
+      checkpointAll(false);
+    } catch (RuntimeException e) {
+      log.error("Checkpointing the logs in {} failed", dataDir, e);
+    }
+  }
+
+  /**
+   * Stops the background task, closes every log (flushing it) and writes final checkpoints durably. The
+   * state store must still be open. Background deletions not yet done are finished at the next start.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycleLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    // Never shutdownNow(): interrupting a thread inside FileChannel I/O closes that channel.
+    scheduler.shutdown();
+    awaitSchedulerTermination();
+    RuntimeException failure = null;
+    Map<String, PartitionCheckpoint> finalCheckpoints = new HashMap<>();
+    for (Map.Entry<TopicPartition, ManagedLog> entry : logs.entrySet()) {
+      ManagedLog managed = entry.getValue();
+      try {
+        managed.log().close();
+      } catch (RuntimeException e) {
+        log.error("Close of {} failed", managed.log().dir(), e);
+        failure = accumulate(failure, e);
+      }
+      finalCheckpoints.put(partitionKey(managed.topicId(), entry.getKey().partition()), managed.log().checkpoint());
+    }
+    try {
+      synchronized (checkpointLock) {
+        checkpoints.writeAll(finalCheckpoints, true);
+      }
+    } catch (RuntimeException e) {
+      failure = accumulate(failure, e);
+    }
+    logs.clear();
+    try {
+      directoryLock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      failure = accumulate(failure, new UncheckedIOException(e));
+    }
+    log.info("Closed the logs in {}", dataDir);
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void awaitSchedulerTermination() {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          if (scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+            return;
+          }
+          log.info("Waiting for the background task of {} to finish", dataDir);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static RuntimeException accumulate(RuntimeException failure, RuntimeException next) {
+    if (failure == null) {
+      return next;
+    }
+    failure.addSuppressed(next);
+    return failure;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("The log manager of " + dataDir + " is closed");
+    }
+  }
+
+  private static TopicPartition validated(String topic, int partition) {
+    if (topic == null || !TOPIC_NAME.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
+      throw new IllegalArgumentException("Illegal topic name '" + topic
+          + "': use 1 to 249 of the characters a-z, A-Z, 0-9, '.', '_' and '-'");
+    }
+    if (partition < 0) {
+      throw new IllegalArgumentException("Partition must not be negative: " + partition);
+    }
+    return new TopicPartition(topic, partition);
+  }
+
+  private static void validateTopicId(String topicId) {
+    if (topicId == null || topicId.isBlank() || topicId.contains("\n") || topicId.contains("\r")) {
+      throw new IllegalArgumentException("Illegal topic id '" + topicId + "'");
+    }
+  }
+}

@@ -1,0 +1,771 @@
+package dev.skein.storage.log;
+
+import dev.skein.storage.state.PartitionCheckpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The log of one partition: a directory of segments holding record batches exactly as they are served.
+ *
+ * <p><b>Concurrency.</b> One writer at a time (appends, rolls, truncation); reads run concurrently with
+ * appends. After each append the writer publishes the new log end (offset, segment, byte position) in one
+ * volatile write, and a read never looks past the end it saw, so it never sees part of a batch. Truncation,
+ * close and delete exclude readers with a read-write lock that reads hold only while they run. Lock order:
+ * append lock, then flush lock, then the structure lock.
+ *
+ * <p><b>Durability.</b> Appends go to the page cache. {@link #flush()} fsyncs up to the log end and moves
+ * the recovery point there. As in Kafka the defaults only fsync when a segment is rolled (the finished
+ * segment, inline or on an executor given to {@link #open}) and at {@link #close()}; flush.messages makes
+ * appends flush once that many records are unflushed, and flush.ms is applied by the {@link LogManager}'s
+ * background task.
+ *
+ * <p><b>Errors.</b> Requests the log refuses throw a {@link LogException}; an {@link UncheckedIOException}
+ * means the disk failed and the log should be taken offline. Do not interrupt threads that call into a
+ * log: the JDK closes a {@code FileChannel} whose reader or writer is interrupted.
+ */
+public final class PartitionLog implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
+  /** How much {@link #batchesFrom(long)} reads at a time. */
+  private static final int SCAN_CHUNK_BYTES = 1 << 20;
+
+  /** What a reader may see: the offset after the last whole batch, where it ends, in which segment. */
+  private record LogEnd(long nextOffset, LogSegment segment, int position) {
+  }
+
+  private final Path dir;
+  private final Clock clock;
+  /** Runs the fsync of a segment finished by a roll: in the appending thread, or in the background. */
+  private final Executor rollFlushExecutor;
+  private final RecoveryReport recoveryReport;
+  private final NavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+  private final ReentrantLock appendLock = new ReentrantLock();
+  private final ReentrantLock flushLock = new ReentrantLock();
+  private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
+  /** Header of the batch being appended; used only under the append lock. Direct: written as is. */
+  private final ByteBuffer header = ByteBuffer.allocateDirect(BatchLayout.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+  /** Segment files were created since the last fsync of the directory. */
+  private final AtomicBoolean directoryDirty = new AtomicBoolean();
+
+  private volatile LogConfig config;
+  private volatile LogEnd end;
+  private volatile long logStartOffset;
+  private volatile long highWatermark;
+  private volatile long recoveryPoint;
+  private volatile long lastFlushTimeMs;
+  private volatile boolean closed;
+
+  private PartitionLog(Path dir, LogConfig config, Clock clock, Executor rollFlushExecutor, LogLoader.Loaded loaded,
+             long highWatermark) {
+    this.dir = dir;
+    this.config = config;
+    this.clock = clock;
+    this.rollFlushExecutor = rollFlushExecutor;
+    this.recoveryReport = loaded.report();
+    for (LogSegment segment : loaded.segments()) {
+      segments.put(segment.baseOffset(), segment);
+    }
+    LogSegment active = segments.lastEntry().getValue();
+    this.end = new LogEnd(loaded.logEndOffset(), active, active.size());
+    this.logStartOffset = loaded.logStartOffset();
+    this.recoveryPoint = loaded.recoveryPoint();
+    this.highWatermark = clamp(highWatermark, logStartOffset, loaded.logEndOffset());
+    this.lastFlushTimeMs = clock.millis();
+  }
+
+  /**
+   * Opens the log in {@code dir} (creating an empty one if there is none), recovering whatever the
+   * checkpoint does not vouch for; see {@link #recoveryReport()}. The fsync of a segment finished by a
+   * roll runs in the appending thread.
+   *
+   * @param lastCheckpoint the last checkpoint written for this log, or {@link PartitionCheckpoint#NONE}
+   */
+  public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint, Clock clock) {
+    return open(dir, config, lastCheckpoint, clock, Runnable::run);
+  }
+
+  /**
+   * As {@link #open(Path, LogConfig, PartitionCheckpoint, Clock)}, but the fsync of a segment finished by
+   * a roll (up to segment.bytes of data) runs on {@code rollFlushExecutor}, as Kafka schedules it, so the
+   * append that rolled does not wait for the disk. The recovery point advances when it completes.
+   */
+  public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint, Clock clock,
+                  Executor rollFlushExecutor) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(lastCheckpoint, "lastCheckpoint");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(rollFlushExecutor, "rollFlushExecutor");
+    try {
+      Files.createDirectories(dir);
+      LogLoader.Loaded loaded = LogLoader.load(dir, config, lastCheckpoint, clock.millis());
+      return new PartitionLog(dir, config, clock, rollFlushExecutor, loaded, lastCheckpoint.highWatermark());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not open the partition log in " + dir, e);
+    }
+  }
+
+  // ---------------------------------------------------------------- appends
+
+  /**
+   * Appends one batch as the leader: assigns its offsets from the log end, stamps the leader epoch (and,
+   * for LOG_APPEND_TIME, max_timestamp = now), computes the CRC and writes header and payload in one
+   * gathering write. The payload is never decoded or copied by the log.
+   *
+   * @throws RecordBatchTooLargeException if the stored entry would exceed max.message.bytes
+   */
+  public LogAppendResult appendAsLeader(BatchAppend batch, int leaderEpoch) {
+    LogConfig cfg = config;
+    long entrySize = batch.entrySize();
+    if (entrySize > cfg.maxMessageBytes()) {
+      throw new RecordBatchTooLargeException(entrySize, cfg.maxMessageBytes());
+    }
+    LogAppendResult result;
+    long flushThrough;
+    appendLock.lock();
+    try {
+      ensureOpen();
+      LogSegment previousActive = end.segment();
+      long baseOffset = end.nextOffset();
+      long lastOffset = Math.addExact(baseOffset, batch.recordCount() - 1L);
+      long now = clock.millis();
+      boolean logAppendTime = batch.timestampType() == BatchLayout.TIMESTAMP_TYPE_LOG_APPEND_TIME;
+      long maxTimestamp = logAppendTime ? now : batch.maxTimestamp();
+      LogSegment segment = segmentFor(entrySize, lastOffset, now, cfg);
+
+      header.clear();
+      BatchLayout.writeHeader(header, baseOffset, leaderEpoch, batch, maxTimestamp);
+      // The CRC covers max_timestamp, so it is computed after stamping.
+      header.putInt(BatchLayout.CRC_POSITION, BatchLayout.crc(header, batch.payload()));
+      BatchLocation location = new BatchLocation(0, (int) entrySize, baseOffset, lastOffset, maxTimestamp);
+      int position = segment.append(new ByteBuffer[] {header.duplicate(), batch.payload().duplicate()},
+          List.of(location), now, cfg.indexIntervalBytes());
+      end = new LogEnd(lastOffset + 1, segment, segment.size());
+      result = new LogAppendResult(baseOffset, lastOffset, maxTimestamp,
+          logAppendTime ? now : LogAppendResult.NO_TIMESTAMP, segment.baseOffset(), position, entrySize);
+      flushThrough = segment != previousActive ? segment.baseOffset() : -1;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Append to " + dir + " failed", e);
+    } finally {
+      appendLock.unlock();
+    }
+    afterAppend(flushThrough);
+    return result;
+  }
+
+  /**
+   * Appends entries fetched from the leader, byte for byte. Every entry is validated (layout and CRC) and
+   * the offsets must continue exactly from the log end, before anything is written.
+   *
+   * @param entries whole entries from its position to its limit (the position is not moved)
+   * @throws InvalidBatchException           if any entry is malformed, truncated or fails its CRC
+   * @throws UnexpectedAppendOffsetException if the offsets do not continue the log densely
+   */
+  public LogAppendResult appendAsFollower(ByteBuffer entries) {
+    ByteBuffer source = entries.slice();
+    List<BatchLocation> batches = new ArrayList<>();
+    long maxTimestamp = LogAppendResult.NO_TIMESTAMP;
+    while (source.hasRemaining()) {
+      int position = source.position();
+      StoredBatch batch = StoredBatch.readFrom(source);
+      if (!batches.isEmpty() && batch.baseOffset() != batches.get(batches.size() - 1).nextOffset()) {
+        throw new UnexpectedAppendOffsetException(batches.get(batches.size() - 1).nextOffset(), batch.baseOffset());
+      }
+      batches.add(BatchLocation.of(batch, position));
+      maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
+    }
+    LogAppendResult result;
+    long flushThrough = -1;
+    appendLock.lock();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      if (batches.isEmpty()) {
+        return new LogAppendResult(current.nextOffset(), current.nextOffset() - 1, LogAppendResult.NO_TIMESTAMP,
+            LogAppendResult.NO_TIMESTAMP, current.segment().baseOffset(), current.position(), 0);
+      }
+      if (batches.get(0).baseOffset() != current.nextOffset()) {
+        throw new UnexpectedAppendOffsetException(current.nextOffset(), batches.get(0).baseOffset());
+      }
+      LogConfig cfg = config;
+      long now = clock.millis();
+      LogSegment firstSegment = null;
+      int firstPosition = 0;
+      int runStart = 0;
+      while (runStart < batches.size()) {
+        BatchLocation first = batches.get(runStart);
+        LogSegment segment = segmentFor(first.size(), first.lastOffset(), now, cfg);
+        if (segment != current.segment()) {
+          flushThrough = segment.baseOffset();
+        }
+        // Write as many batches as the segment takes in one go.
+        int runEnd = runStart + 1;
+        long runBytes = first.size();
+        while (runEnd < batches.size() && segment.canAppend(runBytes + batches.get(runEnd).size(),
+            runEnd - runStart + 1, batches.get(runEnd).lastOffset(), now, cfg)) {
+          runBytes += batches.get(runEnd).size();
+          runEnd++;
+        }
+        List<BatchLocation> run = new ArrayList<>(runEnd - runStart);
+        for (BatchLocation b : batches.subList(runStart, runEnd)) {
+          run.add(new BatchLocation(b.position() - first.position(), b.size(), b.baseOffset(),
+              b.lastOffset(), b.maxTimestamp()));
+        }
+        ByteBuffer bytes = source.slice(first.position(), (int) runBytes);
+        int position = segment.append(new ByteBuffer[] {bytes}, run, now, cfg.indexIntervalBytes());
+        if (firstSegment == null) {
+          firstSegment = segment;
+          firstPosition = position;
+        }
+        end = new LogEnd(batches.get(runEnd - 1).nextOffset(), segment, segment.size());
+        runStart = runEnd;
+      }
+      BatchLocation last = batches.get(batches.size() - 1);
+      result = new LogAppendResult(batches.get(0).baseOffset(), last.lastOffset(), maxTimestamp,
+          LogAppendResult.NO_TIMESTAMP, firstSegment.baseOffset(), firstPosition, source.limit());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Append to " + dir + " failed", e);
+    } finally {
+      appendLock.unlock();
+    }
+    afterAppend(flushThrough);
+    return result;
+  }
+
+  /** The segment a batch goes to: the active one, or a new one if it must roll first. Append lock held. */
+  private LogSegment segmentFor(long entrySize, long lastOffset, long now, LogConfig cfg) throws IOException {
+    LogEnd current = end;
+    if (current.segment().canAppend(entrySize, 1, lastOffset, now, cfg)) {
+      return current.segment();
+    }
+    return roll(current, cfg);
+  }
+
+  private LogSegment roll(LogEnd current, LogConfig cfg) throws IOException {
+    LogSegment old = current.segment();
+    LogSegment created = LogSegment.create(dir, current.nextOffset(), cfg);
+    try {
+      old.seal();
+    } catch (IOException | RuntimeException e) {
+      try {
+        old.makeWritable(cfg);
+        created.deleteFiles();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    segments.put(created.baseOffset(), created);
+    directoryDirty.set(true);
+    end = new LogEnd(current.nextOffset(), created, 0);
+    log.debug("Rolled {} to a new segment at offset {}", dir, created.baseOffset());
+    return created;
+  }
+
+  /** Flushes as a roll or flush.messages requires, outside the append lock so appends continue meanwhile. */
+  private void afterAppend(long rolledAt) {
+    if (rolledAt >= 0) {
+      Runnable flushRolled = () -> flushAfterRoll(rolledAt);
+      try {
+        rollFlushExecutor.execute(flushRolled);
+      } catch (RejectedExecutionException e) {
+        flushRolled.run(); // the executor is shutting down
+      }
+    }
+    if (unflushedMessages() >= config.flushMessages()) {
+      flush();
+    }
+  }
+
+  /** Fsyncs the segment(s) a roll finished, as Kafka does on roll. */
+  private void flushAfterRoll(long rolledAt) {
+    try {
+      flushUpTo(rolledAt, true);
+    } catch (LogClosedException e) {
+      log.debug("{} was closed before its rolled segment was flushed; closing flushed it", dir);
+    } catch (RuntimeException e) {
+      log.error("Flush of {} after rolling at offset {} failed", dir, rolledAt, e);
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Reads whole entries starting with the batch that contains {@code startOffset} (so the first entry may
+   * start below it), from one segment.
+   *
+   * @param maxBytes           at most this many bytes, except that with {@code minOneBatch} a first batch
+   *                           larger than this is returned alone
+   * @param maxOffsetExclusive no entry whose last offset is at or above this is returned (pass the high
+   *                           watermark for consumers, {@link Long#MAX_VALUE} for replicas)
+   * @return the entries; empty when reading exactly at the log end or when nothing fits the limits
+   * @throws OffsetOutOfRangeException if {@code startOffset} is below the log start or above the log end
+   */
+  public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
+    }
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      LogEnd snapshot = end;
+      long start = logStartOffset;
+      long hw = highWatermark;
+      if (startOffset < start || startOffset > snapshot.nextOffset()) {
+        throw new OffsetOutOfRangeException(startOffset, start, snapshot.nextOffset());
+      }
+      if (startOffset == snapshot.nextOffset() || maxOffsetExclusive <= startOffset) {
+        return LogReadResult.empty(start, snapshot.nextOffset(), hw);
+      }
+      for (Map.Entry<Long, LogSegment> e = segments.floorEntry(startOffset);
+         e != null && e.getKey() < snapshot.nextOffset(); e = segments.higherEntry(e.getKey())) {
+        LogSegment segment = e.getValue();
+        int maxPosition = maxPosition(segment, snapshot);
+        BatchLocation first = segment.locate(startOffset, maxPosition);
+        if (first == null) {
+          continue; // only when offsets have gaps (compaction, later): try the next segment
+        }
+        if (first.lastOffset() >= maxOffsetExclusive) {
+          break;
+        }
+        int limit = maxPosition;
+        if (maxOffsetExclusive < snapshot.nextOffset()) {
+          BatchLocation stop = segment.locate(maxOffsetExclusive, maxPosition);
+          if (stop != null) {
+            limit = stop.position();
+          }
+        }
+        int length;
+        if (first.size() > maxBytes) {
+          if (!minOneBatch) {
+            break;
+          }
+          length = first.size();
+        } else {
+          length = Math.min(maxBytes, limit - first.position());
+        }
+        ByteBuffer bytes = segment.read(first.position(), length);
+        bytes.limit(BatchLayout.lengthOfWholeEntries(bytes));
+        long next = BatchLayout.nextOffsetOf(bytes, BatchLayout.lastEntryStart(bytes));
+        return new LogReadResult(bytes.asReadOnlyBuffer(), first.baseOffset(), next, start,
+            snapshot.nextOffset(), hw);
+      }
+      return LogReadResult.empty(start, snapshot.nextOffset(), hw);
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /** Readers of the active segment stop at the published end; older segments no longer change. */
+  private static int maxPosition(LogSegment segment, LogEnd snapshot) {
+    return segment == snapshot.segment() ? snapshot.position() : segment.size();
+  }
+
+  /**
+   * The first batch at or above the log start offset whose max_timestamp is at least {@code timestamp}
+   * (found through the segments' maximum timestamps and time indexes, then a short scan), as a copy.
+   * Not bounded by the high watermark: the caller decides what it may expose.
+   */
+  public Optional<StoredBatch> findFirstBatchAtOrAfterTimestamp(long timestamp) {
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      LogEnd snapshot = end;
+      long start = logStartOffset;
+      Long firstKey = segments.floorKey(start);
+      for (LogSegment segment : (firstKey == null ? segments : segments.tailMap(firstKey, true)).values()) {
+        if (segment.baseOffset() >= snapshot.nextOffset()) {
+          break;
+        }
+        if (segment.maxTimestamp() < timestamp) {
+          continue;
+        }
+        BatchLocation found = segment.findByTimestamp(timestamp, start, maxPosition(segment, snapshot));
+        if (found != null) {
+          return Optional.of(StoredBatch.readFrom(segment.read(found.position(), found.size())));
+        }
+      }
+      return Optional.empty();
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Iterates over the batches from the one containing {@code startOffset} until it catches up with the
+   * log end, reading {@value #SCAN_CHUNK_BYTES} bytes at a time. Each batch is validated and owns its
+   * bytes. {@link Iterator#hasNext()} throws {@link OffsetOutOfRangeException} if the log is truncated
+   * below the iterator's position meanwhile.
+   */
+  public Iterator<StoredBatch> batchesFrom(long startOffset) {
+    return new Iterator<>() {
+      private long nextOffset = startOffset;
+      private Iterator<StoredBatch> chunk = Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!chunk.hasNext()) {
+          LogReadResult result = read(nextOffset, SCAN_CHUNK_BYTES, Long.MAX_VALUE, true);
+          if (result.isEmpty()) {
+            return false;
+          }
+          nextOffset = result.nextOffset();
+          chunk = result.batches().iterator();
+        }
+        return true;
+      }
+
+      @Override
+      public StoredBatch next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return chunk.next();
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- offsets
+
+  public long logStartOffset() {
+    return logStartOffset;
+  }
+
+  /** The offset the next batch will get. */
+  public long logEndOffset() {
+    return end.nextOffset();
+  }
+
+  public long highWatermark() {
+    return highWatermark;
+  }
+
+  /**
+   * Sets the high watermark (the broker decides it), clamped to [log start offset, log end offset].
+   *
+   * @return the value stored
+   */
+  public long updateHighWatermark(long newHighWatermark) {
+    structureLock.readLock().lock(); // not concurrently with a truncation lowering the log end
+    try {
+      long clamped = clamp(newHighWatermark, logStartOffset, end.nextOffset());
+      highWatermark = clamped;
+      return clamped;
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /** Every batch below this offset has been fsynced. */
+  public long recoveryPoint() {
+    return recoveryPoint;
+  }
+
+  /** Records appended but not yet fsynced (offsets between the recovery point and the log end). */
+  public long unflushedMessages() {
+    return end.nextOffset() - recoveryPoint;
+  }
+
+  /** Clock time of the last flush (or of opening). */
+  public long lastFlushTimeMs() {
+    return lastFlushTimeMs;
+  }
+
+  /** The values to checkpoint in the state store. */
+  public PartitionCheckpoint checkpoint() {
+    return new PartitionCheckpoint(recoveryPoint, logStartOffset, highWatermark);
+  }
+
+  // ---------------------------------------------------------------- truncation
+
+  /**
+   * Removes every batch that holds an offset at or above {@code offset}. Batches are never split, so the
+   * log is cut at the start of the batch containing {@code offset}: the new log end offset (returned) is
+   * that batch's base offset, which may be below {@code offset}. A no-op at or above the log end.
+   * An offset below the first segment empties the log and restarts it there. The high watermark, log start
+   * offset and recovery point are lowered to the new log end if above it; the new end is made durable.
+   */
+  public long truncateTo(long offset) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("Cannot truncate to negative offset " + offset);
+    }
+    lockExclusively();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      if (offset >= current.nextOffset()) {
+        return current.nextOffset();
+      }
+      if (offset < segments.firstKey()) {
+        startAt(offset);
+        return offset;
+      }
+      LogSegment containing = segments.floorEntry(offset).getValue();
+      BatchLocation cut = containing.locate(offset, maxPosition(containing, current));
+      if (cut == null) {
+        throw new IllegalStateException("No batch of " + containing + " holds offset " + offset);
+      }
+      long removedBytes = 0;
+      for (LogSegment later : new ArrayList<>(segments.tailMap(containing.baseOffset(), false).values())) {
+        removedBytes += later.size();
+        later.deleteFiles();
+        segments.remove(later.baseOffset());
+      }
+      removedBytes += containing.truncateTo(offset, config);
+      if (containing != current.segment()) {
+        containing.initRollingBaseTime(clock.millis());
+      }
+      FileUtil.fsyncDirectory(dir);
+      long newEnd = cut.baseOffset();
+      end = new LogEnd(newEnd, containing, containing.size());
+      recoveryPoint = Math.min(recoveryPoint, newEnd);
+      highWatermark = Math.min(highWatermark, newEnd);
+      logStartOffset = Math.min(logStartOffset, newEnd);
+      log.info("Truncated {} to offset {} (asked for {}), removing {} bytes", dir, newEnd, offset, removedBytes);
+      return newEnd;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Truncation of " + dir + " failed", e);
+    } finally {
+      unlockExclusively();
+    }
+  }
+
+  /** Deletes every segment and restarts the log empty at {@code offset}, which becomes the log start offset. */
+  public void truncateFullyAndStartAt(long offset) {
+    if (offset < 0) {
+      throw new IllegalArgumentException("Cannot start a log at negative offset " + offset);
+    }
+    lockExclusively();
+    try {
+      ensureOpen();
+      startAt(offset);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Truncation of " + dir + " failed", e);
+    } finally {
+      unlockExclusively();
+    }
+  }
+
+  private void startAt(long offset) throws IOException {
+    for (LogSegment segment : segments.values()) {
+      segment.deleteFiles();
+    }
+    segments.clear();
+    LogSegment fresh = LogSegment.create(dir, offset, config);
+    segments.put(offset, fresh);
+    FileUtil.fsyncDirectory(dir);
+    end = new LogEnd(offset, fresh, 0);
+    logStartOffset = offset;
+    highWatermark = offset;
+    recoveryPoint = offset;
+    log.info("Emptied {} and restarted it at offset {}", dir, offset);
+  }
+
+  // ---------------------------------------------------------------- durability and lifecycle
+
+  /** Fsyncs every batch up to the log end and advances the recovery point there. */
+  public void flush() {
+    flushUpTo(Long.MAX_VALUE, false);
+  }
+
+  /**
+   * Fsyncs the segments holding offsets from the recovery point up to {@code offset}. After a roll the
+   * segment just sealed is included even if its data was flushed before: sealing trimmed its indexes.
+   */
+  private void flushUpTo(long offset, boolean afterRoll) {
+    flushLock.lock();
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      long target = Math.min(offset, end.nextOffset());
+      if (target > recoveryPoint || afterRoll) {
+        flushSegments(afterRoll ? Math.min(recoveryPoint, target - 1) : recoveryPoint, target);
+        recoveryPoint = Math.max(recoveryPoint, target);
+      }
+      lastFlushTimeMs = clock.millis();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Flush of " + dir + " failed", e);
+    } finally {
+      structureLock.readLock().unlock();
+      flushLock.unlock();
+    }
+  }
+
+  /** Fsyncs the segments holding offsets in [from, to), then the directory if segments were created. */
+  private void flushSegments(long from, long to) throws IOException {
+    Long firstKey = segments.floorKey(from);
+    for (LogSegment segment : (firstKey == null ? segments : segments.tailMap(firstKey, true)).values()) {
+      if (segment.baseOffset() >= to) {
+        break;
+      }
+      segment.flush();
+    }
+    if (directoryDirty.getAndSet(false)) {
+      FileUtil.fsyncDirectory(dir);
+    }
+  }
+
+  /**
+   * Flushes everything, seals the active segment (trimming its indexes) and closes the files. After a
+   * close the recovery point equals the log end, so the next {@link #open} recovers nothing.
+   */
+  @Override
+  public void close() {
+    lockExclusively();
+    try {
+      if (closed) {
+        return;
+      }
+      LogSegment active = end.segment();
+      active.seal();
+      flushSegments(recoveryPoint, end.nextOffset());
+      active.flush(); // its trimmed indexes, even if its data was flushed before
+      recoveryPoint = end.nextOffset();
+      closeSegments();
+      log.debug("Closed {} at log end offset {}", dir, end.nextOffset());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Close of " + dir + " failed", e);
+    } finally {
+      closed = true;
+      unlockExclusively();
+    }
+  }
+
+  /** Closes the log and deletes its directory with everything in it. */
+  public void delete() {
+    lockExclusively();
+    try {
+      closed = true;
+      for (LogSegment segment : segments.values()) {
+        segment.deleteFiles();
+      }
+      segments.clear();
+      FileUtil.deleteRecursively(dir);
+      log.debug("Deleted {}", dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Deletion of " + dir + " failed", e);
+    } finally {
+      unlockExclusively();
+    }
+  }
+
+  /**
+   * Closes the files without flushing or sealing, as a crash would leave them: for a log about to be
+   * deleted, and for tests that simulate a crash (the page cache keeps what was written).
+   */
+  void abandon() {
+    lockExclusively();
+    try {
+      closed = true;
+      closeSegments();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Close of " + dir + " failed", e);
+    } finally {
+      unlockExclusively();
+    }
+  }
+
+  private void closeSegments() throws IOException {
+    IOException failure = null;
+    for (LogSegment segment : segments.values()) {
+      try {
+        segment.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public LogConfig config() {
+    return config;
+  }
+
+  /** Applies new topic settings; they take effect from the next append (index sizes from the next segment). */
+  public void updateConfig(LogConfig newConfig) {
+    this.config = Objects.requireNonNull(newConfig, "newConfig");
+  }
+
+  /** What {@link #open} found and repaired. */
+  public RecoveryReport recoveryReport() {
+    return recoveryReport;
+  }
+
+  /** Bytes in all segments. */
+  public long sizeInBytes() {
+    long size = 0;
+    for (LogSegment segment : segments.values()) {
+      size += segment.size();
+    }
+    return size;
+  }
+
+  /** Base offsets of the segments, ascending. */
+  List<Long> segmentBaseOffsets() {
+    return List.copyOf(segments.keySet());
+  }
+
+  private void lockExclusively() {
+    appendLock.lock();
+    flushLock.lock();
+    structureLock.writeLock().lock();
+  }
+
+  private void unlockExclusively() {
+    structureLock.writeLock().unlock();
+    flushLock.unlock();
+    appendLock.unlock();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new LogClosedException("The log in " + dir + " is closed");
+    }
+  }
+
+  private static long clamp(long value, long min, long max) {
+    return Math.max(min, Math.min(value, max));
+  }
+
+  @Override
+  public String toString() {
+    return "PartitionLog[" + dir + ", offsets " + logStartOffset + ".." + end.nextOffset() + "]";
+  }
+}

@@ -1,0 +1,224 @@
+package dev.skein.storage.log;
+
+import dev.skein.storage.state.PartitionCheckpoint;
+import dev.skein.storage.state.PartitionCheckpointStore;
+import dev.skein.storage.state.StateStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static dev.skein.storage.log.TestBatches.START_TIME;
+import static dev.skein.storage.log.TestBatches.batch;
+import static dev.skein.storage.log.TestBatches.config;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class LogManagerTest {
+
+  private static final LogManagerConfig FAST = new LogManagerConfig(Duration.ofMillis(20), Duration.ofMillis(50));
+  private static final LogManagerConfig SLOW = new LogManagerConfig(Duration.ofHours(1), Duration.ofHours(1));
+
+  @TempDir
+  Path dataDir;
+
+  private final MutableClock clock = new MutableClock(START_TIME);
+  private StateStore stateStore;
+  private LogManager manager;
+
+  @BeforeEach
+  void open() {
+    stateStore = StateStore.open(dataDir.resolve(StateStore.DIRECTORY_NAME));
+    manager = LogManager.open(dataDir, stateStore, SLOW, clock);
+  }
+
+  @AfterEach
+  void close() {
+    manager.close();
+    stateStore.close();
+  }
+
+  private void restart(LogManagerConfig config) {
+    manager.close();
+    manager = LogManager.open(dataDir, stateStore, config, clock);
+  }
+
+  private PartitionCheckpointStore checkpoints() {
+    return new PartitionCheckpointStore(stateStore);
+  }
+
+  private List<Path> doomedDirectories() throws IOException {
+    try (Stream<Path> entries = Files.list(dataDir)) {
+      return entries.filter(p -> p.getFileName().toString().endsWith("-delete")).toList();
+    }
+  }
+
+  @Test
+  void creates_a_partition_directory_with_the_topic_id_and_reopens_it_after_a_clean_shutdown() throws IOException {
+    PartitionLog log = manager.getOrCreateLog("orders", 3, "id-1", LogConfig.DEFAULT);
+    assertThat(manager.getOrCreateLog("orders", 3, "id-1", LogConfig.DEFAULT)).isSameAs(log);
+    assertThat(manager.log("orders", 3)).containsSame(log);
+    assertThat(manager.log("orders", 4)).isEmpty();
+    assertThat(log.dir()).isEqualTo(dataDir.resolve("orders-3"));
+    assertThat(Files.readString(dataDir.resolve("orders-3/partition.metadata"))).isEqualTo("version: 0\ntopic_id: id-1\n");
+    log.appendAsLeader(batch(10, 100, START_TIME), 1);
+    log.updateHighWatermark(10);
+
+    restart(SLOW);
+
+    assertThat(checkpoints().read(LogManager.partitionKey("id-1", 3))).hasValue(new PartitionCheckpoint(10, 0, 10));
+    PartitionLog reopened = manager.getOrCreateLog("orders", 3, "id-1", LogConfig.DEFAULT);
+    assertThat(reopened.recoveryReport().recoveryRan()).isFalse();
+    assertThat(reopened.logEndOffset()).isEqualTo(10);
+    assertThat(reopened.highWatermark()).isEqualTo(10);
+    assertThat(reopened.recoveryPoint()).isEqualTo(10);
+  }
+
+  @Test
+  void a_directory_of_another_topic_id_is_deleted_and_the_log_starts_empty() throws IOException {
+    manager.getOrCreateLog("orders", 0, "old-id", LogConfig.DEFAULT).appendAsLeader(batch(5, 10, START_TIME), 1);
+    restart(SLOW);
+    assertThat(checkpoints().read("old-id-0")).isPresent();
+
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "new-id", LogConfig.DEFAULT);
+
+    assertThat(log.logEndOffset()).isZero();
+    assertThat(Files.readString(dataDir.resolve("orders-0/partition.metadata"))).contains("topic_id: new-id");
+    assertThat(checkpoints().read("old-id-0")).isEmpty();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(doomedDirectories()).isEmpty());
+  }
+
+  @Test
+  void an_open_log_of_another_topic_id_is_replaced() {
+    PartitionLog old = manager.getOrCreateLog("orders", 0, "old-id", LogConfig.DEFAULT);
+    old.appendAsLeader(batch(5, 10, START_TIME), 1);
+    PartitionLog fresh = manager.getOrCreateLog("orders", 0, "new-id", LogConfig.DEFAULT);
+    assertThat(old.isClosed()).isTrue();
+    assertThat(fresh.logEndOffset()).isZero();
+    assertThat(manager.log("orders", 0)).containsSame(fresh);
+  }
+
+  @Test
+  void delete_frees_the_name_at_once_and_removes_the_files_in_the_background() throws IOException {
+    manager.close();
+    manager = LogManager.open(dataDir, stateStore, FAST, clock);
+    PartitionLog log = manager.getOrCreateLog("orders", 1, "id-1", LogConfig.DEFAULT);
+    log.appendAsLeader(batch(5, 10, START_TIME), 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> checkpoints().read("id-1-1").isPresent());
+
+    assertThat(manager.deleteLog("orders", 1)).isTrue();
+
+    assertThat(dataDir.resolve("orders-1")).doesNotExist();
+    assertThat(log.isClosed()).isTrue();
+    assertThat(manager.log("orders", 1)).isEmpty();
+    assertThat(checkpoints().read("id-1-1")).isEmpty();
+    PartitionLog recreated = manager.getOrCreateLog("orders", 1, "id-2", LogConfig.DEFAULT);
+    assertThat(recreated.logEndOffset()).isZero();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(doomedDirectories()).isEmpty());
+    assertThat(manager.deleteLog("orders", 9)).isFalse();
+  }
+
+  @Test
+  void lists_partition_directories_including_ones_not_open() throws IOException {
+    manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+    manager.getOrCreateLog("my.topic-with-dashes", 12, "id-2", LogConfig.DEFAULT);
+    Path stray = Files.createDirectories(dataDir.resolve("gone-7"));
+    Files.createDirectories(dataDir.resolve("orders-5.0123abcd-delete"));
+
+    assertThat(manager.listLogDirectories()).containsExactly(
+        new LogDirectory("gone", 7, Optional.empty(), stray),
+        new LogDirectory("my.topic-with-dashes", 12, Optional.of("id-2"),
+            dataDir.resolve("my.topic-with-dashes-12")),
+        new LogDirectory("orders", 0, Optional.of("id-1"), dataDir.resolve("orders-0")));
+
+    assertThat(manager.deleteLog("gone", 7)).isTrue();
+    assertThat(manager.listLogDirectories()).extracting(LogDirectory::topic)
+        .containsExactly("my.topic-with-dashes", "orders");
+  }
+
+  @Test
+  void leftover_deletions_are_finished_at_start() throws IOException {
+    Path leftover = Files.createDirectories(dataDir.resolve("orders-5.0123abcd-delete"));
+    Files.writeString(leftover.resolve("00000000000000000000.log"), "x");
+    restart(SLOW);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(leftover).doesNotExist());
+  }
+
+  @Test
+  void the_background_task_checkpoints_and_flushes_by_flush_ms() {
+    restart(FAST);
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", config("flush.ms", "1000"));
+    log.appendAsLeader(batch(4, 10, START_TIME), 1);
+    log.updateHighWatermark(3);
+
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(checkpoints().read("id-1-0"))
+        .hasValue(new PartitionCheckpoint(0, 0, 3)));
+    assertThat(log.recoveryPoint()).isZero(); // flush.ms has not passed yet
+
+    clock.advance(Duration.ofMillis(1000));
+    await().atMost(Duration.ofSeconds(10)).until(() -> log.recoveryPoint() == 4);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(checkpoints().read("id-1-0"))
+        .hasValue(new PartitionCheckpoint(4, 0, 3)));
+  }
+
+  @Test
+  void a_rolled_segment_is_flushed_in_the_background() {
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", config("segment.bytes", "500"));
+    for (int i = 0; i < 5; i++) {
+      log.appendAsLeader(batch(2, 200, START_TIME + i), 1); // 287 bytes: one per segment
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> log.recoveryPoint() == 8);
+  }
+
+  @Test
+  void close_flushes_and_checkpoints_every_log_so_the_next_start_recovers_nothing() {
+    for (int partition = 0; partition < 3; partition++) {
+      PartitionLog log = manager.getOrCreateLog("orders", partition, "id-1", config("segment.bytes", "500"));
+      for (int i = 0; i < 10; i++) {
+        log.appendAsLeader(batch(2, 100, START_TIME + i), 1);
+      }
+    }
+    restart(SLOW);
+    for (int partition = 0; partition < 3; partition++) {
+      PartitionLog log = manager.getOrCreateLog("orders", partition, "id-1", config("segment.bytes", "500"));
+      assertThat(log.recoveryReport().recoveryRan()).isFalse();
+      assertThat(log.recoveryReport().indexesRebuilt()).isZero();
+      assertThat(log.logEndOffset()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void a_log_reopened_without_its_checkpoint_is_recovered_in_full() {
+    manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT).appendAsLeader(batch(3, 10, START_TIME), 1);
+    restart(SLOW);
+    checkpoints().delete("id-1-0");
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+    assertThat(log.recoveryReport().recoveryRan()).isTrue();
+    assertThat(log.logEndOffset()).isEqualTo(3);
+  }
+
+  @Test
+  void refuses_names_that_would_leave_the_data_directory_and_a_second_manager() {
+    assertThatThrownBy(() -> manager.getOrCreateLog("../escape", 0, "id", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Illegal topic name");
+    assertThatThrownBy(() -> manager.getOrCreateLog("a/b", 0, "id", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> manager.getOrCreateLog("..", 0, "id", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> manager.getOrCreateLog("ok", -1, "id", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> manager.getOrCreateLog("ok", 0, "bad\nid", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> LogManager.open(dataDir, stateStore, SLOW, clock))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");
+  }
+}
