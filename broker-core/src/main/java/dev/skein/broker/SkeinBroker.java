@@ -1,0 +1,230 @@
+package dev.skein.broker;
+
+import dev.skein.broker.fetch.ConsumerService;
+import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.replica.ReplicaManager;
+import dev.skein.broker.rpc.AdminService;
+import dev.skein.broker.rpc.ClusterService;
+import dev.skein.broker.rpc.ControllerCalls;
+import dev.skein.broker.rpc.Errors;
+import dev.skein.broker.rpc.ProducerService;
+import dev.skein.metadata.BrokerLifecycle;
+import dev.skein.metadata.MetadataQuorum;
+import dev.skein.proto.v1.AdminServiceGrpc;
+import dev.skein.proto.v1.ClusterServiceGrpc;
+import dev.skein.proto.v1.ConsumerServiceGrpc;
+import dev.skein.proto.v1.ProducerServiceGrpc;
+import dev.skein.storage.log.LogManager;
+import dev.skein.storage.log.LogManagerConfig;
+import dev.skein.storage.state.StateStore;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Skein broker: its partition logs, its member of the metadata quorum, and its gRPC
+ * service. {@link #start} returns once the gRPC port is open; the health service says
+ * NOT_SERVING until the broker has joined the quorum, caught up and been unfenced.
+ */
+public final class SkeinBroker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SkeinBroker.class);
+
+  /** Replicas per partition this version supports (replication comes next). */
+  static final int MAX_REPLICATION_FACTOR = 1;
+
+  private static final List<String> SERVICE_NAMES = List.of(ClusterServiceGrpc.SERVICE_NAME,
+      AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME);
+
+  private final BrokerConfig config;
+  private final StateStore stateStore;
+  private final LogManager logs;
+  private final ReplicaManager replicas;
+  private final MetadataQuorum quorum;
+  private final BrokerLifecycle lifecycle;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ExecutorService fetchExecutor;
+  private final ScheduledExecutorService timer;
+  private final Server server;
+  private boolean closed;
+
+  private SkeinBroker(BrokerConfig config) throws IOException {
+    this.config = config;
+    setHealth(ServingStatus.NOT_SERVING);
+    this.stateStore = StateStore.open(config.stateDir());
+    this.logs = LogManager.open(config.logsDir(), stateStore, LogManagerConfig.DEFAULT, Clock.systemUTC());
+    DataWatchers watchers = new DataWatchers();
+    this.quorum = MetadataQuorum.start(config.quorumConfig());
+    this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), watchers, quorum::image);
+    quorum.addListener(replicas::onMetadataUpdate);
+    this.fetchExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+        threads("skein-fetch-" + config.nodeId()));
+    this.timer = Executors.newSingleThreadScheduledExecutor(threads("skein-timer-" + config.nodeId()));
+    Errors errors = new Errors(quorum::image);
+    ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
+    this.server = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
+        .maxInboundMessageSize(128 * 1024 * 1024)
+        .addService(new ClusterService(config.nodeId(), quorum, errors))
+        .addService(new AdminService(config, quorum, controller, errors, MAX_REPLICATION_FACTOR))
+        .addService(new ProducerService(replicas, errors))
+        .addService(new ConsumerService(replicas, watchers, errors, fetchExecutor, timer).bindService())
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build();
+    this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
+  }
+
+  /** Opens the logs, joins the metadata quorum, starts the gRPC service and registers with the controller. */
+  public static SkeinBroker start(BrokerConfig config) throws IOException {
+    SkeinBroker broker = new SkeinBroker(config);
+    try {
+      broker.server.start();
+    } catch (IOException e) {
+      broker.close();
+      throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
+    }
+    broker.lifecycle.start();
+    broker.lifecycle.unfenced().thenRun(broker::onUnfenced);
+    log.info("broker {} listening on {} (advertised as {}), metadata quorum member at {}", config.nodeId(),
+        config.listen(), config.advertised(), config.quorumConfig().raftAddress());
+    return broker;
+  }
+
+  private void onUnfenced() {
+    // Caught up with the metadata log: the image now knows every topic, so anything on disk
+    // that no topic owns was deleted while this broker was away.
+    try {
+      replicas.removeStrayLogs();
+    } catch (RuntimeException e) {
+      log.warn("could not remove stray logs", e);
+    }
+    setHealth(ServingStatus.SERVING);
+    log.info("broker {} is serving", config.nodeId());
+  }
+
+  public BrokerConfig config() {
+    return config;
+  }
+
+  public int nodeId() {
+    return config.nodeId();
+  }
+
+  /** The port the gRPC service listens on. */
+  public int port() {
+    return server.getPort();
+  }
+
+  public MetadataQuorum quorum() {
+    return quorum;
+  }
+
+  public ReplicaManager replicas() {
+    return replicas;
+  }
+
+  /** Completes when the controller has unfenced this broker: it is registered, caught up and serving. */
+  public java.util.concurrent.CompletableFuture<Void> ready() {
+    return lifecycle.unfenced();
+  }
+
+  private void setHealth(ServingStatus status) {
+    health.setStatus("", status);
+    SERVICE_NAMES.forEach(name -> health.setStatus(name, status));
+  }
+
+  /**
+   * Stops cleanly: hands its leaderships back to the controller (bounded by the controlled
+   * shutdown timeout), stops serving, leaves the quorum, flushes and checkpoints every log.
+   */
+  @Override
+  public void close() {
+    stop(true);
+  }
+
+  /**
+   * Stops cleanly but without asking the controller to move leaderships first: for stopping
+   * a whole cluster at once, where there is nobody to hand them to.
+   */
+  public void stopWithoutHandoff() {
+    stop(false);
+  }
+
+  private synchronized void stop(boolean handOffLeadership) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    log.info("broker {} shutting down", config.nodeId());
+    try {
+      if (handOffLeadership && lifecycle != null && !lifecycle.isFenced()) {
+        lifecycle.controlledShutdown(config.controlledShutdownTimeout())
+            .get(config.controlledShutdownTimeout().toMillis() + 1_000, TimeUnit.MILLISECONDS);
+      }
+    } catch (Exception e) {
+      log.warn("controlled shutdown did not finish: {}", e.toString());
+    }
+    health.enterTerminalState();
+    if (server != null) {
+      server.shutdown();
+      try {
+        if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+          server.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        server.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    closeQuietly(lifecycle);
+    closeQuietly(quorum);
+    // shutdown(), never shutdownNow(): interrupting a thread inside a FileChannel call closes the channel.
+    if (timer != null) {
+      timer.shutdown();
+    }
+    if (fetchExecutor != null) {
+      fetchExecutor.shutdown();
+    }
+    closeQuietly(replicas);
+    closeQuietly(logs);
+    closeQuietly(stateStore);
+    log.info("broker {} stopped", config.nodeId());
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("error while closing {}", c.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+}

@@ -1,0 +1,125 @@
+package dev.skein.broker.fetch;
+
+import dev.skein.broker.BrokerException;
+import dev.skein.broker.replica.Partition;
+import dev.skein.broker.replica.ReplicaManager;
+import dev.skein.broker.rpc.Errors;
+import dev.skein.broker.rpc.FetchFrame;
+import dev.skein.broker.rpc.FetchFrameMarshaller;
+import dev.skein.proto.v1.ConsumerServiceGrpc;
+import dev.skein.proto.v1.FetchRequest;
+import dev.skein.proto.v1.ListOffsetsRequest;
+import dev.skein.proto.v1.ListOffsetsResponse;
+import dev.skein.proto.v1.OffsetQuery;
+import dev.skein.proto.v1.OffsetResult;
+import dev.skein.proto.v1.SubscribeRequest;
+import dev.skein.rpc.ErrorReason;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Fetch, Subscribe and ListOffsets. Fetch and Subscribe answer with {@link FetchFrame}s, which
+ * carry stored batch bytes as they are on disk; the service is bound by hand so those two
+ * methods use {@link FetchFrameMarshaller} while clients see the ordinary FetchResponse.
+ */
+public final class ConsumerService {
+
+  /** Kafka's fetch.max.bytes default. */
+  static final int DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+
+  private final ReplicaManager replicas;
+  private final DataWatchers watchers;
+  private final Errors errors;
+  private final PartitionReads reads;
+  private final Executor executor;
+  private final ScheduledExecutorService timer;
+  private final TimestampLookup timestamps;
+
+  public ConsumerService(ReplicaManager replicas, DataWatchers watchers, Errors errors, Executor executor,
+      ScheduledExecutorService timer) {
+    this.replicas = replicas;
+    this.watchers = watchers;
+    this.errors = errors;
+    this.reads = new PartitionReads(replicas, errors);
+    this.executor = executor;
+    this.timer = timer;
+    this.timestamps = new TimestampLookup();
+  }
+
+  public ServerServiceDefinition bindService() {
+    MethodDescriptor<FetchRequest, FetchFrame> fetch = ConsumerServiceGrpc.getFetchMethod()
+        .toBuilder(ProtoUtils.marshaller(FetchRequest.getDefaultInstance()), FetchFrameMarshaller.INSTANCE).build();
+    MethodDescriptor<SubscribeRequest, FetchFrame> subscribe = ConsumerServiceGrpc.getSubscribeMethod()
+        .toBuilder(ProtoUtils.marshaller(SubscribeRequest.getDefaultInstance()), FetchFrameMarshaller.INSTANCE)
+        .build();
+    MethodDescriptor<ListOffsetsRequest, ListOffsetsResponse> listOffsets = ConsumerServiceGrpc.getListOffsetsMethod();
+    ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(ConsumerServiceGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(ConsumerServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(fetch).addMethod(subscribe).addMethod(listOffsets)
+        .build();
+    return ServerServiceDefinition.builder(descriptor)
+        .addMethod(fetch, ServerCalls.asyncUnaryCall(this::fetch))
+        .addMethod(subscribe, ServerCalls.asyncServerStreamingCall(this::subscribe))
+        .addMethod(listOffsets, ServerCalls.asyncUnaryCall(this::listOffsets))
+        .build();
+  }
+
+  void fetch(FetchRequest request, StreamObserver<FetchFrame> response) {
+    if (request.getPartitionsCount() == 0 || request.getMaxWaitMs() < 0) {
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST,
+          "a fetch needs at least one partition and max_wait_ms >= 0").error().toStatusException());
+      return;
+    }
+    int maxBytes = request.getMaxBytes() > 0 ? request.getMaxBytes() : DEFAULT_MAX_BYTES;
+    int minBytes = Math.max(1, request.getMinBytes());
+    PartitionReads.Result first = reads.read(request.getPartitionsList(), maxBytes);
+    if (first.bytes() >= minBytes || first.anyError() || request.getMaxWaitMs() == 0) {
+      response.onNext(first.frame());
+      response.onCompleted();
+      return;
+    }
+    new DelayedFetch(request, minBytes, maxBytes, reads, watchers, executor,
+        (ServerCallStreamObserver<FetchFrame>) response).start(timer, request.getMaxWaitMs());
+  }
+
+  void subscribe(SubscribeRequest request, StreamObserver<FetchFrame> response) {
+    if (request.getPartitionsCount() == 0 || request.getMaxWaitMs() < 0) {
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST,
+          "a subscription needs at least one partition and max_wait_ms >= 0").error().toStatusException());
+      return;
+    }
+    new Subscription(request, reads, watchers, executor, timer, (ServerCallStreamObserver<FetchFrame>) response)
+        .start();
+  }
+
+  void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> response) {
+    ListOffsetsResponse.Builder out = ListOffsetsResponse.newBuilder();
+    for (OffsetQuery query : request.getQueriesList()) {
+      OffsetResult.Builder result = OffsetResult.newBuilder().setTopic(query.getTopic())
+          .setPartition(query.getPartition()).setOffset(-1).setTimestampMs(-1);
+      try {
+        Partition partition = replicas.leaderPartition(query.getTopic(), query.getPartition());
+        switch (query.getSpec()) {
+          case OFFSET_SPEC_EARLIEST -> result.setOffset(partition.logStartOffset());
+          case OFFSET_SPEC_LATEST -> result.setOffset(partition.highWatermark());
+          case OFFSET_SPEC_TIMESTAMP -> timestamps.find(partition, query.getTimestampMs())
+              .ifPresent(found -> result.setOffset(found.offset()).setTimestampMs(found.timestamp()));
+          default -> throw BrokerException.of(ErrorReason.INVALID_REQUEST,
+              "spec must be OFFSET_SPEC_EARLIEST, OFFSET_SPEC_LATEST or OFFSET_SPEC_TIMESTAMP");
+        }
+      } catch (RuntimeException e) {
+        result.setError(errors.toDetail(e, "list offsets of " + query.getTopic() + "-" + query.getPartition()));
+      }
+      out.addResults(result);
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+}

@@ -1,0 +1,164 @@
+package dev.skein.broker.rpc;
+
+import dev.skein.broker.BrokerConfig;
+import dev.skein.broker.BrokerException;
+import dev.skein.metadata.MetadataQuorum;
+import dev.skein.metadata.image.ClusterImage;
+import dev.skein.metadata.image.TopicImage;
+import dev.skein.proto.internal.v1.BrokerList;
+import dev.skein.proto.internal.v1.ControllerRequest;
+import dev.skein.proto.v1.AdminServiceGrpc;
+import dev.skein.proto.v1.CreateTopicRequest;
+import dev.skein.proto.v1.CreateTopicResponse;
+import dev.skein.proto.v1.DeleteTopicRequest;
+import dev.skein.proto.v1.DeleteTopicResponse;
+import dev.skein.proto.v1.DescribeTopicsRequest;
+import dev.skein.proto.v1.DescribeTopicsResponse;
+import dev.skein.proto.v1.ListTopicsRequest;
+import dev.skein.proto.v1.ListTopicsResponse;
+import dev.skein.proto.v1.PartitionMetadata;
+import dev.skein.proto.v1.TopicListing;
+import dev.skein.proto.v1.TopicMetadata;
+import dev.skein.rpc.ErrorReason;
+import io.grpc.stub.StreamObserver;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Topic administration. Changes go to the controller; the answer comes once this broker's
+ * own metadata shows the change, so a client can use a topic it just created.
+ */
+public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
+
+  private final BrokerConfig config;
+  private final MetadataQuorum quorum;
+  private final ControllerCalls controller;
+  private final Errors errors;
+  private final int maxReplicationFactor;
+
+  /**
+   * @param maxReplicationFactor the largest replication factor this version supports
+   */
+  public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
+      int maxReplicationFactor) {
+    this.config = config;
+    this.quorum = quorum;
+    this.controller = controller;
+    this.errors = errors;
+    this.maxReplicationFactor = maxReplicationFactor;
+  }
+
+  @Override
+  public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> response) {
+    int partitions = request.hasPartitions() ? request.getPartitions() : config.numPartitions();
+    int replicationFactor = request.hasReplicationFactor() ? request.getReplicationFactor()
+        : config.defaultReplicationFactor();
+    try {
+      checkReplicationSupported(replicationFactor);
+    } catch (BrokerException e) {
+      response.onError(e.error().toStatusException());
+      return;
+    }
+    ControllerRequest create = ControllerRequest.newBuilder().setCreateTopic(
+        dev.skein.proto.internal.v1.CreateTopicRequest.newBuilder()
+            .setName(request.getName()).setPartitions(partitions).setReplicationFactor(replicationFactor)
+            .putAllConfigs(request.getConfigsMap()).setValidateOnly(request.getValidateOnly()))
+        .build();
+    complete(response, controller.call(create).thenApply(applied -> {
+      if (request.getValidateOnly()) {
+        return CreateTopicResponse.newBuilder().setTopic(wouldBe(request, applied.response().getCreateTopic()
+            .getAssignmentsList())).build();
+      }
+      String topicId = applied.response().getCreateTopic().getTopicId();
+      ClusterImage image = applied.image();
+      TopicImage topic = image.topics().byId(topicId).orElseThrow(() -> BrokerException.of(
+          ErrorReason.UNKNOWN_TOPIC, "topic '" + request.getName() + "' was deleted right after it was created"));
+      return CreateTopicResponse.newBuilder().setTopic(MetadataMapping.topic(image, topic)).build();
+    }), "create topic " + request.getName());
+  }
+
+  /** Until replication exists, a topic keeps one replica per partition; say so plainly. */
+  private void checkReplicationSupported(int replicationFactor) {
+    if (replicationFactor <= maxReplicationFactor) {
+      return;
+    }
+    int available = quorum.image().brokers().usableBrokerIds().size();
+    if (replicationFactor > available) {
+      throw BrokerException.of(ErrorReason.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
+          + " is larger than the " + available + " available brokers");
+    }
+    throw BrokerException.of(ErrorReason.UNSUPPORTED, "replication factor " + replicationFactor
+        + " is not supported yet: this version keeps " + maxReplicationFactor + " replica per partition");
+  }
+
+  private static TopicMetadata wouldBe(CreateTopicRequest request, List<BrokerList> assignments) {
+    TopicMetadata.Builder topic = TopicMetadata.newBuilder().setName(request.getName())
+        .putAllConfigs(request.getConfigsMap());
+    for (int p = 0; p < assignments.size(); p++) {
+      List<Integer> replicas = assignments.get(p).getBrokerIdsList();
+      topic.addPartitions(PartitionMetadata.newBuilder().setPartition(p).setLeaderId(replicas.get(0))
+          .addAllReplicas(replicas).addAllIsr(replicas));
+    }
+    return topic.build();
+  }
+
+  @Override
+  public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
+    String topicId = quorum.image().topics().byName(request.getName()).map(TopicImage::id).orElse("");
+    ControllerRequest delete = ControllerRequest.newBuilder().setDeleteTopic(
+        dev.skein.proto.internal.v1.DeleteTopicRequest.newBuilder().setName(request.getName())).build();
+    complete(response, controller.call(delete)
+        .thenApply(applied -> DeleteTopicResponse.newBuilder().setTopicId(topicId).build()),
+        "delete topic " + request.getName());
+  }
+
+  @Override
+  public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
+    ListTopicsResponse.Builder out = ListTopicsResponse.newBuilder();
+    quorum.image().topics().byName().values().stream()
+        .filter(t -> request.getIncludeInternal() || !t.internal())
+        .sorted(Comparator.comparing(TopicImage::name))
+        .forEach(t -> out.addTopics(TopicListing.newBuilder().setName(t.name()).setTopicId(t.id())
+            .setPartitionCount(t.partitionCount()).setInternal(t.internal())
+            .setReplicationFactor(t.partitions().isEmpty() ? 0 : t.partitions().get(0).replicas().size())));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> response) {
+    ClusterImage image = quorum.image();
+    DescribeTopicsResponse.Builder out = DescribeTopicsResponse.newBuilder();
+    if (request.getNamesCount() == 0) {
+      image.topics().byName().values().stream().filter(t -> !t.internal())
+          .sorted(Comparator.comparing(TopicImage::name))
+          .forEach(t -> out.addTopics(MetadataMapping.topic(image, t)));
+    } else {
+      for (String name : request.getNamesList()) {
+        TopicImage topic = image.topics().byName(name).orElse(null);
+        if (topic == null) {
+          response.onError(BrokerException.of(ErrorReason.UNKNOWN_TOPIC, "topic '" + name + "' does not exist")
+              .error().toStatusException());
+          return;
+        }
+        out.addTopics(MetadataMapping.topic(image, topic));
+      }
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  private <T> void complete(StreamObserver<T> response, CompletableFuture<T> result, String what) {
+    result.whenComplete((value, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        response.onError(errors.toStatus(cause, what));
+      } else {
+        response.onNext(value);
+        response.onCompleted();
+      }
+    });
+  }
+}

@@ -1,0 +1,63 @@
+package dev.skein.broker.rpc;
+
+import dev.skein.broker.BrokerException;
+import dev.skein.metadata.image.ClusterImage;
+import dev.skein.proto.v1.ErrorDetail;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
+import io.grpc.StatusRuntimeException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns whatever went wrong into what a client gets: a BrokerException keeps its reason; a
+ * NOT_LEADER gains the leader's address from the current image so the client can go there
+ * directly; anything else is a bug or an I/O failure, logged here and reported as
+ * UNKNOWN_SERVER_ERROR without internals.
+ */
+public final class Errors {
+
+  private static final Logger log = LoggerFactory.getLogger(Errors.class);
+
+  private final Supplier<ClusterImage> image;
+
+  public Errors(Supplier<ClusterImage> image) {
+    this.image = image;
+  }
+
+  public SkeinError toError(Throwable failure, String context) {
+    if (failure instanceof BrokerException e) {
+      return withLeaderAddress(e.error());
+    }
+    if (failure instanceof StatusRuntimeException e) {
+      return SkeinError.fromThrowable(e).orElseGet(() -> SkeinError.of(ErrorReason.UNKNOWN_SERVER_ERROR,
+          context + " failed: " + e.getStatus()));
+    }
+    log.error("{} failed", context, failure);
+    return SkeinError.of(ErrorReason.UNKNOWN_SERVER_ERROR, context + " failed on the broker: "
+        + failure.getClass().getSimpleName() + (failure.getMessage() == null ? "" : ": " + failure.getMessage()));
+  }
+
+  public ErrorDetail toDetail(Throwable failure, String context) {
+    return toError(failure, context).toDetail();
+  }
+
+  public StatusRuntimeException toStatus(Throwable failure, String context) {
+    return toError(failure, context).toStatusException();
+  }
+
+  private SkeinError withLeaderAddress(SkeinError error) {
+    String leaderId = error.metadata().get("leader_id");
+    if (error.reason() != ErrorReason.NOT_LEADER || leaderId == null || error.metadata().containsKey("leader_address")) {
+      return error;
+    }
+    return image.get().brokers().get(Integer.parseInt(leaderId)).map(leader -> {
+      Map<String, String> metadata = new HashMap<>(error.metadata());
+      metadata.put("leader_address", leader.host() + ":" + leader.port());
+      return SkeinError.of(error.reason(), error.message(), metadata);
+    }).orElse(error);
+  }
+}

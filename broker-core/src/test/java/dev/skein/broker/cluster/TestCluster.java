@@ -1,0 +1,208 @@
+package dev.skein.broker.cluster;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.skein.broker.BrokerConfig;
+import dev.skein.broker.HostPort;
+import dev.skein.broker.SkeinBroker;
+import dev.skein.client.ClientConfig;
+import dev.skein.client.ConsumerConfig;
+import dev.skein.client.ProducerConfig;
+import dev.skein.client.SkeinAdmin;
+import dev.skein.client.SkeinConsumer;
+import dev.skein.client.SkeinProducer;
+import dev.skein.metadata.QuorumVoter;
+import dev.skein.storage.log.LogConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Brokers on loopback in this JVM, each with its own ports and data directory, for tests.
+ * The first {@code voters} brokers vote in the metadata quorum; the rest are listeners.
+ * Brokers can be stopped and started again with the same identity and data.
+ */
+public final class TestCluster implements AutoCloseable {
+
+  /** Short enough for quick failover in tests, long enough for a loaded 2-core machine. */
+  static final Duration HEARTBEAT = Duration.ofMillis(200);
+  static final Duration SESSION_TIMEOUT = Duration.ofMillis(2000);
+
+  private final List<BrokerConfig> configs = new ArrayList<>();
+  private final Map<Integer, SkeinBroker> running = new HashMap<>();
+  private final List<AutoCloseable> clients = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults) {
+    List<QuorumVoter> quorum = new ArrayList<>();
+    int[] ports = freePorts(brokers * 2);
+    for (int id = 1; id <= voters; id++) {
+      quorum.add(new QuorumVoter(id, "localhost", ports[2 * (id - 1) + 1]));
+    }
+    for (int id = 1; id <= brokers; id++) {
+      int port = ports[2 * (id - 1)];
+      configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), quorum,
+          new HostPort("localhost", ports[2 * (id - 1) + 1]), dir.resolve("broker-" + id), "", 1, 1, logDefaults,
+          HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10)));
+    }
+  }
+
+  /** Starts {@code brokers} brokers, all voting (up to three), and waits until every one serves. */
+  public static TestCluster start(Path dir, int brokers) {
+    return start(dir, brokers, Math.min(brokers, 3), LogConfig.DEFAULT);
+  }
+
+  public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults) {
+    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults);
+    try {
+      for (BrokerConfig config : cluster.configs) {
+        cluster.startBroker(config.nodeId(), false);
+      }
+      cluster.awaitReady();
+      return cluster;
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  public void startBroker(int id) {
+    startBroker(id, true);
+  }
+
+  private void startBroker(int id, boolean waitReady) {
+    if (running.containsKey(id)) {
+      throw new IllegalStateException("broker " + id + " is running");
+    }
+    try {
+      SkeinBroker broker = SkeinBroker.start(configs.get(id - 1));
+      running.put(id, broker);
+      if (waitReady) {
+        broker.ready().get(60, TimeUnit.SECONDS);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (Exception e) {
+      throw new IllegalStateException("broker " + id + " did not become ready", e);
+    }
+  }
+
+  /** Stops a broker cleanly: controlled shutdown, then flush and checkpoint. */
+  public void stopBroker(int id) {
+    SkeinBroker broker = running.remove(id);
+    if (broker == null) {
+      throw new IllegalStateException("broker " + id + " is not running");
+    }
+    broker.close();
+  }
+
+  public void restartAll() {
+    List<Integer> ids = new ArrayList<>(running.keySet());
+    running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+    running.clear();
+    ids.forEach(id -> startBroker(id, false));
+    awaitReady();
+  }
+
+  public void awaitReady() {
+    await().atMost(Duration.ofSeconds(60)).until(() -> running.values().stream().allMatch(b -> b.ready().isDone()));
+  }
+
+  public SkeinBroker broker(int id) {
+    SkeinBroker broker = running.get(id);
+    if (broker == null) {
+      throw new IllegalStateException("broker " + id + " is not running");
+    }
+    return broker;
+  }
+
+  public List<Integer> runningIds() {
+    return running.keySet().stream().sorted().toList();
+  }
+
+  public HostPort address(int id) {
+    return configs.get(id - 1).advertised();
+  }
+
+  /** Bootstrap list of the running brokers. */
+  public String bootstrap() {
+    return running.keySet().stream().sorted().map(id -> address(id).toString()).collect(Collectors.joining(","));
+  }
+
+  public SkeinAdmin admin() {
+    return track(SkeinAdmin.create(ClientConfig.of(bootstrap())));
+  }
+
+  public SkeinProducer producer(Map<String, String> settings) {
+    Map<String, String> all = new HashMap<>(settings);
+    all.put("bootstrap.servers", bootstrap());
+    return track(SkeinProducer.create(ProducerConfig.from(all)));
+  }
+
+  public SkeinConsumer consumer(Map<String, String> settings) {
+    Map<String, String> all = new HashMap<>(settings);
+    all.put("bootstrap.servers", bootstrap());
+    return track(SkeinConsumer.create(ConsumerConfig.from(all)));
+  }
+
+  /** A raw gRPC channel to one broker, for tests that speak the protocol directly. */
+  public ManagedChannel channel(int id) {
+    HostPort a = address(id);
+    ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
+        .maxInboundMessageSize(128 * 1024 * 1024).build();
+    channels.add(channel);
+    return channel;
+  }
+
+  private <T extends AutoCloseable> T track(T client) {
+    clients.add(client);
+    return client;
+  }
+
+  @Override
+  public void close() {
+    for (AutoCloseable c : clients) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // closing a test client must not hide the test's own failure
+      }
+    }
+    channels.forEach(ManagedChannel::shutdownNow);
+    running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+    running.clear();
+  }
+
+  private static int[] freePorts(int count) {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        ServerSocket socket = new ServerSocket(0);
+        sockets.add(socket);
+        ports[i] = socket.getLocalPort();
+      }
+      return ports;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      for (ServerSocket s : sockets) {
+        try {
+          s.close();
+        } catch (IOException e) {
+          // the port is still free for our use
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.skein.cli;
+
+import dev.skein.broker.BrokerConfig;
+import dev.skein.broker.HostPort;
+import dev.skein.broker.SkeinBroker;
+import dev.skein.metadata.QuorumVoter;
+import dev.skein.storage.log.LogConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code skein broker}: run one broker until SIGTERM or Ctrl-C. */
+@Command(name = "broker", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Run a broker until it gets SIGTERM or Ctrl-C, then stop cleanly (leaderships handed over, "
+        + "logs flushed, state checkpointed).",
+        "With no options it starts a single-node cluster: node 1, clients on port 9092, the metadata quorum "
+            + "on 9093, data in ./data."})
+final class BrokerCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--node-id", defaultValue = "1", paramLabel = "ID",
+      description = "This broker's id, unique in the cluster (Kafka: node.id). Default: ${DEFAULT-VALUE}.")
+  int nodeId;
+
+  @Option(names = "--listen", defaultValue = "0.0.0.0:9092", paramLabel = "HOST:PORT",
+      description = "Where the gRPC service binds. Default: ${DEFAULT-VALUE}.")
+  String listen;
+
+  @Option(names = "--advertised-address", paramLabel = "HOST:PORT",
+      description = "Where clients and other brokers reach this broker (Kafka: advertised.listeners). "
+          + "Default: the --listen address, with localhost for a wildcard host.")
+  String advertised;
+
+  @Option(names = "--quorum-voters", paramLabel = "ID@HOST:PORT,...",
+      description = "The metadata quorum's voters (KRaft: controller.quorum.voters). A broker not listed follows "
+          + "the quorum without voting. Default: <node-id>@localhost:9093.")
+  String quorumVoters;
+
+  @Option(names = "--quorum-listen", paramLabel = "HOST:PORT",
+      description = "Where this broker's Raft endpoint binds. Default: 0.0.0.0 and the port of its voter entry; "
+          + "for a non-voter, the advertised host and port 9093.")
+  String quorumListen;
+
+  @Option(names = "--data-dir", defaultValue = "./data", paramLabel = "DIR",
+      description = "Logs, state and metadata live here (Kafka: log.dirs). Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--rack", defaultValue = "", paramLabel = "RACK", description = "This broker's rack (broker.rack).")
+  String rack;
+
+  @Option(names = "--num-partitions", defaultValue = "1", paramLabel = "N",
+      description = "Partitions of a topic created without a count. Default: ${DEFAULT-VALUE}.")
+  int numPartitions;
+
+  @Option(names = "--default-replication-factor", defaultValue = "1", paramLabel = "N",
+      description = "Replicas of a topic created without a factor. Default: ${DEFAULT-VALUE}.")
+  int defaultReplicationFactor;
+
+  @Option(names = "--log-segment-bytes", paramLabel = "BYTES",
+      description = "Default segment.bytes: roll a segment at this size (Kafka: log.segment.bytes). Default: 1 GiB.")
+  Integer segmentBytes;
+
+  @Option(names = "--log-roll-ms", paramLabel = "MS",
+      description = "Default segment.ms: roll a segment this old (Kafka: log.roll.ms). Default: 7 days.")
+  Long segmentMs;
+
+  @Option(names = "--log-retention-ms", paramLabel = "MS",
+      description = "Default retention.ms (Kafka: log.retention.ms; -1 keeps forever). Default: 7 days.")
+  Long retentionMs;
+
+  @Option(names = "--log-retention-bytes", paramLabel = "BYTES",
+      description = "Default retention.bytes per partition (Kafka: log.retention.bytes; -1: no limit).")
+  Long retentionBytes;
+
+  @Option(names = "--message-max-bytes", paramLabel = "BYTES",
+      description = "Default max.message.bytes: the largest batch a topic accepts (Kafka: message.max.bytes). "
+          + "Default: 1048588.")
+  Integer messageMaxBytes;
+
+  @Option(names = "--log-flush-interval-messages", paramLabel = "N",
+      description = "Default flush.messages: fsync after this many records. Default: never (rely on the page cache "
+          + "and replication; fsync on segment roll and clean shutdown).")
+  Long flushMessages;
+
+  @Option(names = "--log-flush-interval-ms", paramLabel = "MS",
+      description = "Default flush.ms: fsync at least this often. Default: never.")
+  Long flushMs;
+
+  @Option(names = "--broker-heartbeat-interval-ms", defaultValue = "250", paramLabel = "MS",
+      description = "How often the broker heartbeats to the controller. Default: ${DEFAULT-VALUE}.")
+  long heartbeatIntervalMs;
+
+  @Option(names = "--broker-session-timeout-ms", defaultValue = "2000", paramLabel = "MS",
+      description = "The controller fences a broker silent this long and moves its leaderships. "
+          + "Default: ${DEFAULT-VALUE}.")
+  long sessionTimeoutMs;
+
+  @Option(names = "--controlled-shutdown-timeout-ms", defaultValue = "30000", paramLabel = "MS",
+      description = "How long a stopping broker waits for its leaderships to move. Default: ${DEFAULT-VALUE}.")
+  long controlledShutdownTimeoutMs;
+
+  @Override
+  public Integer call() throws Exception {
+    BrokerConfig config = config();
+    SkeinBroker broker = SkeinBroker.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      broker.close();
+      stopped.countDown();
+    }, "skein-shutdown"));
+    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%n",
+        config.nodeId(), config.advertised(), config.dataDir().toAbsolutePath().normalize());
+    spec.commandLine().getErr().flush();
+    stopped.await();
+    return 0;
+  }
+
+  BrokerConfig config() {
+    HostPort listenAt = HostPort.parse(listen);
+    HostPort advertisedAt = advertised != null ? HostPort.parse(advertised)
+        : listenAt.isWildcard() ? new HostPort("localhost", listenAt.port()) : listenAt;
+    List<QuorumVoter> voters = QuorumVoter.parseList(quorumVoters != null ? quorumVoters
+        : nodeId + "@localhost:" + BrokerConfig.DEFAULT_QUORUM_PORT);
+    HostPort quorumAt = quorumListen != null ? HostPort.parse(quorumListen)
+        : voters.stream().filter(v -> v.id() == nodeId).findFirst()
+            .map(v -> new HostPort("0.0.0.0", v.port()))
+            .orElse(new HostPort(advertisedAt.host(), BrokerConfig.DEFAULT_QUORUM_PORT));
+    Map<String, String> logSettings = new HashMap<>();
+    putIfSet(logSettings, LogConfig.SEGMENT_BYTES, segmentBytes);
+    putIfSet(logSettings, LogConfig.SEGMENT_MS, segmentMs);
+    putIfSet(logSettings, LogConfig.RETENTION_MS, retentionMs);
+    putIfSet(logSettings, LogConfig.RETENTION_BYTES, retentionBytes);
+    putIfSet(logSettings, LogConfig.MAX_MESSAGE_BYTES, messageMaxBytes);
+    putIfSet(logSettings, LogConfig.FLUSH_MESSAGES, flushMessages);
+    putIfSet(logSettings, LogConfig.FLUSH_MS, flushMs);
+    return new BrokerConfig(nodeId, listenAt, advertisedAt, voters, quorumAt, dataDir, rack, numPartitions,
+        defaultReplicationFactor, LogConfig.fromMap(logSettings, LogConfig.DEFAULT),
+        Duration.ofMillis(heartbeatIntervalMs), Duration.ofMillis(sessionTimeoutMs),
+        Duration.ofMillis(controlledShutdownTimeoutMs));
+  }
+
+  private static void putIfSet(Map<String, String> settings, String key, Object value) {
+    if (value != null) {
+      settings.put(key, value.toString());
+    }
+  }
+}

@@ -1,0 +1,120 @@
+package dev.skein.cli;
+
+import dev.skein.broker.BrokerConfig;
+import dev.skein.broker.HostPort;
+import dev.skein.broker.SkeinBroker;
+import dev.skein.metadata.QuorumConfig;
+import dev.skein.metadata.QuorumVoter;
+import dev.skein.storage.log.LogConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code skein dev}: a local cluster in one process, for trying things out. */
+@Command(name = "dev", mixinStandardHelpOptions = true,
+    description = {"Run a local cluster on loopback in this process until Ctrl-C.",
+        "Broker i (from 1) serves clients on port BASE+2(i-1) and its metadata quorum member on the next port; "
+            + "the first three brokers vote, any others follow the quorum as listeners. Data survives restarts "
+            + "unless --clean is given."})
+final class DevCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--brokers", defaultValue = "3", paramLabel = "N", description = "Number of brokers. Default: ${DEFAULT-VALUE}.")
+  int brokers;
+
+  @Option(names = "--base-port", defaultValue = "9092", paramLabel = "PORT", description = "Port of broker 1. Default: ${DEFAULT-VALUE}.")
+  int basePort;
+
+  @Option(names = "--data-dir", defaultValue = "./dev-data", paramLabel = "DIR",
+      description = "Each broker keeps its data in DIR/broker-<id>. Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--clean", description = "Delete the data directory first.")
+  boolean clean;
+
+  @Option(names = "--num-partitions", defaultValue = "1", paramLabel = "N",
+      description = "Partitions of a topic created without a count. Default: ${DEFAULT-VALUE}.")
+  int numPartitions;
+
+  @Override
+  public Integer call() throws Exception {
+    if (brokers < 1 || brokers > 9) {
+      throw new IllegalArgumentException("--brokers must be between 1 and 9, got " + brokers);
+    }
+    if (clean) {
+      deleteRecursively(dataDir);
+    }
+    List<BrokerConfig> configs = configs();
+    List<SkeinBroker> started = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(started), "skein-dev-shutdown"));
+    CountDownLatch forever = new CountDownLatch(1);
+    for (BrokerConfig config : configs) {
+      started.add(SkeinBroker.start(config));
+    }
+    CompletableFuture.allOf(started.stream().map(SkeinBroker::ready).toArray(CompletableFuture[]::new))
+        .get(60, TimeUnit.SECONDS);
+    PrintWriter out = spec.commandLine().getOut();
+    String bootstrap = configs.stream().map(c -> c.advertised().toString()).collect(Collectors.joining(","));
+    out.printf("Skein dev cluster: %d broker%s ready (data in %s).%n", brokers, brokers == 1 ? "" : "s",
+        dataDir.toAbsolutePath().normalize());
+    out.printf("Bootstrap: %s%n", bootstrap);
+    out.println("Try: skein topic create --topic demo --partitions 13 --bootstrap " + configs.get(0).advertised());
+    out.println("Press Ctrl-C to stop.");
+    out.flush();
+    forever.await();
+    return 0;
+  }
+
+  List<BrokerConfig> configs() {
+    List<QuorumVoter> voters = new ArrayList<>();
+    for (int id = 1; id <= Math.min(brokers, 3); id++) {
+      voters.add(new QuorumVoter(id, "localhost", quorumPort(id)));
+    }
+    List<BrokerConfig> configs = new ArrayList<>();
+    for (int id = 1; id <= brokers; id++) {
+      int port = basePort + 2 * (id - 1);
+      configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), voters,
+          new HostPort("localhost", quorumPort(id)), dataDir.resolve("broker-" + id), "", numPartitions, 1,
+          LogConfig.DEFAULT, QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
+          Duration.ofSeconds(5)));
+    }
+    return configs;
+  }
+
+  private int quorumPort(int id) {
+    return basePort + 2 * (id - 1) + 1;
+  }
+
+  /** Stops the whole cluster at once: no point handing leaderships to brokers that are stopping too. */
+  private static void stopAll(List<SkeinBroker> brokers) {
+    brokers.parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
