@@ -12,6 +12,7 @@ import dev.skein.proto.v1.ProduceRequest;
 import dev.skein.proto.v1.ProduceResponse;
 import dev.skein.proto.v1.ProducerServiceGrpc;
 import dev.skein.proto.v1.RecordBatch;
+import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -173,12 +174,21 @@ final class Sender implements Runnable {
             Status.Code.INTERNAL, null));
       } else if (result.hasError() && !result.getError().getReason().isEmpty()) {
         SkeinError error = SkeinError.fromDetail(result.getError());
-        retryOrFail(batch, new SkeinException(error), error.retriable());
+        retryOrFail(batch, new SkeinException(error), error.retriable() || metadataMayBeBehind(error));
       } else {
         batch.succeed(result.getBaseOffset(), result.getLogAppendTimeMs());
         accumulator.release(batch);
       }
     }
+  }
+
+  /**
+   * The partition existed in our metadata when the record was sent, so a broker that does
+   * not know it yet is behind (or the topic was just deleted): retry with fresh metadata
+   * until delivery.timeout.ms, as Kafka's producer does.
+   */
+  private static boolean metadataMayBeBehind(SkeinError error) {
+    return error.reason() == ErrorReason.UNKNOWN_TOPIC || error.reason() == ErrorReason.UNKNOWN_PARTITION;
   }
 
   private void handleCallFailure(BrokerAddress leader, List<ProducerBatch> batches, Throwable t) {
