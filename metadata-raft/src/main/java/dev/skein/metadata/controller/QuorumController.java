@@ -1,0 +1,210 @@
+package dev.skein.metadata.controller;
+
+import dev.skein.metadata.image.ClusterImage;
+import dev.skein.proto.internal.v1.BrokerHeartbeatRequest;
+import dev.skein.proto.internal.v1.ClusterRecord;
+import dev.skein.proto.internal.v1.ControllerRequest;
+import dev.skein.proto.internal.v1.ControllerResponse;
+import dev.skein.proto.internal.v1.MetadataBatch;
+import dev.skein.proto.internal.v1.MetadataRecord;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller: plain code that runs on the metadata quorum's Raft leader while it leads.
+ *
+ * <p>It checks each request against the latest image, turns an accepted one into a batch of
+ * metadata records, writes the batch through Raft and answers once the batch is applied.
+ * Requests it rejects write nothing. It also watches broker sessions: a broker that stops
+ * heartbeating is fenced and its leaderships move to other in-sync replicas.
+ *
+ * <p>Events (requests and session checks) run one at a time on one thread, each to completion,
+ * so every decision sees every earlier one in the image. The image is the state machine's: the
+ * controller keeps nothing of its own but broker heartbeat times.
+ *
+ * <p>The records' preconditions are checked again when they are applied, so a stale decision
+ * (a controller that lost the leadership but did not know yet) is skipped, not applied.
+ */
+public final class QuorumController implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(QuorumController.class);
+
+  private final int nodeId;
+  private final ControllerSettings settings;
+  private final Supplier<ClusterImage> images;
+  private final BatchWriter writer;
+  private final ControllerEventQueue events;
+  private final AtomicBoolean sessionCheckQueued = new AtomicBoolean();
+  private final BrokerControl brokers;
+  private final TopicControl topics;
+  private volatile boolean closed;
+
+  /**
+   * @param images the latest applied image (read on the controller's thread)
+   * @param nanoClock monotonic time for broker sessions ({@code System::nanoTime}; tests step it)
+   * @param random chooses where replica placement starts (a seeded one makes it reproducible)
+   */
+  public QuorumController(int nodeId, ControllerSettings settings, Supplier<ClusterImage> images,
+      BatchWriter writer, LongSupplier nanoClock, Random random) {
+    this.nodeId = nodeId;
+    this.settings = settings;
+    this.images = images;
+    this.writer = writer;
+    this.events = new ControllerEventQueue("skein-controller-" + nodeId);
+    this.brokers = new BrokerControl(settings, nanoClock);
+    this.topics = new TopicControl(random);
+  }
+
+  /** Starts the session checks and, in a new cluster, writes the cluster id. */
+  public void start() {
+    LOG.info("Controller on node {} is active (image at offset {})", nodeId, images.get().offset());
+    events.submit("activate", this::writeClusterIdIfMissing);
+    events.schedulePeriodically(settings.sessionCheckInterval(), this::queueSessionCheck);
+  }
+
+  /**
+   * Handles a request; the response carries a {@link ControllerError} if it was refused. A
+   * closed controller answers {@link ControllerError#NOT_CONTROLLER}.
+   */
+  public CompletableFuture<ControllerResponse> handle(ControllerRequest request) {
+    if (closed) {
+      return CompletableFuture.completedFuture(notController());
+    }
+    return events.submit(request.getRequestCase().name(), () -> process(request))
+        .exceptionally(error -> {
+          if (!closed) {
+            LOG.warn("Controller request {} failed", request.getRequestCase(), error);
+          }
+          return notController();
+        });
+  }
+
+  /**
+   * Runs a session check now, for tests that step the clock. Completes when any fencing it
+   * caused is applied.
+   */
+  public CompletableFuture<Void> checkSessions() {
+    return events.submit("session-check", this::fenceExpiredBrokers);
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      events.close();
+      LOG.info("Controller on node {} stopped", nodeId);
+    }
+  }
+
+  private ControllerResponse notController() {
+    return ControllerError.NOT_CONTROLLER.response("node " + nodeId + " is not the active controller");
+  }
+
+  // ---- the event loop ----
+
+  private CompletableFuture<ControllerResponse> process(ControllerRequest request) {
+    if (closed) {
+      return CompletableFuture.completedFuture(notController());
+    }
+    ClusterImage image = images.get();
+    ControllerDecision decision = switch (request.getRequestCase()) {
+      case REGISTER_BROKER -> brokers.registerBroker(request.getRegisterBroker().getRegistration(), image);
+      case BROKER_HEARTBEAT -> brokers.heartbeat(request.getBrokerHeartbeat(), image);
+      case CONTROLLED_SHUTDOWN -> brokers.heartbeat(BrokerHeartbeatRequest.newBuilder()
+          .setBrokerId(request.getControlledShutdown().getBrokerId())
+          .setBrokerEpoch(request.getControlledShutdown().getBrokerEpoch())
+          .setWantShutdown(true)
+          .build(), image);
+      case ALLOCATE_PRODUCER_IDS -> brokers.allocateProducerIds(request.getAllocateProducerIds(), image);
+      case CREATE_TOPIC -> topics.createTopic(request.getCreateTopic(), image);
+      case DELETE_TOPIC -> topics.deleteTopic(request.getDeleteTopic(), image);
+      case ALTER_CONFIGS -> topics.alterConfigs(request.getAlterConfigs(), image);
+      case ALTER_PARTITION -> PartitionControl.alterPartition(request.getAlterPartition(), image);
+      case REQUEST_NOT_SET -> ControllerDecision.answer(
+          ControllerError.INVALID_REQUEST.response("empty controller request"));
+    };
+    return commit(decision, image);
+  }
+
+  /** Writes a decision's records, if any, and answers once they are applied (on the event thread). */
+  private CompletableFuture<ControllerResponse> commit(ControllerDecision decision, ClusterImage image) {
+    if (decision.records().isEmpty()) {
+      return CompletableFuture.completedFuture(decision.responder().respond(0, image));
+    }
+    MetadataBatch batch = MetadataBatch.newBuilder().addAllRecords(decision.records()).build();
+    return writer.write(batch)
+        .orTimeout(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .handleAsync((written, error) -> {
+          if (error != null) {
+            LOG.info("Controller on node {} could not write a batch of {} records: {}", nodeId,
+                batch.getRecordsCount(), error.toString());
+            return ControllerError.NOT_CONTROLLER.response(
+                "node " + nodeId + " could not commit the change (" + error + "); it may no longer lead");
+          }
+          if (!written.isApplied()) {
+            LOG.warn("Batch at index {} was skipped when applied: {}", written.index(), written.rejection());
+            return ControllerError.WRITE_REJECTED.response(
+                "the change conflicted with a concurrent one and was not applied: " + written.rejection());
+          }
+          return decision.responder().respond(written.index(), images.get()).toBuilder()
+              .setAppliedIndex(written.index())
+              .build();
+        }, events.executor());
+  }
+
+  // ---- the controller's own writes ----
+
+  private CompletableFuture<Void> writeClusterIdIfMissing() {
+    if (images.get().hasClusterId()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    String clusterId = UUID.randomUUID().toString();
+    LOG.info("No cluster id yet: writing {}", clusterId);
+    List<MetadataRecord> records = List.of(MetadataRecord.newBuilder()
+        .setCluster(ClusterRecord.newBuilder().setClusterId(clusterId)).build());
+    return commit(new ControllerDecision(records, (index, image) -> ControllerResponse.getDefaultInstance()),
+        images.get())
+        .thenAccept(response -> logIfFailed("write the cluster id", response));
+  }
+
+  private void queueSessionCheck() {
+    // At most one check waits in the queue; a slow write must not pile them up.
+    if (sessionCheckQueued.compareAndSet(false, true)) {
+      events.submit("session-check", () -> {
+        sessionCheckQueued.set(false);
+        return fenceExpiredBrokers();
+      });
+    }
+  }
+
+  /** Fences, one batch after the other, every unfenced broker whose session has expired. */
+  private CompletableFuture<Void> fenceExpiredBrokers() {
+    if (closed) {
+      return CompletableFuture.completedFuture(null);
+    }
+    ClusterImage image = images.get();
+    return brokers.fenceExpiredBroker(image)
+        .map(fence -> commit(fence, image).thenCompose(response -> {
+          if (ControllerError.of(response).isPresent()) {
+            logIfFailed("fence a broker", response);
+            return CompletableFuture.<Void>completedFuture(null);
+          }
+          return fenceExpiredBrokers();
+        }))
+        .orElseGet(() -> CompletableFuture.completedFuture(null));
+  }
+
+  private static void logIfFailed(String what, ControllerResponse response) {
+    if (!response.getErrorReason().isEmpty()) {
+      LOG.warn("Controller could not {}: {} {}", what, response.getErrorReason(), response.getErrorMessage());
+    }
+  }
+}

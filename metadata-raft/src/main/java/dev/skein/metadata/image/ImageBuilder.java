@@ -1,0 +1,314 @@
+package dev.skein.metadata.image;
+
+import dev.skein.proto.internal.v1.BrokerRegistrationChangeRecord;
+import dev.skein.proto.internal.v1.BrokerSnapshotRecord;
+import dev.skein.proto.internal.v1.ClusterRecord;
+import dev.skein.proto.internal.v1.ConfigRecord;
+import dev.skein.proto.internal.v1.MetadataRecord;
+import dev.skein.proto.internal.v1.PartitionChangeRecord;
+import dev.skein.proto.internal.v1.PartitionRecord;
+import dev.skein.proto.internal.v1.ProducerIdsRecord;
+import dev.skein.proto.internal.v1.RegisterBrokerRecord;
+import dev.skein.proto.internal.v1.RemoveTopicRecord;
+import dev.skein.proto.internal.v1.TopicRecord;
+import dev.skein.proto.internal.v1.UnregisterBrokerRecord;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Replays metadata records onto an image, checking each record's precondition first, and builds
+ * the next image. Single use, single thread.
+ *
+ * <p>Everything here is a pure function of the base image, the records and the offset: the
+ * same inputs give an equal image on every member, which is what keeps the members in step.
+ * The builder copies a part of the image only when a record changes it (the broker map, the
+ * topic map, one topic's partitions, the config map), so unchanged parts are shared with the
+ * base image.
+ */
+final class ImageBuilder {
+
+  private final ClusterImage base;
+  private final long offset;
+
+  private String clusterId;
+  private TreeMap<Integer, BrokerRegistration> brokers;
+  private Map<String, TopicImage> topics;
+  private Map<String, String> topicIdsByName;
+  /** Partitions of topics created or changed by this builder, by topic id. */
+  private final Map<String, TreeMap<Integer, PartitionRegistration>> touchedPartitions = new HashMap<>();
+  private Map<ConfigResource, Map<String, String>> configs;
+  private final Set<ConfigResource> copiedConfigs = new HashSet<>();
+  private long nextProducerId;
+
+  /**
+   * @param offset the Raft index the records were committed at; a broker registered by them
+   *     gets it as its epoch, and the built image reflects it
+   */
+  ImageBuilder(ClusterImage base, long offset) {
+    this.base = base;
+    this.offset = offset;
+    this.clusterId = base.clusterId();
+    this.nextProducerId = base.producerIds().nextProducerId();
+  }
+
+  void replay(MetadataRecord record) throws RecordRejectedException {
+    switch (record.getRecordCase()) {
+      case REGISTER_BROKER -> registerBroker(record.getRegisterBroker(), offset, true, false);
+      case BROKER_REGISTRATION_CHANGE -> changeBroker(record.getBrokerRegistrationChange());
+      case UNREGISTER_BROKER -> unregisterBroker(record.getUnregisterBroker());
+      case BROKER_SNAPSHOT -> restoreBroker(record.getBrokerSnapshot());
+      case TOPIC -> createTopic(record.getTopic());
+      case PARTITION -> addPartition(record.getPartition());
+      case PARTITION_CHANGE -> changePartition(record.getPartitionChange());
+      case REMOVE_TOPIC -> removeTopic(record.getRemoveTopic());
+      case CONFIG -> setConfig(record.getConfig());
+      case PRODUCER_IDS -> allocateProducerIds(record.getProducerIds());
+      case CLUSTER -> setClusterId(record.getCluster());
+      case RECORD_NOT_SET -> throw new RecordRejectedException("empty metadata record");
+    }
+  }
+
+  ClusterImage build() {
+    BrokersImage brokersImage = brokers == null ? base.brokers() : new BrokersImage(brokers);
+    TopicsImage topicsImage = base.topics();
+    if (topics != null) {
+      touchedPartitions.forEach((topicId, partitions) -> {
+        TopicImage topic = topics.get(topicId);
+        if (topic != null) {
+          topics.put(topicId, new TopicImage(topicId, topic.name(), topic.internal(), partitions));
+        }
+      });
+      topicsImage = TopicsImage.of(topics);
+    }
+    ConfigsImage configsImage = configs == null ? base.configs() : new ConfigsImage(configs);
+    ProducerIdsImage producerIds = nextProducerId == base.producerIds().nextProducerId()
+        ? base.producerIds() : new ProducerIdsImage(nextProducerId);
+    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds);
+  }
+
+  // ---- brokers ----
+
+  private void registerBroker(RegisterBrokerRecord record, long epoch, boolean fenced, boolean inControlledShutdown)
+      throws RecordRejectedException {
+    require(record.getBrokerId() >= 0, "broker id %d is negative", record.getBrokerId());
+    mutableBrokers().put(record.getBrokerId(), new BrokerRegistration(record.getBrokerId(), epoch,
+        record.getIncarnationId(), record.getHost(), record.getPort(), record.getRack(), record.getRaftAddress(),
+        record.getVoter(), fenced, inControlledShutdown));
+  }
+
+  private void restoreBroker(BrokerSnapshotRecord record) throws RecordRejectedException {
+    // A new registration starts fenced; a snapshot restores the state the broker had.
+    registerBroker(record.getRegistration(), record.getBrokerEpoch(), record.getFenced(),
+        record.getInControlledShutdown());
+  }
+
+  private void changeBroker(BrokerRegistrationChangeRecord record) throws RecordRejectedException {
+    BrokerRegistration broker = currentBroker(record.getBrokerId(), record.getBrokerEpoch());
+    if (record.hasFenced()) {
+      broker = broker.withFenced(record.getFenced());
+    }
+    if (record.hasInControlledShutdown()) {
+      broker = broker.withInControlledShutdown(record.getInControlledShutdown());
+    }
+    mutableBrokers().put(broker.id(), broker);
+  }
+
+  private void unregisterBroker(UnregisterBrokerRecord record) throws RecordRejectedException {
+    currentBroker(record.getBrokerId(), record.getBrokerEpoch());
+    mutableBrokers().remove(record.getBrokerId());
+  }
+
+  private BrokerRegistration currentBroker(int brokerId, long epoch) throws RecordRejectedException {
+    BrokerRegistration broker = brokers().get(brokerId);
+    require(broker != null, "broker %d is not registered", brokerId);
+    require(broker.epoch() == epoch, "broker %d has epoch %d, not %d", brokerId, broker.epoch(), epoch);
+    return broker;
+  }
+
+  private SortedMap<Integer, BrokerRegistration> brokers() {
+    return brokers == null ? base.brokers().brokers() : brokers;
+  }
+
+  private TreeMap<Integer, BrokerRegistration> mutableBrokers() {
+    if (brokers == null) {
+      brokers = new TreeMap<>(base.brokers().brokers());
+    }
+    return brokers;
+  }
+
+  // ---- topics and partitions ----
+
+  private void createTopic(TopicRecord record) throws RecordRejectedException {
+    require(!record.getTopicId().isEmpty(), "topic id is empty");
+    require(!record.getName().isEmpty(), "topic name is empty");
+    require(!topics().containsKey(record.getTopicId()), "topic id %s is taken", record.getTopicId());
+    require(!topicIdsByName().containsKey(record.getName()), "topic %s already exists", record.getName());
+    mutableTopics().put(record.getTopicId(), new TopicImage(record.getTopicId(), record.getName(),
+        record.getInternal(), new TreeMap<>()));
+    mutableTopicIdsByName().put(record.getName(), record.getTopicId());
+    touchedPartitions.put(record.getTopicId(), new TreeMap<>());
+  }
+
+  private void addPartition(PartitionRecord record) throws RecordRejectedException {
+    TreeMap<Integer, PartitionRegistration> partitions = mutablePartitions(record.getTopicId());
+    require(record.getPartition() >= 0, "partition %d is negative", record.getPartition());
+    require(!partitions.containsKey(record.getPartition()), "partition %d of topic %s exists",
+        record.getPartition(), record.getTopicId());
+    require(record.getLeaderEpoch() >= 0 && record.getPartitionEpoch() >= 0, "negative epochs");
+    PartitionRegistration partition = new PartitionRegistration(record.getReplicasList(), record.getIsrList(),
+        record.getLeader(), record.getLeaderEpoch(), record.getPartitionEpoch());
+    checkConsistent(partition, false);
+    partitions.put(record.getPartition(), partition);
+  }
+
+  private void changePartition(PartitionChangeRecord record) throws RecordRejectedException {
+    TreeMap<Integer, PartitionRegistration> partitions = mutablePartitions(record.getTopicId());
+    PartitionRegistration current = partitions.get(record.getPartition());
+    require(current != null, "partition %d of topic %s does not exist", record.getPartition(), record.getTopicId());
+    require(current.partitionEpoch() == record.getExpectedPartitionEpoch(),
+        "partition %s-%d has partition epoch %d, not %d", record.getTopicId(), record.getPartition(),
+        current.partitionEpoch(), record.getExpectedPartitionEpoch());
+    List<Integer> replicas = record.hasReplicas() ? record.getReplicas().getBrokerIdsList() : current.replicas();
+    List<Integer> isr = record.hasIsr() ? record.getIsr().getBrokerIdsList() : current.isr();
+    int leader = record.hasLeader() ? record.getLeader() : current.leader();
+    int leaderEpoch = leader == current.leader() ? current.leaderEpoch() : current.leaderEpoch() + 1;
+    PartitionRegistration next = new PartitionRegistration(replicas, isr, leader, leaderEpoch,
+        current.partitionEpoch() + 1);
+    checkConsistent(next, record.getUnclean());
+    partitions.put(record.getPartition(), next);
+  }
+
+  /** The invariants every partition registration keeps, whichever record made it. */
+  private static void checkConsistent(PartitionRegistration partition, boolean unclean) throws RecordRejectedException {
+    require(!partition.replicas().isEmpty(), "a partition needs at least one replica");
+    require(new HashSet<>(partition.replicas()).size() == partition.replicas().size(),
+        "replicas %s repeat a broker", partition.replicas());
+    require(new HashSet<>(partition.isr()).size() == partition.isr().size(), "ISR %s repeats a broker",
+        partition.isr());
+    require(partition.replicas().containsAll(partition.isr()), "ISR %s is not a subset of replicas %s",
+        partition.isr(), partition.replicas());
+    if (partition.hasLeader()) {
+      // Invariant 4: only an ISR member leads; an unclean election makes its winner the ISR.
+      require(partition.isInIsr(partition.leader()), "leader %d is not in ISR %s%s", partition.leader(),
+          partition.isr(), unclean ? " (unclean elections must reset the ISR to the leader)" : "");
+    } else {
+      require(partition.leader() == PartitionRegistration.NO_LEADER, "leader %d is not a broker id",
+          partition.leader());
+    }
+  }
+
+  private void removeTopic(RemoveTopicRecord record) throws RecordRejectedException {
+    TopicImage topic = topics().get(record.getTopicId());
+    require(topic != null, "topic %s does not exist", record.getTopicId());
+    mutableTopics().remove(record.getTopicId());
+    mutableTopicIdsByName().remove(topic.name());
+    touchedPartitions.remove(record.getTopicId());
+    ConfigResource resource = ConfigResource.topic(record.getTopicId());
+    if (configs().containsKey(resource)) {
+      mutableConfigs().remove(resource);
+    }
+  }
+
+  private TreeMap<Integer, PartitionRegistration> mutablePartitions(String topicId) throws RecordRejectedException {
+    TreeMap<Integer, PartitionRegistration> partitions = touchedPartitions.get(topicId);
+    if (partitions != null) {
+      return partitions;
+    }
+    TopicImage topic = topics().get(topicId);
+    require(topic != null, "topic %s does not exist", topicId);
+    mutableTopics();
+    partitions = new TreeMap<>(topic.partitions());
+    touchedPartitions.put(topicId, partitions);
+    return partitions;
+  }
+
+  private Map<String, TopicImage> topics() {
+    return topics == null ? base.topics().byId() : topics;
+  }
+
+  private Map<String, TopicImage> mutableTopics() {
+    if (topics == null) {
+      topics = new HashMap<>(base.topics().byId());
+    }
+    return topics;
+  }
+
+  private Map<String, String> topicIdsByName() {
+    if (topicIdsByName != null) {
+      return topicIdsByName;
+    }
+    Map<String, String> ids = new HashMap<>();
+    base.topics().byName().forEach((name, topic) -> ids.put(name, topic.id()));
+    return ids;
+  }
+
+  private Map<String, String> mutableTopicIdsByName() {
+    if (topicIdsByName == null) {
+      topicIdsByName = topicIdsByName();
+    }
+    return topicIdsByName;
+  }
+
+  // ---- configs, producer ids, cluster ----
+
+  private void setConfig(ConfigRecord record) throws RecordRejectedException {
+    ConfigResource resource = switch (record.getResourceType()) {
+      case CONFIG_RESOURCE_TYPE_TOPIC -> ConfigResource.topic(record.getResourceName());
+      case CONFIG_RESOURCE_TYPE_BROKER -> new ConfigResource(ConfigResource.Type.BROKER, record.getResourceName());
+      case CONFIG_RESOURCE_TYPE_CLUSTER -> new ConfigResource(ConfigResource.Type.CLUSTER, record.getResourceName());
+      default -> throw new RecordRejectedException("config record without a resource type");
+    };
+    require(!record.getKey().isEmpty(), "config key is empty");
+    if (resource.type() == ConfigResource.Type.TOPIC) {
+      require(topics().containsKey(resource.name()), "topic %s does not exist", resource.name());
+    }
+    Map<ConfigResource, Map<String, String>> all = mutableConfigs();
+    Map<String, String> values = all.get(resource);
+    if (values == null || !copiedConfigs.contains(resource)) {
+      values = values == null ? new HashMap<>() : new HashMap<>(values);
+      all.put(resource, values);
+      copiedConfigs.add(resource);
+    }
+    if (record.hasValue()) {
+      values.put(record.getKey(), record.getValue());
+    } else {
+      values.remove(record.getKey());
+    }
+  }
+
+  private Map<ConfigResource, Map<String, String>> configs() {
+    return configs == null ? base.configs().configs() : configs;
+  }
+
+  private Map<ConfigResource, Map<String, String>> mutableConfigs() {
+    if (configs == null) {
+      configs = new HashMap<>(base.configs().configs());
+    }
+    return configs;
+  }
+
+  private void allocateProducerIds(ProducerIdsRecord record) throws RecordRejectedException {
+    require(record.getBlockSize() >= 0, "producer id block size %d is negative", record.getBlockSize());
+    // Ids are never handed out twice: a block starts at or above everything given so far.
+    require(record.getFirstProducerId() >= nextProducerId, "producer id %d was already allocated (next is %d)",
+        record.getFirstProducerId(), nextProducerId);
+    nextProducerId = Math.addExact(record.getFirstProducerId(), record.getBlockSize());
+  }
+
+  private void setClusterId(ClusterRecord record) throws RecordRejectedException {
+    require(!record.getClusterId().isEmpty(), "cluster id is empty");
+    require(clusterId.isEmpty() || clusterId.equals(record.getClusterId()), "cluster id is already %s", clusterId);
+    clusterId = record.getClusterId();
+  }
+
+  private static void require(boolean condition, String format, Object... args) throws RecordRejectedException {
+    if (!condition) {
+      throw new RecordRejectedException(String.format(format, args));
+    }
+  }
+}
