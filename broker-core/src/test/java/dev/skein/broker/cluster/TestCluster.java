@@ -106,6 +106,20 @@ public final class TestCluster implements AutoCloseable {
     broker.close();
   }
 
+  /** Stops a broker without telling the controller: like a crash, as far as the cluster can tell. */
+  public void stopBrokerAbruptly(int id) {
+    SkeinBroker broker = running.remove(id);
+    if (broker == null) {
+      throw new IllegalStateException("broker " + id + " is not running");
+    }
+    broker.stopWithoutHandoff();
+  }
+
+  /** The broker whose quorum member is the Raft leader (the active controller). */
+  public int controllerId() {
+    return running.values().iterator().next().quorum().leaderId().orElseThrow();
+  }
+
   public void restartAll() {
     List<Integer> ids = new ArrayList<>(running.keySet());
     running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
