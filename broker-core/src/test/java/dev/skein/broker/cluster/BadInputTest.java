@@ -149,11 +149,11 @@ class BadInputTest {
   void unknownTopicsAreNamedInTheError() {
     assertFails(() -> admin().describeTopics(DescribeTopicsRequest.newBuilder().addNames("missing").build()),
         Status.Code.NOT_FOUND, ErrorReason.UNKNOWN_TOPIC, "'missing'");
-    PartitionProduceResult produced = produce(1, "missing", 0, batch(1, 10)).get(0);
+    PartitionProduceResult produced = RawCalls.produce(cluster.channel(1), "missing", 0, RawCalls.batch(1, 10)).get(0);
     assertDetail(produced.getError(), ErrorReason.UNKNOWN_TOPIC, "'missing'");
-    FetchedPartition fetched = fetch(1, "missing", 0, 0);
+    FetchedPartition fetched = RawCalls.fetch(cluster.channel(1), "missing", 0, 0);
     assertDetail(fetched.getError(), ErrorReason.UNKNOWN_TOPIC, "'missing'");
-    PartitionProduceResult noSuchPartition = produce(1, "good", 7, batch(1, 10)).get(0);
+    PartitionProduceResult noSuchPartition = RawCalls.produce(cluster.channel(1), "good", 7, RawCalls.batch(1, 10)).get(0);
     assertDetail(noSuchPartition.getError(), ErrorReason.UNKNOWN_PARTITION, "has 3 partitions");
   }
 
@@ -161,13 +161,13 @@ class BadInputTest {
   void aBatchOverMaxMessageBytesIsRefusedAndNothingIsStored() {
     int partition = 0;
     int leader = good.getPartitions(partition).getLeaderId();
-    long before = latest(leader, partition);
-    PartitionProduceResult result = produce(leader, "good", partition, batch(2, 1500)).get(0);
+    long before = RawCalls.latest(cluster.channel(leader), "good", partition);
+    PartitionProduceResult result = RawCalls.produce(cluster.channel(leader), "good", partition, RawCalls.batch(2, 1500)).get(0);
     assertDetail(result.getError(), ErrorReason.RECORD_TOO_LARGE, "max.message.bytes (2000)");
     assertThat(result.getBaseOffset()).isEqualTo(-1);
-    assertThat(latest(leader, partition)).isEqualTo(before);
+    assertThat(RawCalls.latest(cluster.channel(leader), "good", partition)).isEqualTo(before);
     // A batch that fits goes in right after.
-    PartitionProduceResult ok = produce(leader, "good", partition, batch(1, 100)).get(0);
+    PartitionProduceResult ok = RawCalls.produce(cluster.channel(leader), "good", partition, RawCalls.batch(1, 100)).get(0);
     assertThat(ok.hasError()).isFalse();
     assertThat(ok.getBaseOffset()).isEqualTo(before);
   }
@@ -180,8 +180,8 @@ class BadInputTest {
         .addRecords(Record.newBuilder().setOffsetDelta(0).setValue(ByteString.copyFromUtf8("b")))
         .build();
     RecordBatch bad = RecordBatch.newBuilder().setRecords(set.toByteString()).build();
-    assertDetail(produce(leader, "good", 1, bad).get(0).getError(), ErrorReason.INVALID_RECORD, "offset_delta");
-    assertDetail(produce(leader, "good", 1, RecordBatch.newBuilder().setRecords(ByteString.copyFromUtf8("\u00ff\u00ff"))
+    assertDetail(RawCalls.produce(cluster.channel(leader), "good", 1, bad).get(0).getError(), ErrorReason.INVALID_RECORD, "offset_delta");
+    assertDetail(RawCalls.produce(cluster.channel(leader), "good", 1, RecordBatch.newBuilder().setRecords(ByteString.copyFromUtf8("\u00ff\u00ff"))
         .build()).get(0).getError(), ErrorReason.INVALID_RECORD, "RecordSet");
   }
 
@@ -190,8 +190,8 @@ class BadInputTest {
     int leader = good.getPartitions(2).getLeaderId();
     List<PartitionProduceResult> results = ProducerServiceGrpc.newBlockingStub(cluster.channel(leader))
         .produce(ProduceRequest.newBuilder()
-            .addBatches(PartitionBatch.newBuilder().setTopic("good").setPartition(2).setBatch(batch(1, 5)))
-            .addBatches(PartitionBatch.newBuilder().setTopic("good").setPartition(2).setBatch(batch(1, 5)))
+            .addBatches(PartitionBatch.newBuilder().setTopic("good").setPartition(2).setBatch(RawCalls.batch(1, 5)))
+            .addBatches(PartitionBatch.newBuilder().setTopic("good").setPartition(2).setBatch(RawCalls.batch(1, 5)))
             .build()).getResultsList();
     assertThat(results.get(0).hasError()).isFalse();
     assertDetail(results.get(1).getError(), ErrorReason.INVALID_REQUEST, "at most one per partition");
@@ -200,14 +200,14 @@ class BadInputTest {
   @Test
   void fetchingOutsideTheLogIsOutOfRange() {
     int leader = good.getPartitions(2).getLeaderId();
-    long end = latest(leader, 2);
-    FetchedPartition beyond = fetch(leader, "good", 2, end + 100);
+    long end = RawCalls.latest(cluster.channel(leader), "good", 2);
+    FetchedPartition beyond = RawCalls.fetch(cluster.channel(leader), "good", 2, end + 100);
     assertDetail(beyond.getError(), ErrorReason.OFFSET_OUT_OF_RANGE, "out of range");
     assertThat(beyond.getError().getMetadataMap()).containsEntry("high_watermark", Long.toString(end));
-    FetchedPartition below = fetch(leader, "good", 2, -1);
+    FetchedPartition below = RawCalls.fetch(cluster.channel(leader), "good", 2, -1);
     assertDetail(below.getError(), ErrorReason.OFFSET_OUT_OF_RANGE, "out of range");
     // Exactly at the end is not an error: there is just nothing yet.
-    FetchedPartition atEnd = fetch(leader, "good", 2, end);
+    FetchedPartition atEnd = RawCalls.fetch(cluster.channel(leader), "good", 2, end);
     assertThat(atEnd.hasError()).isFalse();
     assertThat(atEnd.getBatchesCount()).isZero();
   }
@@ -216,7 +216,7 @@ class BadInputTest {
   void produceToANonLeaderNamesTheLeader() {
     int leader = good.getPartitions(0).getLeaderId();
     int other = leader % 3 + 1;
-    ErrorDetail error = produce(other, "good", 0, batch(1, 5)).get(0).getError();
+    ErrorDetail error = RawCalls.produce(cluster.channel(other), "good", 0, RawCalls.batch(1, 5)).get(0).getError();
     assertDetail(error, ErrorReason.NOT_LEADER, "does not lead");
     assertThat(error.getRetriable()).isTrue();
     assertThat(error.getMetadataMap()).containsEntry("leader_id", Integer.toString(leader))
@@ -246,32 +246,5 @@ class BadInputTest {
         }
       }
     }
-  }
-
-  static RecordBatch batch(int records, int valueSize) {
-    RecordSet.Builder set = RecordSet.newBuilder();
-    for (int i = 0; i < records; i++) {
-      set.addRecords(Record.newBuilder().setOffsetDelta(i).setTimestampMs(1000 + i)
-          .setValue(ByteString.copyFrom(new byte[valueSize])));
-    }
-    return RecordBatch.newBuilder().setRecords(set.build().toByteString()).build();
-  }
-
-  static List<PartitionProduceResult> produce(int broker, String topic, int partition, RecordBatch batch) {
-    return ProducerServiceGrpc.newBlockingStub(cluster.channel(broker)).produce(ProduceRequest.newBuilder()
-        .addBatches(PartitionBatch.newBuilder().setTopic(topic).setPartition(partition).setBatch(batch))
-        .build()).getResultsList();
-  }
-
-  static FetchedPartition fetch(int broker, String topic, int partition, long offset) {
-    return ConsumerServiceGrpc.newBlockingStub(cluster.channel(broker)).fetch(FetchRequest.newBuilder()
-        .addPartitions(PartitionPosition.newBuilder().setTopic(topic).setPartition(partition).setOffset(offset))
-        .build()).getPartitions(0);
-  }
-
-  static long latest(int broker, int partition) {
-    return ConsumerServiceGrpc.newBlockingStub(cluster.channel(broker)).listOffsets(ListOffsetsRequest.newBuilder()
-        .addQueries(OffsetQuery.newBuilder().setTopic("good").setPartition(partition)
-            .setSpec(OffsetSpec.OFFSET_SPEC_LATEST)).build()).getResults(0).getOffset();
   }
 }

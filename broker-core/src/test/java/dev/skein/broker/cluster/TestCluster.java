@@ -41,7 +41,7 @@ public final class TestCluster implements AutoCloseable {
   private final List<BrokerConfig> configs = new ArrayList<>();
   private final Map<Integer, SkeinBroker> running = new HashMap<>();
   private final List<AutoCloseable> clients = new ArrayList<>();
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
   private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults) {
     List<QuorumVoter> quorum = new ArrayList<>();
@@ -170,12 +170,12 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** A raw gRPC channel to one broker, for tests that speak the protocol directly. */
-  public ManagedChannel channel(int id) {
-    HostPort a = address(id);
-    ManagedChannel channel = NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
-        .maxInboundMessageSize(128 * 1024 * 1024).build();
-    channels.add(channel);
-    return channel;
+  public synchronized ManagedChannel channel(int id) {
+    return channels.computeIfAbsent(id, i -> {
+      HostPort a = address(i);
+      return NettyChannelBuilder.forAddress(a.host(), a.port()).usePlaintext()
+          .maxInboundMessageSize(128 * 1024 * 1024).build();
+    });
   }
 
   private <T extends AutoCloseable> T track(T client) {
@@ -192,7 +192,7 @@ public final class TestCluster implements AutoCloseable {
         // closing a test client must not hide the test's own failure
       }
     }
-    channels.forEach(ManagedChannel::shutdownNow);
+    channels.values().forEach(ManagedChannel::shutdownNow);
     running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
     running.clear();
   }
