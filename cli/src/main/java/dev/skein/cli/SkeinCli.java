@@ -3,6 +3,7 @@ package dev.skein.cli;
 import dev.skein.client.SkeinException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Spec;
         ProduceCommand.class,
         ConsumeCommand.class,
         ClusterCommand.class,
+        PerfCommand.class,
         CommandLine.HelpCommand.class
     },
     footer = {"", "Every option can also come from an environment variable: --node-id from SKEIN_NODE_ID, "
@@ -44,10 +46,15 @@ public final class SkeinCli implements Runnable {
 
   /** Runs one command line and returns its exit code: 0 success, 1 failure, 2 bad usage. */
   public static int run(InputStream in, PrintWriter out, PrintWriter err, String... args) {
+    return run(in, out, err, System.getenv(), args);
+  }
+
+  /** As {@link #run(InputStream, PrintWriter, PrintWriter, String...)}, with option defaults from {@code environment}. */
+  static int run(InputStream in, PrintWriter out, PrintWriter err, Map<String, String> environment, String... args) {
     CommandLine cli = new CommandLine(new SkeinCli(in));
     cli.setOut(out);
     cli.setErr(err);
-    cli.setDefaultValueProvider(new EnvironmentDefaults(System.getenv()));
+    cli.setDefaultValueProvider(new EnvironmentDefaults(environment));
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("error: " + oneLine(e));
       commandLine.getErr().flush();

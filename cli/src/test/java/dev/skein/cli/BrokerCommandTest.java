@@ -1,0 +1,74 @@
+package dev.skein.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.skein.broker.BrokerConfig;
+import dev.skein.broker.HostPort;
+import dev.skein.metadata.QuorumVoter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** How flags and SKEIN_* variables become a broker's configuration. */
+class BrokerCommandTest {
+
+  static BrokerConfig parse(Map<String, String> env, String... args) {
+    BrokerCommand command = new BrokerCommand();
+    CommandLine cli = new CommandLine(command);
+    cli.setDefaultValueProvider(new EnvironmentDefaults(env));
+    cli.parseArgs(args);
+    return command.config();
+  }
+
+  @Test
+  void noFlagsMeansASingleNodeClusterInDotData() {
+    BrokerConfig config = parse(Map.of());
+    assertThat(config.nodeId()).isEqualTo(1);
+    assertThat(config.listen()).isEqualTo(new HostPort("0.0.0.0", 9092));
+    assertThat(config.advertised()).isEqualTo(new HostPort("localhost", 9092));
+    assertThat(config.voters()).containsExactly(new QuorumVoter(1, "localhost", 9093));
+    assertThat(config.quorumListen()).isEqualTo(new HostPort("0.0.0.0", 9093));
+    assertThat(config.dataDir()).isEqualTo(Path.of("./data"));
+    assertThat(config.isVoter()).isTrue();
+  }
+
+  @Test
+  void environmentVariablesConfigureContainers() {
+    BrokerConfig config = parse(Map.of("SKEIN_NODE_ID", "2", "SKEIN_ADVERTISED_ADDRESS", "skein-2:9092",
+        "SKEIN_QUORUM_VOTERS", "1@skein-1:9093,2@skein-2:9093,3@skein-3:9093", "SKEIN_DATA_DIR", "/var/lib/skein",
+        "SKEIN_LOG_SEGMENT_BYTES", "1048576"));
+    assertThat(config.nodeId()).isEqualTo(2);
+    assertThat(config.advertised()).isEqualTo(new HostPort("skein-2", 9092));
+    assertThat(config.voters()).hasSize(3);
+    assertThat(config.quorumListen()).isEqualTo(new HostPort("0.0.0.0", 9093));
+    assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/skein"));
+    assertThat(config.logDefaults().segmentBytes()).isEqualTo(1048576);
+  }
+
+  @Test
+  void flagsBeatTheEnvironment() {
+    assertThat(parse(Map.of("SKEIN_NODE_ID", "2"), "--node-id", "7", "--quorum-voters", "7@h:9999").nodeId())
+        .isEqualTo(7);
+  }
+
+  @Test
+  void aNonVoterBindsItsRaftPortOnItsAdvertisedHost() {
+    BrokerConfig config = parse(Map.of(), "--node-id", "4", "--advertised-address", "skein-4:9092",
+        "--quorum-voters", "1@skein-1:9093,2@skein-2:9093,3@skein-3:9093");
+    assertThat(config.isVoter()).isFalse();
+    assertThat(config.quorumListen()).isEqualTo(new HostPort("skein-4", 9093));
+  }
+
+  @Test
+  void badValuesAreExplained() {
+    assertThatThrownBy(() -> parse(Map.of(), "--quorum-voters", "one@host"))
+        .hasMessageContaining("one@host");
+    assertThatThrownBy(() -> parse(Map.of(), "--listen", "nohost"))
+        .hasMessageContaining("expected HOST:PORT");
+    assertThatThrownBy(() -> parse(Map.of(), "--num-partitions", "0"))
+        .hasMessageContaining("num.partitions must be at least 1");
+  }
+}
