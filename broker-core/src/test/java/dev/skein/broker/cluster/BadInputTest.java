@@ -136,6 +136,10 @@ class BadInputTest {
     assertFails(() -> admin().createTopic(CreateTopicRequest.newBuilder().setName("cfg")
             .putConfigs("retension.ms", "1000").build()),
         Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_CONFIG, "retension.ms");
+    // Below what a segment needs to hold one batch: refused up front, not accepted and then unusable.
+    assertFails(() -> admin().createTopic(CreateTopicRequest.newBuilder().setName("cfg")
+            .putConfigs("segment.bytes", "100").build()),
+        Status.Code.INVALID_ARGUMENT, ErrorReason.INVALID_CONFIG, "segment.bytes");
     assertNoTopicNamed("cfg");
   }
 

@@ -24,12 +24,12 @@ public final class TopicConfigs {
       "How long a segment is kept before it may be deleted; -1 keeps it forever");
   public static final ConfigDef<Long> RETENTION_BYTES = longAtLeast("retention.bytes", "-1", -1,
       "Largest size a partition may grow to before old segments are deleted; -1 means no limit");
-  public static final ConfigDef<Integer> SEGMENT_BYTES = intAtLeast("segment.bytes", "1073741824", 14,
-      "Size at which a segment is rolled");
+  public static final ConfigDef<Integer> SEGMENT_BYTES = intAtLeast("segment.bytes", "1073741824", 1024,
+      "Size at which a segment is rolled (at least 1 KiB: a segment must hold a whole batch)");
   public static final ConfigDef<Long> SEGMENT_MS = longAtLeast("segment.ms", "604800000", 1,
       "Age at which a segment is rolled even if it is not full");
-  public static final ConfigDef<Integer> SEGMENT_INDEX_BYTES = intAtLeast("segment.index.bytes", "10485760", 4,
-      "Size of a segment's offset and time index files");
+  public static final ConfigDef<Integer> SEGMENT_INDEX_BYTES = intAtLeast("segment.index.bytes", "10485760", 48,
+      "Size of a segment's offset and time index files (at least 48: room for four entries)");
   public static final ConfigDef<Integer> INDEX_INTERVAL_BYTES = intAtLeast("index.interval.bytes", "4096", 0,
       "Bytes of log between two entries of the sparse offset index");
   public static final ConfigDef<Integer> MAX_MESSAGE_BYTES = intAtLeast("max.message.bytes", "1048588", 0,

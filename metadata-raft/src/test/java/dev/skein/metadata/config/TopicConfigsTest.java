@@ -31,7 +31,7 @@ class TopicConfigsTest {
   @CsvSource(delimiter = '|', value = {
       "retention.ms|-1",
       "retention.bytes|1073741824",
-      "segment.bytes|14",
+      "segment.bytes|1024",
       "cleanup.policy|compact, delete",
       "unclean.leader.election.enable|TRUE",
       "message.timestamp.type|LogAppendTime",
@@ -46,7 +46,8 @@ class TopicConfigsTest {
   @CsvSource(delimiter = '|', value = {
       "retention.ms|-2|must be at least -1",
       "retention.ms|ten|not a whole number",
-      "segment.bytes|13|must be at least 14",
+      "segment.bytes|1023|must be at least 1024",
+      "segment.index.bytes|47|must be at least 48",
       "segment.bytes|3000000000|must be at most 2147483647",
       "min.insync.replicas|0|must be at least 1",
       "cleanup.policy|delete,delete|listed twice",
