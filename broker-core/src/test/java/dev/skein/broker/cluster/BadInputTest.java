@@ -56,6 +56,7 @@ class BadInputTest {
     cluster = TestCluster.start(dir, 3);
     good = admin().createTopic(CreateTopicRequest.newBuilder().setName("good").setPartitions(3)
         .putConfigs("max.message.bytes", "2000").build()).getTopic();
+    RawCalls.awaitLeadersServing(cluster, good);
   }
 
   @AfterAll

@@ -48,6 +48,7 @@ class ProtocolTest {
     cluster = TestCluster.start(dir, 3);
     topic = dev.skein.proto.v1.AdminServiceGrpc.newBlockingStub(cluster.channel(1)).createTopic(CreateTopicRequest.newBuilder().setName("events").setPartitions(3)
         .build()).getTopic();
+    RawCalls.awaitLeadersServing(cluster, topic);
   }
 
   @AfterAll

@@ -51,6 +51,20 @@ final class RawCalls {
         .build()).getPartitions(0);
   }
 
+  /**
+   * Waits until every partition of the topic answers on its leader. Right after a topic is
+   * created its leaders may still be opening their logs and answer LEADER_NOT_AVAILABLE.
+   */
+  static void awaitLeadersServing(TestCluster cluster, dev.skein.proto.v1.TopicMetadata topic) {
+    for (dev.skein.proto.v1.PartitionMetadata p : topic.getPartitionsList()) {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() ->
+          !ConsumerServiceGrpc.newBlockingStub(cluster.channel(p.getLeaderId())).listOffsets(
+              ListOffsetsRequest.newBuilder().addQueries(OffsetQuery.newBuilder().setTopic(topic.getName())
+                  .setPartition(p.getPartition()).setSpec(OffsetSpec.OFFSET_SPEC_LATEST)).build())
+              .getResults(0).hasError());
+    }
+  }
+
   /** The partition's high watermark, from its leader. */
   static long latest(Channel channel, String topic, int partition) {
     return ConsumerServiceGrpc.newBlockingStub(channel).listOffsets(ListOffsetsRequest.newBuilder()
