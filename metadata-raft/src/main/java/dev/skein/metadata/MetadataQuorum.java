@@ -99,7 +99,9 @@ public final class MetadataQuorum implements AutoCloseable {
     MetadataPublisher publisher = new MetadataPublisher("skein-metadata-publisher-" + node);
     OffsetWaiters waiters = new OffsetWaiters("skein-metadata-waiters-" + node);
     MetadataStateMachine stateMachine = new MetadataStateMachine(config.nodeId(),
-        ControllerSettings.withSessionTimeout(config.sessionTimeout()), publisher, waiters);
+        ControllerSettings.withSessionTimeout(config.sessionTimeout())
+            .withLeaderRebalance(config.autoLeaderRebalance(), config.leaderImbalanceCheckInterval()),
+        publisher, waiters);
     List<RaftPeer> voters = config.voters().stream()
         .map(voter -> RaftPeer.newBuilder().setId(String.valueOf(voter.id())).setAddress(voter.address()).build())
         .toList();

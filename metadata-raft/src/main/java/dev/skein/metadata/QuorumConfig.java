@@ -1,5 +1,6 @@
 package dev.skein.metadata;
 
+import dev.skein.metadata.controller.ControllerSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,11 @@ import java.util.Optional;
  *     up to each snapshot
  * @param logSegmentSizeBytes size at which Raft log segments roll (only closed segments are purged)
  * @param logPurgeGap entries Ratis lets accumulate between two purges
+ * @param autoLeaderRebalance whether the controller moves a partition's leadership back to its
+ *     preferred leader (its first replica) once that broker is usable and in the ISR again
+ *     (Kafka's {@code auto.leader.rebalance.enable})
+ * @param leaderImbalanceCheckInterval how often the controller looks for such partitions; it
+ *     also looks right after a broker is unfenced or an ISR takes a preferred leader back
  */
 public record QuorumConfig(
     int nodeId,
@@ -41,7 +47,9 @@ public record QuorumConfig(
     Duration sessionTimeout,
     long snapshotThreshold,
     long logSegmentSizeBytes,
-    int logPurgeGap) {
+    int logPurgeGap,
+    boolean autoLeaderRebalance,
+    Duration leaderImbalanceCheckInterval) {
 
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(1000);
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(2000);
@@ -52,6 +60,9 @@ public record QuorumConfig(
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
   public static final long DEFAULT_LOG_SEGMENT_SIZE_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_LOG_PURGE_GAP = 1024;
+  public static final boolean DEFAULT_AUTO_LEADER_REBALANCE = true;
+  public static final Duration DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL =
+      ControllerSettings.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
 
   public QuorumConfig {
     voters = List.copyOf(voters);
@@ -88,6 +99,7 @@ public record QuorumConfig(
     if (logPurgeGap < 1) {
       throw new IllegalArgumentException("log purge gap must be at least 1, got " + logPurgeGap);
     }
+    requirePositive("leader imbalance check interval", leaderImbalanceCheckInterval);
   }
 
   /** A configuration with the defaults above. */
@@ -143,6 +155,8 @@ public record QuorumConfig(
     private long snapshotThreshold = DEFAULT_SNAPSHOT_THRESHOLD;
     private long logSegmentSizeBytes = DEFAULT_LOG_SEGMENT_SIZE_BYTES;
     private int logPurgeGap = DEFAULT_LOG_PURGE_GAP;
+    private boolean autoLeaderRebalance = DEFAULT_AUTO_LEADER_REBALANCE;
+    private Duration leaderImbalanceCheckInterval = DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
 
     private Builder(int nodeId, List<QuorumVoter> voters, String raftHost, int raftPort, Path dataDir) {
       this.nodeId = nodeId;
@@ -189,10 +203,20 @@ public record QuorumConfig(
       return this;
     }
 
+    public Builder autoLeaderRebalance(boolean enabled) {
+      this.autoLeaderRebalance = enabled;
+      return this;
+    }
+
+    public Builder leaderImbalanceCheckInterval(Duration interval) {
+      this.leaderImbalanceCheckInterval = interval;
+      return this;
+    }
+
     public QuorumConfig build() {
       return new QuorumConfig(nodeId, voters, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
           firstElectionTimeoutMin, firstElectionTimeoutMax, heartbeatInterval, sessionTimeout, snapshotThreshold,
-          logSegmentSizeBytes, logPurgeGap);
+          logSegmentSizeBytes, logPurgeGap, autoLeaderRebalance, leaderImbalanceCheckInterval);
     }
   }
 }

@@ -11,6 +11,7 @@ import dev.skein.metadata.image.TopicImage;
 import dev.skein.proto.internal.v1.ControllerResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -190,6 +191,31 @@ class QuorumIntegrationTest {
         millisSince(returnedAt));
     PartitionRegistration led = back.topics().byId(singleTopicId).orElseThrow().partition(itsPartition).orElseThrow();
     assertThat(led.leaderEpoch()).isEqualTo(orphan.leaderEpoch() + 1);
+
+    // The replicated partition it is the preferred leader of comes back too, as soon as that
+    // partition's leader takes it into the ISR again (the test stands in for the leader here).
+    TopicImage replicated = back.topics().byName("replicated").orElseThrow();
+    int preferredPartition = replicated.partitions().entrySet().stream()
+        .filter(entry -> entry.getValue().preferredLeader() == silent).findFirst().orElseThrow().getKey();
+    PartitionRegistration away = replicated.partition(preferredPartition).orElseThrow();
+    int leader = away.leader();
+    List<Integer> isr = new ArrayList<>(away.isr());
+    isr.add(silent);
+    long rejoinedAt = System.nanoTime();
+    ControllerResponse rejoined = cluster.send(leader, Requests.alterPartition(leader,
+        back.brokers().get(leader).orElseThrow().epoch(), replicated.id(), preferredPartition, away.leaderEpoch(),
+        away.partitionEpoch(), isr));
+    assertThat(rejoined.getErrorReason()).isEmpty();
+    ClusterImage rebalanced = await().atMost(TestCluster.TIMEOUT).pollInterval(Duration.ofMillis(10))
+        .until(() -> cluster.quorum(silent).image(),
+            image -> image.topics().byId(replicated.id()).orElseThrow().partition(preferredPartition).orElseThrow()
+                .leader() == silent);
+    LOG.info("MEASURED preferred leader {} leads again {} ms after it rejoined the ISR", silent,
+        millisSince(rejoinedAt));
+    PartitionRegistration preferred = rebalanced.topics().byId(replicated.id()).orElseThrow()
+        .partition(preferredPartition).orElseThrow();
+    assertThat(preferred.leaderEpoch()).isEqualTo(away.leaderEpoch() + 1);
+    assertThat(preferred.isr()).containsExactlyInAnyOrder(1, 2, 3);
   }
 
   @Test

@@ -98,6 +98,7 @@ final class BrokerControl {
     BrokerRegistration broker = current.get();
     heartbeats.touch(brokerId, broker.epoch(), nanoClock.getAsLong());
     List<MetadataRecord> records = new ArrayList<>();
+    boolean unfencing = false;
     if (request.getWantShutdown()) {
       if (!broker.fenced() || !broker.inControlledShutdown()) {
         // Kafka fences a broker in controlled shutdown once it leads nothing; here the
@@ -111,9 +112,14 @@ final class BrokerControl {
       LOG.info("Unfencing broker {} (epoch {})", brokerId, broker.epoch());
       records.add(MetadataRecords.brokerChange(brokerId, broker.epoch(), false, null));
       records.addAll(LeadershipChanges.brokerJoining(image, brokerId));
+      unfencing = true;
     }
     long epoch = broker.epoch();
-    return new ControllerDecision(records, (index, after) -> heartbeatResponse(after, brokerId, epoch));
+    ControllerDecision decision = new ControllerDecision(records,
+        (index, after) -> heartbeatResponse(after, brokerId, epoch));
+    // An unfenced broker that is still in ISRs (where it was the last member, or left in by an
+    // older controller) is a preferred leader that may lead again.
+    return unfencing ? decision.thenBalanceLeaders() : decision;
   }
 
   private static ControllerResponse heartbeatResponse(ClusterImage image, int brokerId, long epoch) {

@@ -8,16 +8,28 @@ import java.util.Objects;
  * @param sessionCheckInterval how often the controller looks for expired sessions
  * @param writeTimeout a write not applied within this time fails (and the request with it)
  * @param producerIdBlockSize producer ids handed out per AllocateProducerIds
+ * @param autoLeaderRebalance whether the controller moves leaderships back to preferred leaders
+ *     (Kafka's {@code auto.leader.rebalance.enable})
+ * @param leaderImbalanceCheckInterval how often it looks for partitions it can move back; it also
+ *     looks right after a change that may let a preferred leader lead again
  */
 public record ControllerSettings(
-    Duration sessionTimeout, Duration sessionCheckInterval, Duration writeTimeout, int producerIdBlockSize) {
+    Duration sessionTimeout,
+    Duration sessionCheckInterval,
+    Duration writeTimeout,
+    int producerIdBlockSize,
+    boolean autoLeaderRebalance,
+    Duration leaderImbalanceCheckInterval) {
 
   public static final int DEFAULT_PRODUCER_ID_BLOCK_SIZE = 1000;
+  /** Kafka checks every 300 s; a returning broker should not serve nothing for minutes. */
+  public static final Duration DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL = Duration.ofSeconds(5);
 
   public ControllerSettings {
     Objects.requireNonNull(sessionTimeout, "sessionTimeout");
     Objects.requireNonNull(sessionCheckInterval, "sessionCheckInterval");
     Objects.requireNonNull(writeTimeout, "writeTimeout");
+    Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
     if (sessionTimeout.isNegative() || sessionTimeout.isZero()) {
       throw new IllegalArgumentException("session timeout must be positive, got " + sessionTimeout);
     }
@@ -27,9 +39,16 @@ public record ControllerSettings(
     if (producerIdBlockSize < 1) {
       throw new IllegalArgumentException("producer id block size must be at least 1, got " + producerIdBlockSize);
     }
+    if (leaderImbalanceCheckInterval.isNegative() || leaderImbalanceCheckInterval.isZero()) {
+      throw new IllegalArgumentException("leader imbalance check interval must be positive, got "
+          + leaderImbalanceCheckInterval);
+    }
   }
 
-  /** Checks sessions ten times per timeout (at most every 100 ms), so a fence comes at most a tenth late. */
+  /**
+   * Checks sessions ten times per timeout (at most every 100 ms), so a fence comes at most a
+   * tenth late; moves leaderships back to preferred leaders, checking every 5 s.
+   */
   public static ControllerSettings withSessionTimeout(Duration sessionTimeout) {
     Duration check = sessionTimeout.dividedBy(10);
     if (check.compareTo(Duration.ofMillis(100)) > 0) {
@@ -38,6 +57,13 @@ public record ControllerSettings(
     if (check.isZero()) {
       check = Duration.ofMillis(1);
     }
-    return new ControllerSettings(sessionTimeout, check, Duration.ofSeconds(15), DEFAULT_PRODUCER_ID_BLOCK_SIZE);
+    return new ControllerSettings(sessionTimeout, check, Duration.ofSeconds(15), DEFAULT_PRODUCER_ID_BLOCK_SIZE,
+        true, DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL);
+  }
+
+  /** The same settings with preferred-leader balancing switched on or off, checked every {@code checkInterval}. */
+  public ControllerSettings withLeaderRebalance(boolean enabled, Duration checkInterval) {
+    return new ControllerSettings(sessionTimeout, sessionCheckInterval, writeTimeout, producerIdBlockSize, enabled,
+        checkInterval);
   }
 }

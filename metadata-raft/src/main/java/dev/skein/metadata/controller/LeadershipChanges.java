@@ -13,10 +13,13 @@ import java.util.function.IntPredicate;
 
 /**
  * The partition changes that follow a broker's state change: who leads, and who stays in the
- * ISR, when a broker stops or starts being usable. At most one change per partition, so the
- * changes of one broker can share a batch.
+ * ISR, when a broker stops or starts being usable; and the moves of leaderships back to
+ * preferred leaders. At most one change per partition, so the changes can share a batch.
  */
 final class LeadershipChanges {
+
+  /** Preferred-leader moves per batch: a cluster-wide rebalance must not become one huge write. */
+  static final int PREFERRED_LEADERS_PER_BATCH = 100;
 
   private LeadershipChanges() {}
 
@@ -78,6 +81,35 @@ final class LeadershipChanges {
           List<Integer> isr = election.unclean() ? List.of(election.leader()) : partition.isr();
           MetadataRecords.partitionChange(topic.id(), entry.getKey(), partition, election.leader(), isr,
               election.unclean()).ifPresent(records::add);
+        }
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Leaderships back to preferred leaders (Kafka's auto leader rebalance): every partition led
+   * by another broker, or by nobody, whose preferred leader is usable and in the ISR moves to
+   * it, with a new leader epoch and the same ISR. Kafka waits until a broker's share of
+   * misplaced leaderships passes a threshold; we move every one, at most {@code limit} per call
+   * (each call sees the moves of the last, so calls repeat until this is empty).
+   */
+  static List<MetadataRecord> preferredLeaders(ClusterImage image, int limit) {
+    IntPredicate usable = image.brokers()::isUsable;
+    List<MetadataRecord> records = new ArrayList<>();
+    for (TopicImage topic : image.topics().byId().values()) {
+      for (Map.Entry<Integer, PartitionRegistration> entry : topic.partitions().entrySet()) {
+        PartitionRegistration partition = entry.getValue();
+        if (partition.hasPreferredLeader()) {
+          continue;
+        }
+        Election election = PartitionLeaderElector.electPreferred(partition.replicas(), partition.isr(), usable);
+        if (election.hasLeader()) {
+          MetadataRecords.partitionChange(topic.id(), entry.getKey(), partition, election.leader(), partition.isr(),
+              false).ifPresent(records::add);
+          if (records.size() >= limit) {
+            return records;
+          }
         }
       }
     }

@@ -60,7 +60,7 @@ final class PartitionControl {
     int partitionIndex = request.getPartition();
     List<MetadataRecord> records = MetadataRecords.partitionChange(topicId, partitionIndex, partition,
         partition.leader(), newIsr, false).stream().toList();
-    return new ControllerDecision(records, (index, after) -> {
+    ControllerDecision decision = new ControllerDecision(records, (index, after) -> {
       PartitionRegistration now = after.topics().byId(topicId)
           .flatMap(t -> t.partition(partitionIndex))
           .orElse(partition);
@@ -69,6 +69,11 @@ final class PartitionControl {
           .setPartitionEpoch(now.partitionEpoch())
           .addAllIsr(now.isr())).build();
     });
+    // A preferred leader back in the ISR (typically after a failover) can take its leadership
+    // back now, not at the next periodic check.
+    int preferred = partition.preferredLeader();
+    boolean preferredRejoins = newIsr.contains(preferred) && !partition.isInIsr(preferred);
+    return preferredRejoins ? decision.thenBalanceLeaders() : decision;
   }
 
   /**

@@ -11,6 +11,8 @@ import java.util.function.IntPredicate;
  * wins when it can), that is in the ISR and usable. Only if there is none, and the topic allows
  * unclean elections, does it pick the first usable replica outside the ISR; that replica may
  * lack committed records, so the election is marked unclean and the ISR restarts from it.
+ *
+ * <p>A preferred-leader election is the clean election restricted to the first replica.
  */
 final class PartitionLeaderElector {
 
@@ -43,5 +45,16 @@ final class PartitionLeaderElector {
       }
     }
     return Election.NONE;
+  }
+
+  /**
+   * The preferred leader (the first replica) if it may lead: in the ISR and usable. Never
+   * unclean: moving a healthy partition's leadership is not worth losing committed records.
+   */
+  static Election electPreferred(List<Integer> replicas, List<Integer> isr, IntPredicate usable) {
+    if (replicas.isEmpty()) {
+      return Election.NONE;
+    }
+    return elect(replicas.subList(0, 1), isr, usable, false);
   }
 }

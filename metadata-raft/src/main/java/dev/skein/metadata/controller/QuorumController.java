@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
  * <p>It checks each request against the latest image, turns an accepted one into a batch of
  * metadata records, writes the batch through Raft and answers once the batch is applied.
  * Requests it rejects write nothing. It also watches broker sessions: a broker that stops
- * heartbeating is fenced and its leaderships move to other in-sync replicas.
+ * heartbeating is fenced and its leaderships move to other in-sync replicas. And it moves
+ * leaderships back to preferred leaders once they are usable and in sync again.
  *
- * <p>Events (requests and session checks) run one at a time on one thread, each to completion,
- * so every decision sees every earlier one in the image. The image is the state machine's: the
+ * <p>Events (requests, session checks, leader balance checks) run one at a time on one thread,
+ * each to completion, so every decision sees every earlier one in the image. The image is the state machine's: the
  * controller keeps nothing of its own but broker heartbeat times.
  *
  * <p>The records' preconditions are checked again when they are applied, so a stale decision
@@ -43,6 +44,7 @@ public final class QuorumController implements AutoCloseable {
   private final BatchWriter writer;
   private final ControllerEventQueue events;
   private final AtomicBoolean sessionCheckQueued = new AtomicBoolean();
+  private final AtomicBoolean leaderBalanceQueued = new AtomicBoolean();
   private final BrokerControl brokers;
   private final TopicControl topics;
   private volatile boolean closed;
@@ -63,11 +65,14 @@ public final class QuorumController implements AutoCloseable {
     this.topics = new TopicControl(random);
   }
 
-  /** Starts the session checks and, in a new cluster, writes the cluster id. */
+  /** Starts the session and leader balance checks and, in a new cluster, writes the cluster id. */
   public void start() {
     LOG.info("Controller on node {} is active (image at offset {})", nodeId, images.get().offset());
     events.submit("activate", this::writeClusterIdIfMissing);
     events.schedulePeriodically(settings.sessionCheckInterval(), this::queueSessionCheck);
+    if (settings.autoLeaderRebalance()) {
+      events.schedulePeriodically(settings.leaderImbalanceCheckInterval(), this::queueLeaderBalance);
+    }
   }
 
   /**
@@ -93,6 +98,16 @@ public final class QuorumController implements AutoCloseable {
    */
   public CompletableFuture<Void> checkSessions() {
     return events.submit("session-check", this::fenceExpiredBrokers);
+  }
+
+  /**
+   * Runs the periodic leader balance check now, for tests that do not wait for its timer.
+   * Completes once every partition that can move back to its preferred leader has (or a write
+   * failed). Does nothing when auto leader rebalance is off.
+   */
+  public CompletableFuture<Void> checkLeaderBalance() {
+    return events.submit("leader-balance", this::balanceLeaders)
+        .thenCompose(more -> more ? checkLeaderBalance() : CompletableFuture.completedFuture(null));
   }
 
   @Override
@@ -154,6 +169,9 @@ public final class QuorumController implements AutoCloseable {
             return ControllerError.WRITE_REJECTED.response(
                 "the change conflicted with a concurrent one and was not applied: " + written.rejection());
           }
+          if (decision.balanceLeadersAfter()) {
+            queueLeaderBalance();
+          }
           return decision.responder().respond(written.index(), images.get()).toBuilder()
               .setAppliedIndex(written.index())
               .build();
@@ -200,6 +218,44 @@ public final class QuorumController implements AutoCloseable {
           return fenceExpiredBrokers();
         }))
         .orElseGet(() -> CompletableFuture.completedFuture(null));
+  }
+
+  private void queueLeaderBalance() {
+    // Like session checks, at most one waits in the queue. It reads the image when it runs, so
+    // it sees every change queued before it.
+    if (settings.autoLeaderRebalance() && !closed && leaderBalanceQueued.compareAndSet(false, true)) {
+      events.submit("leader-balance", () -> {
+        leaderBalanceQueued.set(false);
+        return balanceLeaders();
+      }).thenAccept(more -> {
+        if (more) {
+          queueLeaderBalance();
+        }
+      });
+    }
+  }
+
+  /**
+   * Moves one batch of partitions back to their preferred leaders. Completes with whether there
+   * may be more: then the next batch is a new event, so requests and session checks queued
+   * meanwhile are not held up by a large rebalance.
+   */
+  private CompletableFuture<Boolean> balanceLeaders() {
+    if (closed || !settings.autoLeaderRebalance()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    ClusterImage image = images.get();
+    int limit = LeadershipChanges.PREFERRED_LEADERS_PER_BATCH;
+    List<MetadataRecord> records = LeadershipChanges.preferredLeaders(image, limit);
+    if (records.isEmpty()) {
+      return CompletableFuture.completedFuture(false);
+    }
+    LOG.info("Moving {} partition leaderships back to their preferred leaders", records.size());
+    return commit(new ControllerDecision(records, (index, after) -> ControllerResponse.getDefaultInstance()), image)
+        .thenApply(response -> {
+          logIfFailed("move leaderships to preferred leaders", response);
+          return response.getErrorReason().isEmpty() && records.size() >= limit;
+        });
   }
 
   private static void logIfFailed(String what, ControllerResponse response) {

@@ -26,6 +26,16 @@ public record PartitionRegistration(
     return leader != NO_LEADER;
   }
 
+  /** The first replica: the broker that leads when it can, so that leaderships spread as placed. */
+  public int preferredLeader() {
+    return replicas.isEmpty() ? NO_LEADER : replicas.get(0);
+  }
+
+  /** Whether the preferred leader leads. */
+  public boolean hasPreferredLeader() {
+    return hasLeader() && leader == preferredLeader();
+  }
+
   public boolean isReplica(int brokerId) {
     return replicas.contains(brokerId);
   }

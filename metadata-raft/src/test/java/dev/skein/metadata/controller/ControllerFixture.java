@@ -30,17 +30,28 @@ final class ControllerFixture implements AutoCloseable {
   final QuorumController controller;
   final Map<Integer, Long> epochs = new HashMap<>();
 
-  ControllerFixture(long seed) {
+  ControllerFixture(long seed, ControllerSettings settings) {
     log = new InMemoryMetadataLog(seed);
-    // Session checks run only when a test calls checkSessions().
-    ControllerSettings settings = new ControllerSettings(SESSION_TIMEOUT, Duration.ofHours(1), Duration.ofSeconds(10),
-        ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE);
     controller = new QuorumController(0, settings, log::image, log, clock::get, new Random(seed));
     controller.start();
   }
 
+  ControllerFixture(long seed) {
+    this(seed, settings(true, Duration.ofHours(1)));
+  }
+
   ControllerFixture() {
     this(42);
+  }
+
+  /**
+   * Settings whose session checks run only when a test calls {@link #checkSessions()}, and
+   * whose periodic leader balance checks run at the given interval (an hour: only when a test
+   * calls {@link #checkLeaderBalance()}, or after a change that triggers one).
+   */
+  static ControllerSettings settings(boolean autoLeaderRebalance, Duration leaderImbalanceCheckInterval) {
+    return new ControllerSettings(SESSION_TIMEOUT, Duration.ofHours(1), Duration.ofSeconds(10),
+        ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE, autoLeaderRebalance, leaderImbalanceCheckInterval);
   }
 
   ClusterImage image() {
@@ -57,6 +68,10 @@ final class ControllerFixture implements AutoCloseable {
 
   void checkSessions() {
     controller.checkSessions().orTimeout(10, TimeUnit.SECONDS).join();
+  }
+
+  void checkLeaderBalance() {
+    controller.checkLeaderBalance().orTimeout(10, TimeUnit.SECONDS).join();
   }
 
   long register(int brokerId) {

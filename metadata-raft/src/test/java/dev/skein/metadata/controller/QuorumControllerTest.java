@@ -347,7 +347,7 @@ class QuorumControllerTest {
     fixture.startBrokers(1);
     fixture.advance(Duration.ofSeconds(60));
     try (QuorumController successor = new QuorumController(1,
-        new ControllerSettings(ControllerFixture.SESSION_TIMEOUT, Duration.ofHours(1), Duration.ofSeconds(5), 1000),
+        ControllerFixture.settings(true, Duration.ofHours(1)),
         fixture.log::image, fixture.log, fixture.clock::get, new Random(3))) {
       fixture.controller.close();
       successor.start();
