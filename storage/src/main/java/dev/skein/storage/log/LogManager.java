@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  *
  * <p>Layout: {@code <data-dir>/<topic>-<partition>/} per partition (Kafka's naming), each holding its
  * segments and a {@code partition.metadata} file with the topic id; {@code <data-dir>/.lock} keeps a second
- * process out. Checkpoints (recovery point, log start offset, high watermark) live in the broker's
- * {@link StateStore} under the key {@link #partitionKey(String, int)}.
+ * process out. Checkpoints (recovery point, log start offset, high watermark) and leader-epoch caches live
+ * in the broker's {@link StateStore} under the key {@link #partitionKey(String, int)}; a log writes its
+ * epoch cache itself (synchronously) whenever it changes.
  *
  * <p>Background threads fsync segments finished by a roll, flush logs whose flush.ms has passed and
  * write all checkpoints every few seconds; {@link #close()} flushes every log and writes final checkpoints durably, so a clean shutdown
@@ -67,6 +68,7 @@ public final class LogManager implements AutoCloseable {
 
   private final Path dataDir;
   private final PartitionCheckpointStore checkpoints;
+  private final LeaderEpochCheckpointStore epochCheckpoints;
   private final Clock clock;
   private final FileChannel lockChannel;
   private final FileLock directoryLock;
@@ -78,10 +80,11 @@ public final class LogManager implements AutoCloseable {
   private final Object checkpointLock = new Object();
   private boolean closed;
 
-  private LogManager(Path dataDir, PartitionCheckpointStore checkpoints, Clock clock, FileChannel lockChannel,
+  private LogManager(Path dataDir, StateStore stateStore, Clock clock, FileChannel lockChannel,
             FileLock directoryLock) {
     this.dataDir = dataDir;
-    this.checkpoints = checkpoints;
+    this.checkpoints = new PartitionCheckpointStore(stateStore);
+    this.epochCheckpoints = new LeaderEpochCheckpointStore(stateStore);
     this.clock = clock;
     this.lockChannel = lockChannel;
     this.directoryLock = directoryLock;
@@ -110,7 +113,7 @@ public final class LogManager implements AutoCloseable {
       Files.createDirectories(dataDir);
       lockChannel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock = tryLock(lockChannel, dataDir);
-      LogManager manager = new LogManager(dataDir, new PartitionCheckpointStore(stateStore), clock, lockChannel, lock);
+      LogManager manager = new LogManager(dataDir, stateStore, clock, lockChannel, lock);
       manager.start(config);
       return manager;
     } catch (IOException | RuntimeException e) {
@@ -154,7 +157,7 @@ public final class LogManager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::checkpointQuietly, checkpointMs, checkpointMs, TimeUnit.MILLISECONDS);
   }
 
-  /** The state-store key of a partition's checkpoint: {@code topicId + "-" + partition}. */
+  /** The state-store key of a partition's checkpoint and leader-epoch cache: {@code topicId + "-" + partition}. */
   public static String partitionKey(String topicId, int partition) {
     return topicId + "-" + partition;
   }
@@ -201,9 +204,10 @@ public final class LogManager implements AutoCloseable {
           Files.createDirectories(dir);
           PartitionMetadataFile.write(dir, topicId);
           FileUtil.fsyncDirectory(dataDir);
-          deleteCheckpoint(partitionKey(topicId, partition)); // a stale one must not apply to new data
+          deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
-        PartitionLog opened = PartitionLog.open(dir, config, checkpoint, clock, scheduler);
+        PartitionLog opened = PartitionLog.open(dir, config, checkpoint,
+            epochCheckpoints.forPartition(partitionKey(topicId, partition)), clock, scheduler);
         logs.put(tp, new ManagedLog(opened, topicId));
         return opened;
       } catch (IOException e) {
@@ -228,7 +232,7 @@ public final class LogManager implements AutoCloseable {
   /**
    * Deletes the partition's log, open or not: closes it, renames its directory to
    * {@code <topic>-<partition>.<uuid>-delete} at once (so the name is free for a new log) and deletes the
-   * files in the background; removes its checkpoint.
+   * files in the background; removes its checkpoint and leader-epoch cache.
    *
    * @return whether there was a log or a directory to delete
    */
@@ -260,14 +264,16 @@ public final class LogManager implements AutoCloseable {
       scheduleDeletion(doomed);
       log.info("Deleted log {} (files go in the background from {})", tp.directoryName(), doomed.getFileName());
     }
-    topicId.ifPresent(id -> deleteCheckpoint(partitionKey(id, tp.partition())));
+    // After abandon(): the closed log writes its epoch cache no more.
+    topicId.ifPresent(id -> deletePersistedState(partitionKey(id, tp.partition())));
     return removed != null || existed;
   }
 
-  private void deleteCheckpoint(String partitionKey) {
+  private void deletePersistedState(String partitionKey) {
     synchronized (checkpointLock) {
       checkpoints.delete(partitionKey);
     }
+    epochCheckpoints.delete(partitionKey);
   }
 
   private void scheduleDeletion(Path dir) {

@@ -7,6 +7,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,8 @@ final class LogSegment {
   static final String LOG_SUFFIX = ".log";
   static final String INDEX_SUFFIX = ".index";
   static final String TIME_INDEX_SUFFIX = ".timeindex";
+  /** How much a header-only scan reads at a time. */
+  private static final int HEADER_SCAN_CHUNK = 64 * 1024;
   /** Below any real timestamp: a segment without batches has no maximum. */
   static final long NO_TIMESTAMP = Long.MIN_VALUE;
 
@@ -248,6 +251,57 @@ final class LogSegment {
       throw new UncheckedIOException(new IOException(
           "Segment " + logFile + " holds a corrupt batch header at position " + position, e));
     }
+  }
+
+  /** The leader_epoch of the batch at {@code position}, which must be a batch boundary. */
+  int leaderEpochAt(int position) {
+    ByteBuffer field = ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(field, position + BatchLayout.LEADER_EPOCH_POSITION);
+    return field.getInt(0);
+  }
+
+  /** Receives the header fields a header-only scan reads. */
+  interface HeaderVisitor {
+    void visit(long baseOffset, int leaderEpoch);
+  }
+
+  /**
+   * Visits the batches in [{@code fromPosition}, {@code maxPosition}) in order, reading only what is needed
+   * to find and parse their headers ({@value #HEADER_SCAN_CHUNK} bytes at a time; larger batches are
+   * skipped over) and validating nothing: for data the log already trusts. {@code fromPosition} must be a
+   * batch boundary.
+   */
+  void forEachBatchHeader(int fromPosition, int maxPosition, HeaderVisitor visitor) {
+    ByteBuffer chunk = ByteBuffer.allocate(HEADER_SCAN_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    long chunkStart = 0;
+    chunk.limit(0);
+    int position = fromPosition;
+    while (position < maxPosition) {
+      if (position + BatchLayout.HEADER_SIZE > chunkStart + chunk.limit()) {
+        chunk.clear().limit(Math.min(HEADER_SCAN_CHUNK, maxPosition - position));
+        if (chunk.limit() < BatchLayout.HEADER_SIZE) {
+          throw corruptHeaderAt(position);
+        }
+        readFully(chunk, position);
+        chunk.flip();
+        chunkStart = position;
+      }
+      int index = (int) (position - chunkStart);
+      int size;
+      try {
+        size = BatchLayout.declaredEntrySize(chunk, index); // at least HEADER_SIZE
+      } catch (InvalidBatchException e) {
+        throw corruptHeaderAt(position);
+      }
+      visitor.visit(chunk.getLong(index + BatchLayout.BASE_OFFSET_POSITION),
+          chunk.getInt(index + BatchLayout.LEADER_EPOCH_POSITION));
+      position += size;
+    }
+  }
+
+  private UncheckedIOException corruptHeaderAt(int position) {
+    return new UncheckedIOException(new IOException("Segment " + logFile + " holds no whole batch header at position "
+        + position));
   }
 
   /** The first batch before {@code maxPosition} whose last offset is at least {@code targetOffset}, or null. */

@@ -20,6 +20,7 @@ import java.util.NavigableMap;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -41,6 +42,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * segment, inline or on an executor given to {@link #open}) and at {@link #close()}; flush.messages makes
  * appends flush once that many records are unflushed, and flush.ms is applied by the {@link LogManager}'s
  * background task.
+ *
+ * <p><b>Leader epochs.</b> The log keeps its {@link LeaderEpochCache} (the first offset of each leader
+ * epoch it holds) in step with its batches: appends that bring a higher epoch add it, truncation trims it,
+ * and every change is written to the {@link LeaderEpochCheckpoint} given to {@link #open} before the call
+ * returns (new entries before the batches they describe), so opening finds it consistent with the
+ * recovered log without scanning it.
  *
  * <p><b>Errors.</b> Requests the log refuses throw a {@link LogException}; an {@link UncheckedIOException}
  * means the disk failed and the log should be taken offline. Do not interrupt threads that call into a
@@ -77,9 +84,14 @@ public final class PartitionLog implements AutoCloseable {
   private volatile long recoveryPoint;
   private volatile long lastFlushTimeMs;
   private volatile boolean closed;
+  /** Changed under the append lock (appends, epoch assignment) or the exclusive lock (truncation). */
+  private final LeaderEpochCache epochCache;
+  private final LeaderEpochLoader.Report epochLoadReport;
+  /** leader_epoch of the last batch, -1 if none; written with the epoch cache. */
+  private volatile int lastBatchEpoch;
 
   private PartitionLog(Path dir, LogConfig config, Clock clock, Executor rollFlushExecutor, LogLoader.Loaded loaded,
-             long highWatermark) {
+             long highWatermark, LeaderEpochCheckpoint epochCheckpoint) {
     this.dir = dir;
     this.config = config;
     this.clock = clock;
@@ -94,17 +106,23 @@ public final class PartitionLog implements AutoCloseable {
     this.recoveryPoint = loaded.recoveryPoint();
     this.highWatermark = clamp(highWatermark, logStartOffset, loaded.logEndOffset());
     this.lastFlushTimeMs = clock.millis();
+    LeaderEpochLoader.Loaded epochs = LeaderEpochLoader.load(dir, segments, logStartOffset, loaded.logEndOffset(),
+        epochCheckpoint);
+    this.epochCache = epochs.cache();
+    this.epochLoadReport = epochs.report();
+    this.lastBatchEpoch = epochs.lastBatchEpoch();
   }
 
   /**
    * Opens the log in {@code dir} (creating an empty one if there is none), recovering whatever the
    * checkpoint does not vouch for; see {@link #recoveryReport()}. The fsync of a segment finished by a
-   * roll runs in the appending thread.
+   * roll runs in the appending thread. The leader-epoch cache is not persisted: it is rebuilt from the
+   * batch headers at every open.
    *
    * @param lastCheckpoint the last checkpoint written for this log, or {@link PartitionCheckpoint#NONE}
    */
   public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint, Clock clock) {
-    return open(dir, config, lastCheckpoint, clock, Runnable::run);
+    return open(dir, config, lastCheckpoint, new InMemoryLeaderEpochCheckpoint(), clock, Runnable::run);
   }
 
   /**
@@ -114,16 +132,49 @@ public final class PartitionLog implements AutoCloseable {
    */
   public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint, Clock clock,
                   Executor rollFlushExecutor) {
+    return open(dir, config, lastCheckpoint, new InMemoryLeaderEpochCheckpoint(), clock, rollFlushExecutor);
+  }
+
+  /**
+   * As {@link #open(Path, LogConfig, PartitionCheckpoint, Clock)}, keeping the leader-epoch cache in
+   * {@code epochCheckpoint}: what it holds is reconciled with the recovered log (see {@link #epochEntries()}),
+   * and every later change is written to it.
+   */
+  public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint,
+                  LeaderEpochCheckpoint epochCheckpoint, Clock clock) {
+    return open(dir, config, lastCheckpoint, epochCheckpoint, clock, Runnable::run);
+  }
+
+  /**
+   * As {@link #open(Path, LogConfig, PartitionCheckpoint, Clock, Executor)}, keeping the leader-epoch cache
+   * in {@code epochCheckpoint}.
+   */
+  public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint,
+                  LeaderEpochCheckpoint epochCheckpoint, Clock clock, Executor rollFlushExecutor) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(lastCheckpoint, "lastCheckpoint");
+    Objects.requireNonNull(epochCheckpoint, "epochCheckpoint");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(rollFlushExecutor, "rollFlushExecutor");
+    LogLoader.Loaded loaded;
     try {
       Files.createDirectories(dir);
-      LogLoader.Loaded loaded = LogLoader.load(dir, config, lastCheckpoint, clock.millis());
-      return new PartitionLog(dir, config, clock, rollFlushExecutor, loaded, lastCheckpoint.highWatermark());
+      loaded = LogLoader.load(dir, config, lastCheckpoint, clock.millis());
     } catch (IOException e) {
       throw new UncheckedIOException("Could not open the partition log in " + dir, e);
+    }
+    try {
+      return new PartitionLog(dir, config, clock, rollFlushExecutor, loaded, lastCheckpoint.highWatermark(),
+          epochCheckpoint);
+    } catch (RuntimeException e) {
+      for (LogSegment segment : loaded.segments()) {
+        try {
+          segment.close();
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
     }
   }
 
@@ -132,9 +183,11 @@ public final class PartitionLog implements AutoCloseable {
   /**
    * Appends one batch as the leader: assigns its offsets from the log end, stamps the leader epoch (and,
    * for LOG_APPEND_TIME, max_timestamp = now), computes the CRC and writes header and payload in one
-   * gathering write. The payload is never decoded or copied by the log.
+   * gathering write. The payload is never decoded or copied by the log. The first batch of a new epoch
+   * adds it to the leader-epoch cache (written before the batch).
    *
    * @throws RecordBatchTooLargeException if the stored entry would exceed max.message.bytes
+   * @throws FencedLeaderEpochException   if the log already holds a higher epoch
    */
   public LogAppendResult appendAsLeader(BatchAppend batch, int leaderEpoch) {
     LogConfig cfg = config;
@@ -150,6 +203,14 @@ public final class PartitionLog implements AutoCloseable {
       LogSegment previousActive = end.segment();
       long baseOffset = end.nextOffset();
       long lastOffset = Math.addExact(baseOffset, batch.recordCount() - 1L);
+      OptionalInt latestEpoch = epochCache.latestEpoch();
+      if (latestEpoch.isPresent() && leaderEpoch < latestEpoch.getAsInt()) {
+        // A leader that another has replaced: its batch would contradict the epoch history.
+        throw new FencedLeaderEpochException(leaderEpoch, latestEpoch.getAsInt());
+      }
+      if (leaderEpoch >= 0 && (latestEpoch.isEmpty() || leaderEpoch > latestEpoch.getAsInt())) {
+        epochCache.assign(leaderEpoch, baseOffset); // before the batch, so a crash cannot lose it
+      }
       long now = clock.millis();
       boolean logAppendTime = batch.timestampType() == BatchLayout.TIMESTAMP_TYPE_LOG_APPEND_TIME;
       long maxTimestamp = logAppendTime ? now : batch.maxTimestamp();
@@ -162,6 +223,7 @@ public final class PartitionLog implements AutoCloseable {
       BatchLocation location = new BatchLocation(0, (int) entrySize, baseOffset, lastOffset, maxTimestamp);
       int position = segment.append(new ByteBuffer[] {header.duplicate(), batch.payload().duplicate()},
           List.of(location), now, cfg.indexIntervalBytes());
+      lastBatchEpoch = leaderEpoch;
       end = new LogEnd(lastOffset + 1, segment, segment.size());
       result = new LogAppendResult(baseOffset, lastOffset, maxTimestamp,
           logAppendTime ? now : LogAppendResult.NO_TIMESTAMP, segment.baseOffset(), position, entrySize);
@@ -177,15 +239,19 @@ public final class PartitionLog implements AutoCloseable {
 
   /**
    * Appends entries fetched from the leader, byte for byte. Every entry is validated (layout and CRC) and
-   * the offsets must continue exactly from the log end, before anything is written.
+   * the offsets must continue exactly from the log end, before anything is written. Each batch whose epoch
+   * is above every earlier one adds that epoch to the leader-epoch cache (written before the batches); cache
+   * entries at or above the log end (a leadership of this replica in which nothing was written) are dropped
+   * first, since the leader's batches replace that history.
    *
    * @param entries whole entries from its position to its limit (the position is not moved)
    * @throws InvalidBatchException           if any entry is malformed, truncated or fails its CRC
    * @throws UnexpectedAppendOffsetException if the offsets do not continue the log densely
    */
   public LogAppendResult appendAsFollower(ByteBuffer entries) {
-    ByteBuffer source = entries.slice();
+    ByteBuffer source = entries.slice().order(ByteOrder.LITTLE_ENDIAN);
     List<BatchLocation> batches = new ArrayList<>();
+    List<EpochEntry> risingEpochs = new ArrayList<>(1);
     long maxTimestamp = LogAppendResult.NO_TIMESTAMP;
     while (source.hasRemaining()) {
       int position = source.position();
@@ -195,6 +261,10 @@ public final class PartitionLog implements AutoCloseable {
       }
       batches.add(BatchLocation.of(batch, position));
       maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
+      int epoch = batch.leaderEpoch();
+      if (epoch >= 0 && (risingEpochs.isEmpty() || epoch > risingEpochs.get(risingEpochs.size() - 1).epoch())) {
+        risingEpochs.add(new EpochEntry(epoch, batch.baseOffset()));
+      }
     }
     LogAppendResult result;
     long flushThrough = -1;
@@ -209,6 +279,8 @@ public final class PartitionLog implements AutoCloseable {
       if (batches.get(0).baseOffset() != current.nextOffset()) {
         throw new UnexpectedAppendOffsetException(current.nextOffset(), batches.get(0).baseOffset());
       }
+      epochCache.truncateFromEnd(current.nextOffset());
+      epochCache.assign(risingEpochs); // keeps only those above its latest epoch
       LogConfig cfg = config;
       long now = clock.millis();
       LogSegment firstSegment = null;
@@ -239,6 +311,7 @@ public final class PartitionLog implements AutoCloseable {
           firstSegment = segment;
           firstPosition = position;
         }
+        lastBatchEpoch = source.getInt(batches.get(runEnd - 1).position() + BatchLayout.LEADER_EPOCH_POSITION);
         end = new LogEnd(batches.get(runEnd - 1).nextOffset(), segment, segment.size());
         runStart = runEnd;
       }
@@ -499,14 +572,87 @@ public final class PartitionLog implements AutoCloseable {
     return new PartitionCheckpoint(recoveryPoint, logStartOffset, highWatermark);
   }
 
+  // ---------------------------------------------------------------- leader epochs
+
+  /**
+   * The latest epoch in the leader-epoch cache. It can be above {@link #lastBatchEpoch()}: a new leader's
+   * epoch is cached (by {@link #assignEpoch}) before it writes anything.
+   */
+  public OptionalInt latestEpoch() {
+    return epochCache.latestEpoch();
+  }
+
+  /** The leader_epoch of the last batch in the log, or -1 if it has none. */
+  public int lastBatchEpoch() {
+    return lastBatchEpoch;
+  }
+
+  /**
+   * Where {@code epoch} ends in this log (KIP-101): for the latest epoch, (latest, log end offset); below
+   * the earliest cached epoch, above the latest, or with no epochs cached, {@link EpochEndOffset#UNDEFINED};
+   * otherwise the largest cached epoch at or below {@code epoch}, ending where the first cached epoch above
+   * {@code epoch} starts. Consistent with the log end offset even while appends and truncation run.
+   */
+  public EpochEndOffset endOffsetForEpoch(int epoch) {
+    structureLock.readLock().lock(); // truncation changes the log end and the cache together
+    try {
+      long logEnd = end.nextOffset(); // before the cache: an epoch cached meanwhile starts at or after it
+      return epochCache.endOffsetFor(epoch, logEnd);
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Records that leader epoch {@code epoch} starts at {@code startOffset}, which must be the log end offset:
+   * for a replica that becomes leader, so that followers asking where the previous epoch ends get an
+   * answer before it writes anything. Ignored if {@code epoch} is not above the latest cached epoch. The
+   * entry is replaced by the epoch of the next append (as follower) or dropped by {@link #truncateTo} or a
+   * reopening if nothing is written in the epoch.
+   *
+   * @return whether the cache changed
+   * @throws IllegalArgumentException if {@code startOffset} is not the log end offset, or either is negative
+   */
+  public boolean assignEpoch(int epoch, long startOffset) {
+    appendLock.lock();
+    try {
+      ensureOpen();
+      if (startOffset != end.nextOffset()) {
+        throw new IllegalArgumentException("Leader epoch " + epoch + " must start at the log end offset "
+            + end.nextOffset() + ", not at " + startOffset);
+      }
+      return epochCache.assign(epoch, startOffset);
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** The leader-epoch cache: for each epoch, the first offset written in it, ascending (a snapshot). */
+  public List<EpochEntry> epochEntries() {
+    return epochCache.epochEntries();
+  }
+
+  /** The epoch {@code offset} was written in according to the cache, if it knows. */
+  public OptionalInt epochForOffset(long offset) {
+    return epochCache.epochForOffset(offset);
+  }
+
+  /** What opening found in the stored leader-epoch cache and did about it. */
+  LeaderEpochLoader.Report epochLoadReport() {
+    return epochLoadReport;
+  }
+
   // ---------------------------------------------------------------- truncation
 
   /**
    * Removes every batch that holds an offset at or above {@code offset}. Batches are never split, so the
    * log is cut at the start of the batch containing {@code offset}: the new log end offset (returned) is
-   * that batch's base offset, which may be below {@code offset}. A no-op at or above the log end.
-   * An offset below the first segment empties the log and restarts it there. The high watermark, log start
-   * offset and recovery point are lowered to the new log end if above it; the new end is made durable.
+   * that batch's base offset, which may be below {@code offset}. No batch is removed at or above the log
+   * end. An offset below the first segment empties the log and restarts it there. The high watermark, log
+   * start offset and recovery point are lowered to the new log end if above it; the new end is made durable.
+   * Leader-epoch cache entries at or above the new log end are removed, after the batches; this is done even
+   * when {@code offset} is at or above the log end (as Kafka does), which drops the entry of a leadership
+   * in which this replica wrote nothing.
    */
   public long truncateTo(long offset) {
     if (offset < 0) {
@@ -517,6 +663,7 @@ public final class PartitionLog implements AutoCloseable {
       ensureOpen();
       LogEnd current = end;
       if (offset >= current.nextOffset()) {
+        epochCache.truncateFromEnd(current.nextOffset());
         return current.nextOffset();
       }
       if (offset < segments.firstKey()) {
@@ -544,6 +691,9 @@ public final class PartitionLog implements AutoCloseable {
       recoveryPoint = Math.min(recoveryPoint, newEnd);
       highWatermark = Math.min(highWatermark, newEnd);
       logStartOffset = Math.min(logStartOffset, newEnd);
+      // After the batches are gone: a crash in between leaves entries above the log end, dropped at open.
+      epochCache.truncateFromEnd(newEnd);
+      lastBatchEpoch = LeaderEpochLoader.lastBatchEpoch(segments, logStartOffset, newEnd);
       log.info("Truncated {} to offset {} (asked for {}), removing {} bytes", dir, newEnd, offset, removedBytes);
       return newEnd;
     } catch (IOException e) {
@@ -553,7 +703,10 @@ public final class PartitionLog implements AutoCloseable {
     }
   }
 
-  /** Deletes every segment and restarts the log empty at {@code offset}, which becomes the log start offset. */
+  /**
+   * Deletes every segment and restarts the log empty at {@code offset}, which becomes the log start offset.
+   * The leader-epoch cache is emptied.
+   */
   public void truncateFullyAndStartAt(long offset) {
     if (offset < 0) {
       throw new IllegalArgumentException("Cannot start a log at negative offset " + offset);
@@ -581,6 +734,8 @@ public final class PartitionLog implements AutoCloseable {
     logStartOffset = offset;
     highWatermark = offset;
     recoveryPoint = offset;
+    lastBatchEpoch = -1;
+    epochCache.clear();
     log.info("Emptied {} and restarted it at offset {}", dir, offset);
   }
 

@@ -5,12 +5,16 @@ package dev.skein.storage.state;
  * and can be scanned, tuned or dropped on its own.
  *
  * <p>Reserved for later issues (add a constant here; existing stores gain the column family on open):
- * {@code leader-epochs} (per-partition leader-epoch cache) and {@code producer-states} (idempotent producer
- * state per partition).
+ * {@code producer-states} (idempotent producer state per partition).
  */
 public enum StateNamespace {
   /** {@link PartitionCheckpoint}s keyed by partition key; see {@link PartitionCheckpointStore}. */
-  PARTITION_CHECKPOINTS("partition-checkpoints");
+  PARTITION_CHECKPOINTS("partition-checkpoints"),
+  /**
+   * Each partition's leader-epoch cache keyed by partition key, written by the log package's
+   * {@code LeaderEpochCheckpointStore}.
+   */
+  LEADER_EPOCHS("leader-epochs");
 
   private final String columnFamilyName;
 

@@ -2,6 +2,7 @@ package dev.skein.storage.log;
 
 import dev.skein.storage.state.PartitionCheckpoint;
 import dev.skein.storage.state.PartitionCheckpointStore;
+import dev.skein.storage.state.StateNamespace;
 import dev.skein.storage.state.StateStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +56,14 @@ class LogManagerTest {
 
   private PartitionCheckpointStore checkpoints() {
     return new PartitionCheckpointStore(stateStore);
+  }
+
+  private Optional<List<EpochEntry>> storedEpochs(String partitionKey) {
+    return new LeaderEpochCheckpointStore(stateStore).read(partitionKey);
+  }
+
+  private boolean epochsStored(String partitionKey) {
+    return stateStore.get(StateNamespace.LEADER_EPOCHS, partitionKey.getBytes(StandardCharsets.UTF_8)).isPresent();
   }
 
   private List<Path> doomedDirectories() throws IOException {
@@ -125,6 +135,68 @@ class LogManagerTest {
     assertThat(recreated.logEndOffset()).isZero();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(doomedDirectories()).isEmpty());
     assertThat(manager.deleteLog("orders", 9)).isFalse();
+  }
+
+  @Test
+  void the_leader_epoch_cache_is_kept_in_the_state_store_and_reopened_without_a_scan() {
+    PartitionLog log = manager.getOrCreateLog("orders", 2, "id-1", config("segment.bytes", "500"));
+    for (int epoch = 1; epoch <= 3; epoch += 2) {
+      for (int i = 0; i < 4; i++) {
+        log.appendAsLeader(batch(2, 100, START_TIME + i), epoch);
+      }
+    }
+    log.assignEpoch(5, 16);
+    List<EpochEntry> expected = List.of(new EpochEntry(1, 0), new EpochEntry(3, 8));
+    assertThat(storedEpochs("id-1-2")).contains(List.of(new EpochEntry(1, 0), new EpochEntry(3, 8),
+        new EpochEntry(5, 16)));
+
+    restart(SLOW);
+
+    PartitionLog reopened = manager.getOrCreateLog("orders", 2, "id-1", config("segment.bytes", "500"));
+    assertThat(reopened.epochEntries()).isEqualTo(expected); // epoch 5 wrote nothing before the restart
+    assertThat(reopened.epochLoadReport().scanned()).isFalse();
+    assertThat(storedEpochs("id-1-2")).contains(expected);
+  }
+
+  @Test
+  void a_log_without_a_stored_leader_epoch_cache_rebuilds_and_stores_it() {
+    manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT).appendAsLeader(batch(3, 10, START_TIME), 4);
+    restart(SLOW);
+    stateStore.delete(StateNamespace.LEADER_EPOCHS, "id-1-0".getBytes(StandardCharsets.UTF_8));
+
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+
+    assertThat(log.epochEntries()).containsExactly(new EpochEntry(4, 0));
+    assertThat(log.epochLoadReport().storedFound()).isFalse();
+    assertThat(storedEpochs("id-1-0")).contains(List.of(new EpochEntry(4, 0)));
+  }
+
+  @Test
+  void delete_removes_the_stored_leader_epoch_cache_of_open_and_closed_logs() {
+    manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT).appendAsLeader(batch(3, 10, START_TIME), 2);
+    manager.getOrCreateLog("orders", 1, "id-1", LogConfig.DEFAULT).appendAsLeader(batch(3, 10, START_TIME), 2);
+    restart(SLOW);
+    manager.getOrCreateLog("orders", 1, "id-1", LogConfig.DEFAULT);
+    assertThat(epochsStored("id-1-0")).isTrue();
+    assertThat(epochsStored("id-1-1")).isTrue();
+
+    assertThat(manager.deleteLog("orders", 0)).isTrue(); // not open
+    assertThat(manager.deleteLog("orders", 1)).isTrue(); // open
+
+    assertThat(epochsStored("id-1-0")).isFalse();
+    assertThat(epochsStored("id-1-1")).isFalse();
+  }
+
+  @Test
+  void a_new_log_does_not_take_over_a_stale_leader_epoch_cache_under_its_key() {
+    new LeaderEpochCheckpointStore(stateStore).forPartition("id-9-0").write(List.of(new EpochEntry(7, 0)));
+
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-9", LogConfig.DEFAULT);
+
+    assertThat(log.epochEntries()).isEmpty();
+    assertThat(storedEpochs("id-9-0")).contains(List.of());
+    log.appendAsLeader(batch(1, 10, START_TIME), 0);
+    assertThat(log.epochEntries()).containsExactly(new EpochEntry(0, 0));
   }
 
   @Test

@@ -437,7 +437,7 @@ class PartitionLogTest {
     PartitionLog leader = PartitionLog.open(tempDir.resolve("leader-0"), LogConfig.DEFAULT, PartitionCheckpoint.NONE, clock);
     opened.add(leader);
     for (int i = 0; i < 10; i++) {
-      leader.appendAsLeader(batch(1 + i, 40 * i, START_TIME + i), EPOCH + i % 3);
+      leader.appendAsLeader(batch(1 + i, 40 * i, START_TIME + i), EPOCH + i / 4);
     }
     ByteBuffer fetched = leader.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, false).entries();
 

@@ -1,0 +1,83 @@
+package dev.skein.storage.log;
+
+import dev.skein.storage.state.StateNamespace;
+import dev.skein.storage.state.StateStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LeaderEpochCheckpointStoreTest {
+
+  @TempDir
+  Path tempDir;
+
+  private StateStore stateStore;
+  private LeaderEpochCheckpointStore store;
+
+  @BeforeEach
+  void open() {
+    stateStore = StateStore.open(tempDir.resolve("state"));
+    store = new LeaderEpochCheckpointStore(stateStore);
+  }
+
+  @AfterEach
+  void close() {
+    stateStore.close();
+  }
+
+  private void putRaw(String key, byte[] value) {
+    stateStore.put(StateNamespace.LEADER_EPOCHS, key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  @Test
+  void entries_survive_a_reopening_of_the_state_store_per_partition_key() {
+    List<EpochEntry> entries = List.of(new EpochEntry(0, 0), new EpochEntry(3, 42),
+        new EpochEntry(Integer.MAX_VALUE, Long.MAX_VALUE));
+    store.forPartition("t-0").write(entries);
+    store.forPartition("t-1").write(List.of());
+
+    stateStore.close();
+    open();
+
+    assertThat(store.forPartition("t-0").read()).contains(entries);
+    assertThat(store.forPartition("t-1").read()).contains(List.of());
+    assertThat(store.forPartition("t-2").read()).isEmpty();
+    store.delete("t-0");
+    assertThat(store.read("t-0")).isEmpty();
+  }
+
+  @Test
+  void the_encoding_is_a_version_a_count_and_big_endian_pairs() {
+    assertThat(LeaderEpochCheckpointStore.encode(List.of(new EpochEntry(2, 258))))
+        .containsExactly(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 2);
+  }
+
+  @Test
+  void unreadable_values_read_as_missing_so_the_log_rebuilds_them() {
+    byte[] good = LeaderEpochCheckpointStore.encode(List.of(new EpochEntry(2, 5), new EpochEntry(3, 9)));
+    putRaw("version", withByte(good, 0, (byte) 1));
+    putRaw("short", Arrays.copyOf(good, good.length - 1));
+    putRaw("long", Arrays.copyOf(good, good.length + 1));
+    putRaw("count", withByte(good, 4, (byte) 3));
+    putRaw("negative", withByte(good, 5, (byte) 0xFF));
+    putRaw("empty", new byte[0]);
+
+    for (String key : List.of("version", "short", "long", "count", "negative", "empty")) {
+      assertThat(store.read(key)).as(key).isEmpty();
+    }
+  }
+
+  private static byte[] withByte(byte[] value, int index, byte b) {
+    byte[] copy = value.clone();
+    copy[index] = b;
+    return copy;
+  }
+}
