@@ -34,6 +34,10 @@ public enum ErrorReason {
   NOT_ENOUGH_REPLICAS(Status.Code.UNAVAILABLE, true),
   /** Replication did not catch up before the request's timeout; the batch may still be committed. */
   REQUEST_TIMED_OUT(Status.Code.DEADLINE_EXCEEDED, true),
+  /** The request names an older leader epoch than the leader's: the sender's metadata is stale. */
+  FENCED_LEADER_EPOCH(Status.Code.FAILED_PRECONDITION, true),
+  /** The request names a newer leader epoch than this broker knows: its metadata is behind. */
+  UNKNOWN_LEADER_EPOCH(Status.Code.UNAVAILABLE, true),
   /** The metadata quorum has no leader, so no metadata change can be made now. */
   CONTROLLER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
   /** The broker is starting or stopping and does not serve this request now. */
