@@ -49,6 +49,7 @@ public final class Fetcher {
   private final ConsumerConfig config;
   private final MetadataCache metadata;
   private final BrokerChannels channels;
+  /** Where the next fetch of each partition starts (ahead of what poll has returned while records are buffered). */
   private final Map<TopicPartition, Long> positions = new LinkedHashMap<>();
   private final Set<TopicPartition> needsReset = new HashSet<>();
   private final Set<BrokerAddress> inFlight = new HashSet<>();
@@ -89,10 +90,19 @@ public final class Fetcher {
     buffered.removeIf(r -> r.topicPartition().equals(tp));
   }
 
+  /**
+   * The offset of the next record {@link #poll} will return for the partition: the first one
+   * buffered, or where the next fetch starts if nothing is buffered (Kafka's meaning).
+   */
   public long position(TopicPartition tp) {
     requireAssigned(tp);
     if (needsReset.contains(tp)) {
       resetPositions(config.autoOffsetReset(), List.of(tp));
+    }
+    for (ConsumerRecord r : buffered) {
+      if (r.topicPartition().equals(tp)) {
+        return r.offset();
+      }
     }
     return positions.get(tp);
   }
