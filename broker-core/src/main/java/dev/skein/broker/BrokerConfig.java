@@ -1,6 +1,7 @@
 package dev.skein.broker;
 
 import dev.skein.metadata.QuorumConfig;
+import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import java.util.Objects;
  * @param heartbeatInterval how often the broker heartbeats to the controller
  * @param sessionTimeout how long the controller waits for a heartbeat before fencing
  * @param controlledShutdownTimeout how long a stopping broker waits for its leaderships to move
+ * @param replication follower fetching and ISR settings
  */
 public record BrokerConfig(
     int nodeId,
@@ -40,7 +42,8 @@ public record BrokerConfig(
     LogConfig logDefaults,
     Duration heartbeatInterval,
     Duration sessionTimeout,
-    Duration controlledShutdownTimeout) {
+    Duration controlledShutdownTimeout,
+    ReplicationConfig replication) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -51,6 +54,7 @@ public record BrokerConfig(
     voters = List.copyOf(voters);
     Objects.requireNonNull(quorumListen, "quorumListen");
     Objects.requireNonNull(dataDir, "dataDir");
+    Objects.requireNonNull(replication, "replication");
     rack = rack == null ? "" : rack;
     if (advertised.isWildcard() || advertised.port() == 0) {
       throw new IllegalArgumentException("advertised address " + advertised
@@ -70,7 +74,7 @@ public record BrokerConfig(
     return new BrokerConfig(1, new HostPort("0.0.0.0", port), new HostPort("localhost", port),
         List.of(new QuorumVoter(1, "localhost", quorumPort)), new HostPort("0.0.0.0", quorumPort), dataDir, "",
         1, 1, LogConfig.DEFAULT, QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30), ReplicationConfig.DEFAULT);
   }
 
   public boolean isVoter() {
@@ -87,7 +91,8 @@ public record BrokerConfig(
 
   public BrokerConfig withListen(HostPort newListen, HostPort newAdvertised) {
     return new BrokerConfig(nodeId, newListen, newAdvertised, voters, quorumListen, dataDir, rack, numPartitions,
-        defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout);
+        defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
+        replication);
   }
 
   /**

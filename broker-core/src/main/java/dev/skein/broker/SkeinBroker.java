@@ -2,7 +2,9 @@ package dev.skein.broker;
 
 import dev.skein.broker.fetch.ConsumerService;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.replica.PeerChannels;
 import dev.skein.broker.replica.ReplicaManager;
+import dev.skein.broker.replica.ReplicationService;
 import dev.skein.broker.rpc.AdminService;
 import dev.skein.broker.rpc.ClusterService;
 import dev.skein.broker.rpc.ControllerCalls;
@@ -45,9 +47,6 @@ public final class SkeinBroker implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SkeinBroker.class);
 
-  /** Replicas per partition this version supports (replication comes next). */
-  static final int MAX_REPLICATION_FACTOR = 1;
-
   private static final List<String> SERVICE_NAMES = List.of(ClusterServiceGrpc.SERVICE_NAME,
       AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME);
 
@@ -58,6 +57,7 @@ public final class SkeinBroker implements AutoCloseable {
   private final MetadataQuorum quorum;
   private final BrokerLifecycle lifecycle;
   private final HealthStatusManager health = new HealthStatusManager();
+  private final PeerChannels peers = new PeerChannels();
   private final ExecutorService fetchExecutor;
   private final ScheduledExecutorService timer;
   private final Server server;
@@ -68,26 +68,33 @@ public final class SkeinBroker implements AutoCloseable {
     setHealth(ServingStatus.NOT_SERVING);
     this.stateStore = StateStore.open(config.stateDir());
     this.logs = LogManager.open(config.logsDir(), stateStore, LogManagerConfig.DEFAULT, Clock.systemUTC());
-    DataWatchers watchers = new DataWatchers();
+    DataWatchers commitWatchers = new DataWatchers();
+    DataWatchers logEndWatchers = new DataWatchers();
     this.quorum = MetadataQuorum.start(config.quorumConfig());
-    this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), watchers, quorum::image);
+    this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
+    this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), config.replication(),
+        new ReplicaManager.Collaborators(commitWatchers, logEndWatchers, new ControllerIsrChannel(quorum, lifecycle),
+            peers, lifecycle::brokerEpoch, System::currentTimeMillis),
+        quorum::image);
     quorum.addListener(replicas::onMetadataUpdate);
     this.fetchExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
         threads("skein-fetch-" + config.nodeId()));
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("skein-timer-" + config.nodeId()));
+    replicas.start(timer);
     Errors errors = new Errors(quorum::image);
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
         .addService(new ClusterService(config.nodeId(), quorum, errors))
-        .addService(new AdminService(config, quorum, controller, errors, MAX_REPLICATION_FACTOR))
-        .addService(new ProducerService(replicas, errors))
-        .addService(new ConsumerService(replicas, watchers, errors, fetchExecutor, timer).bindService())
+        .addService(new AdminService(config, quorum, controller, errors))
+        .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer))
+        .addService(new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer).bindService())
+        .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer)
+            .bindService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
-    this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
   }
 
   /** Opens the logs, joins the metadata quorum, starts the gRPC service and registers with the controller. */
@@ -107,13 +114,6 @@ public final class SkeinBroker implements AutoCloseable {
   }
 
   private void onUnfenced() {
-    // Caught up with the metadata log: the image now knows every topic, so anything on disk
-    // that no topic owns was deleted while this broker was away.
-    try {
-      replicas.removeStrayLogs();
-    } catch (RuntimeException e) {
-      log.warn("could not remove stray logs", e);
-    }
     setHealth(ServingStatus.SERVING);
     log.info("broker {} is serving", config.nodeId());
   }
@@ -202,6 +202,7 @@ public final class SkeinBroker implements AutoCloseable {
       fetchExecutor.shutdown();
     }
     closeQuietly(replicas);
+    closeQuietly(peers);
     closeQuietly(logs);
     closeQuietly(stateStore);
     log.info("broker {} stopped", config.nodeId());

@@ -3,6 +3,7 @@ package dev.skein.cli;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
 import java.nio.file.Path;
@@ -109,6 +110,11 @@ final class BrokerCommand implements Callable<Integer> {
       description = "How long a stopping broker waits for its leaderships to move. Default: ${DEFAULT-VALUE}.")
   long controlledShutdownTimeoutMs;
 
+  @Option(names = "--replica-lag-time-max-ms", defaultValue = "10000", paramLabel = "MS",
+      description = "A follower that has not caught up with its leader for this long leaves the ISR "
+          + "(replica.lag.time.max.ms). Default: ${DEFAULT-VALUE}.")
+  long replicaLagTimeMaxMs;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -146,7 +152,8 @@ final class BrokerCommand implements Callable<Integer> {
     return new BrokerConfig(nodeId, listenAt, advertisedAt, voters, quorumAt, dataDir, rack, numPartitions,
         defaultReplicationFactor, LogConfig.fromMap(logSettings, LogConfig.DEFAULT),
         Duration.ofMillis(heartbeatIntervalMs), Duration.ofMillis(sessionTimeoutMs),
-        Duration.ofMillis(controlledShutdownTimeoutMs));
+        Duration.ofMillis(controlledShutdownTimeoutMs),
+        ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(replicaLagTimeMaxMs)));
   }
 
   private static void putIfSet(Map<String, String> settings, String key, Object value) {

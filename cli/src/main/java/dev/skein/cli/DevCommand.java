@@ -3,6 +3,7 @@ package dev.skein.cli;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -93,7 +94,7 @@ final class DevCommand implements Callable<Integer> {
       configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), voters,
           new HostPort("localhost", quorumPort(id)), dataDir.resolve("broker-" + id), "", numPartitions, 1,
           LogConfig.DEFAULT, QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
-          Duration.ofSeconds(5)));
+          Duration.ofSeconds(5), ReplicationConfig.DEFAULT));
     }
     return configs;
   }

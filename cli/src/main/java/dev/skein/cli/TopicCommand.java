@@ -112,16 +112,37 @@ final class TopicCommand implements Runnable {
     CommandSpec spec;
     @Option(names = "--topic", paramLabel = "NAME", description = "Topic to describe (default: every topic). Repeatable.")
     List<String> topics = List.of();
+    @Option(names = "--under-replicated-partitions", aliases = "--under-replicated",
+        description = "Show only partitions whose ISR is smaller than their replica list.")
+    boolean underReplicated;
+    @Option(names = "--under-min-isr-partitions", aliases = "--under-min-isr",
+        description = "Show only partitions whose ISR is smaller than the topic's min.insync.replicas.")
+    boolean underMinIsr;
+    @Option(names = "--unavailable-partitions", aliases = "--unavailable",
+        description = "Show only partitions that have no leader.")
+    boolean unavailable;
 
     @Override
     public Integer call() {
       try (SkeinAdmin admin = admin(client)) {
         PrintWriter out = spec.commandLine().getOut();
+        boolean filtered = underReplicated || underMinIsr || unavailable;
         for (TopicDescription t : admin.describeTopics(topics)) {
-          print(out, t);
+          if (filtered) {
+            t.partitions().stream().filter(p -> matches(t, p)).forEach(p -> printPartition(out, t, p));
+          } else {
+            print(out, t);
+          }
         }
       }
       return 0;
+    }
+
+    private boolean matches(TopicDescription t, PartitionInfo p) {
+      int minIsr = Integer.parseInt(t.configs().getOrDefault("min.insync.replicas", "1"));
+      return (underReplicated && p.isr().size() < p.replicas().size())
+          || (underMinIsr && p.isr().size() < minIsr)
+          || (unavailable && !p.hasLeader());
     }
 
     static void print(PrintWriter out, TopicDescription t) {
@@ -130,10 +151,14 @@ final class TopicCommand implements Runnable {
       out.printf("Topic: %s\tTopicId: %s\tPartitionCount: %d\tReplicationFactor: %d\tConfigs: %s%n",
           t.name(), t.topicId(), t.partitionCount(), t.replicationFactor(), configs);
       for (PartitionInfo p : t.partitions()) {
-        out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%s%n", t.name(), p.partition(),
-            p.hasLeader() ? Integer.toString(p.leader()) : "none", ids(p.replicas()), ids(p.isr()),
-            p.offlineReplicas().isEmpty() ? "" : "\tOffline: " + ids(p.offlineReplicas()));
+        printPartition(out, t, p);
       }
+    }
+
+    static void printPartition(PrintWriter out, TopicDescription t, PartitionInfo p) {
+      out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%s%n", t.name(), p.partition(),
+          p.hasLeader() ? Integer.toString(p.leader()) : "none", ids(p.replicas()), ids(p.isr()),
+          p.offlineReplicas().isEmpty() ? "" : "\tOffline: " + ids(p.offlineReplicas()));
     }
 
     static String ids(List<Integer> ids) {

@@ -29,7 +29,7 @@ public final class PartitionReads {
   /** All partitions' outcomes and the batch bytes gathered. */
   public record Result(List<Read> reads, int bytes, boolean anyError) {
     public FetchFrame frame() {
-      return new FetchFrame(reads.stream().map(Read::frame).toList());
+      return FetchFrame.consumer(reads.stream().map(Read::frame).toList());
     }
   }
 

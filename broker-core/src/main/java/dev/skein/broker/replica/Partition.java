@@ -4,22 +4,53 @@ import dev.skein.broker.BrokerException;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.broker.produce.RecordSetValidator;
 import dev.skein.metadata.image.PartitionRegistration;
+import dev.skein.proto.v1.Acks;
 import dev.skein.proto.v1.Compression;
 import dev.skein.proto.v1.RecordBatch;
 import dev.skein.proto.v1.TimestampType;
 import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.BatchAppend;
+import dev.skein.storage.log.EpochEndOffset;
+import dev.skein.storage.log.FencedLeaderEpochException;
+import dev.skein.storage.log.LogAppendResult;
 import dev.skein.storage.log.LogReadResult;
 import dev.skein.storage.log.PartitionLog;
+import dev.skein.storage.log.StoredBatch;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntPredicate;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One partition replica on this broker: its log, and what the metadata image says about
- * its leadership. The leader appends producers' batches, advances the high watermark and
- * serves reads below it; every other broker refuses with NOT_LEADER.
+ * One partition replica on this broker: its log, and its part in replication.
+ *
+ * <p>As <b>leader</b> it appends producers' batches, tracks each follower's log end offset
+ * from its fetches, proposes ISR changes to the controller (a follower that has not caught
+ * up within replica.lag.time.max.ms leaves; one that has caught up rejoins), and advances the
+ * high watermark to the smallest log end offset in the ISR. Consumers read only below it.
+ *
+ * <p>As <b>follower</b> it appends the leader's batches byte for byte and truncates its log
+ * where it diverges from the leader's (by leader epoch), so it never keeps records the
+ * leader's committed history does not have.
+ *
+ * <p>Which role it has is decided by the metadata image alone ({@link #update}). State
+ * changes happen under the partition's monitor; reads of the log do not need it.
  */
 public final class Partition {
+
+  private static final Logger log = LoggerFactory.getLogger(Partition.class);
+
+  /** Pause after the controller refused an ISR change, before proposing again. */
+  private static final long ISR_RETRY_BACKOFF_MS = 500;
 
   /** Identity of a partition replica; the topic id tells a re-created topic from the old one. */
   public record Id(String topic, int partition, String topicId) {
@@ -41,25 +72,62 @@ public final class Partition {
     }
   }
 
-  /** Where an appended batch landed. */
-  public record Appended(long baseOffset, long lastOffset, long logAppendTime, long logStartOffset) {}
+  /** Where an appended batch landed, and in which leader epoch. */
+  public record Appended(long baseOffset, long lastOffset, long logAppendTime, long logStartOffset,
+      int leaderEpoch) {}
+
+  /** Where a follower fetches from next: its log end offset and the epoch of its last batch (-1 if empty). */
+  public record FetchPosition(long fetchOffset, int lastFetchedEpoch) {}
+
+  /** The leader's answer to the validation part of a follower fetch. */
+  public sealed interface FollowerFetchCheck {
+    /** The follower may read from its fetch offset. */
+    record Ok() implements FollowerFetchCheck {}
+
+    /** The follower's log diverges; it must truncate to where the leader says this epoch ends. */
+    record Diverging(int epoch, long endOffset) implements FollowerFetchCheck {}
+
+    /** The fetch cannot be served. */
+    record Failed(SkeinError error) implements FollowerFetchCheck {}
+  }
 
   private final Id id;
   private final int localBrokerId;
-  private final PartitionLog log;
-  private final DataWatchers watchers;
-  private final Object appendLock = new Object();
+  private final PartitionLog replicaLog;
+  private final DataWatchers commitWatchers;
+  private final DataWatchers logEndWatchers;
+  private final IsrChannel isrChannel;
+  private final ReplicationConfig replication;
+  private final LongSupplier clockMs;
+  private final IntPredicate usableBroker;
+
   private volatile Leadership leadership;
   private volatile TopicSettings settings;
+  /** Leader only: followers by broker id. */
+  private final Map<Integer, FollowerState> followers = new HashMap<>();
+  /** Leader only: the ISR proposed to the controller and not yet seen in metadata, or null. */
+  private List<Integer> pendingIsr;
+  private int pendingIsrBaseEpoch;
+  /** Leader only: the log end offset when this broker became leader in its current epoch. */
+  private long leaderEpochStartOffset;
+  /** Leader only: no new ISR proposal before this time, after the controller refused one. */
+  private long nextIsrProposalMs;
 
-  Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers watchers, PartitionRegistration registration,
-      TopicSettings settings) {
+  Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers commitWatchers, DataWatchers logEndWatchers,
+      IsrChannel isrChannel, ReplicationConfig replication, LongSupplier clockMs, IntPredicate usableBroker,
+      PartitionRegistration registration, TopicSettings settings) {
     this.id = id;
     this.localBrokerId = localBrokerId;
-    this.log = log;
-    this.watchers = watchers;
-    this.leadership = Leadership.from(registration);
+    this.replicaLog = log;
+    this.commitWatchers = commitWatchers;
+    this.logEndWatchers = logEndWatchers;
+    this.isrChannel = isrChannel;
+    this.replication = replication;
+    this.clockMs = clockMs;
+    this.usableBroker = usableBroker;
     this.settings = settings;
+    this.leadership = new Leadership(PartitionRegistration.NO_LEADER, -1, -1, List.of(), List.of());
+    update(registration, settings);
   }
 
   public Id id() {
@@ -79,36 +147,113 @@ public final class Partition {
   }
 
   PartitionLog log() {
-    return log;
+    return replicaLog;
   }
 
-  /** Applies a new registration from metadata; leadership changes wake waiting readers. */
-  void update(PartitionRegistration registration, TopicSettings newSettings) {
-    Leadership before = leadership;
-    synchronized (appendLock) {
-      leadership = Leadership.from(registration);
+  public long highWatermark() {
+    return replicaLog.highWatermark();
+  }
+
+  public long logStartOffset() {
+    return replicaLog.logStartOffset();
+  }
+
+  public long logEndOffset() {
+    return replicaLog.logEndOffset();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Metadata
+  // ---------------------------------------------------------------------------------------
+
+  /** Applies a registration from metadata. Returns true if the leader or its epoch changed. */
+  boolean update(PartitionRegistration registration, TopicSettings newSettings) {
+    boolean leaderChanged;
+    boolean highWatermarkMoved = false;
+    synchronized (this) {
+      Leadership before = leadership;
+      Leadership after = Leadership.from(registration);
+      leadership = after;
       settings = newSettings;
-      if (isLeader()) {
-        // A single-replica leader's high watermark is its log end: everything it has is committed.
-        // (Replication, next, computes it from the in-sync replicas instead.)
-        log.updateHighWatermark(log.logEndOffset());
+      replicaLog.updateConfig(newSettings.log());
+      leaderChanged = before.leaderId() != after.leaderId() || before.leaderEpoch() != after.leaderEpoch();
+      if (after.leaderId() == localBrokerId) {
+        if (leaderChanged) {
+          if (before.leaderEpoch() >= 0 && !before.isr().contains(localBrokerId)) {
+            // Chosen from outside the ISR (unclean.leader.election.enable): our log may lack
+            // records the previous leader had committed. Say so loudly; when an old ISR member
+            // returns, it logs exactly how many records it had to drop.
+            log.warn("{}: UNCLEAN leader election: broker {} leads epoch {} from outside the ISR {}; its log ends at "
+                + "{} and it last knew the high watermark as {}, so any committed records after offset {} are lost",
+                id, localBrokerId, after.leaderEpoch(), before.isr(), replicaLog.logEndOffset(), replicaLog.highWatermark(),
+                replicaLog.logEndOffset());
+          }
+          becomeLeader(after);
+        } else {
+          if (pendingIsr != null && after.partitionEpoch() > pendingIsrBaseEpoch) {
+            pendingIsr = null;
+          }
+          syncFollowers(after, false);
+        }
+        highWatermarkMoved = maybeIncrementHighWatermark();
+      } else {
+        followers.clear();
+        pendingIsr = null;
       }
     }
-    if (before.leaderId() != leadership.leaderId() || before.leaderEpoch() != leadership.leaderEpoch()) {
-      watchers.fire(id.key());
+    if (leaderChanged) {
+      // Waiting fetches and produces re-check leadership and fail fast if it moved.
+      logEndWatchers.fire(id.key());
+      commitWatchers.fire(id.key());
+    } else if (highWatermarkMoved) {
+      commitWatchers.fire(id.key());
+    }
+    return leaderChanged;
+  }
+
+  private void becomeLeader(Leadership l) {
+    // The new epoch starts at our log end: a follower asking where this epoch begins gets an
+    // answer even before anything is written in it.
+    leaderEpochStartOffset = replicaLog.logEndOffset();
+    replicaLog.assignEpoch(l.leaderEpoch(), leaderEpochStartOffset);
+    followers.clear();
+    pendingIsr = null;
+    syncFollowers(l, true);
+    log.info("{}: became leader in epoch {} at offset {} (high watermark {}, ISR {})", id, l.leaderEpoch(),
+        leaderEpochStartOffset, replicaLog.highWatermark(), l.isr());
+  }
+
+  /** Keeps one follower state per other replica; in-sync followers start as caught up now. */
+  private void syncFollowers(Leadership l, boolean fresh) {
+    long now = clockMs.getAsLong();
+    followers.keySet().retainAll(l.replicas());
+    for (int replica : l.replicas()) {
+      if (replica != localBrokerId && !followers.containsKey(replica)) {
+        followers.put(replica, new FollowerState(l.isr().contains(replica) || !fresh ? now : 0));
+      }
     }
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Leader: produce
+  // ---------------------------------------------------------------------------------------
+
   /**
-   * Appends a producer's batch as leader. The records were validated already; the batch
-   * header comes from the validation summary, the producer's idempotence fields and the
-   * topic's timestamp type.
+   * Appends a producer's batch as leader. With acks=all the ISR must have at least
+   * min.insync.replicas members first, or nothing is appended.
    */
-  public Appended appendAsLeader(RecordBatch batch, RecordSetValidator.Summary summary) {
+  public Appended appendAsLeader(RecordBatch batch, RecordSetValidator.Summary summary, Acks acks) {
     Appended appended;
-    synchronized (appendLock) {
+    boolean highWatermarkMoved;
+    synchronized (this) {
       Leadership current = requireLeader();
       TopicSettings topic = settings;
+      if (acks == Acks.ACKS_ALL && current.isr().size() < topic.minInsyncReplicas()) {
+        throw BrokerException.of(ErrorReason.NOT_ENOUGH_REPLICAS, "partition " + id + " has " + current.isr().size()
+            + " in-sync replicas " + current.isr() + ", fewer than min.insync.replicas (" + topic.minInsyncReplicas()
+            + "); the batch was not appended", Map.of("isr", current.isr().toString(),
+                "min_insync_replicas", Integer.toString(topic.minInsyncReplicas())));
+      }
       boolean logAppendTime = topic.timestampType() == TimestampType.TIMESTAMP_TYPE_LOG_APPEND_TIME;
       Compression codec = batch.getCompression() == Compression.COMPRESSION_UNSPECIFIED
           ? Compression.COMPRESSION_NONE : batch.getCompression();
@@ -117,33 +262,296 @@ public final class Partition {
           idempotent ? batch.getProducerId() : -1, idempotent ? batch.getProducerEpoch() : -1,
           idempotent ? batch.getBaseSequence() : -1, codec.getNumber(), topic.timestampType().getNumber(), 0,
           batch.getRecords().asReadOnlyByteBuffer());
-      var info = log.appendAsLeader(append, current.leaderEpoch());
-      log.updateHighWatermark(log.logEndOffset());
+      LogAppendResult info;
+      try {
+        info = replicaLog.appendAsLeader(append, current.leaderEpoch());
+      } catch (FencedLeaderEpochException e) {
+        throw BrokerException.of(ErrorReason.FENCED_LEADER_EPOCH, "partition " + id + " has moved past leader epoch "
+            + current.leaderEpoch() + "; the batch was not appended");
+      }
+      highWatermarkMoved = maybeIncrementHighWatermark();
       appended = new Appended(info.firstOffset(), info.lastOffset(), logAppendTime ? info.logAppendTimeMs() : -1,
-          log.logStartOffset());
+          replicaLog.logStartOffset(), current.leaderEpoch());
     }
-    watchers.fire(id.key());
+    logEndWatchers.fire(id.key());
+    if (highWatermarkMoved) {
+      commitWatchers.fire(id.key());
+    }
     return appended;
   }
+
+  /**
+   * Whether an appended batch is committed: the high watermark has passed it while this
+   * broker still leads in the epoch it was appended in. Empty while still waiting.
+   */
+  public Optional<SkeinError> commitError(Appended appended) {
+    Leadership l = leadership;
+    if (l.leaderId() != localBrokerId || l.leaderEpoch() != appended.leaderEpoch()) {
+      return Optional.of(SkeinError.of(ErrorReason.NOT_LEADER, "leadership of " + id
+          + " moved before the batch at offset " + appended.baseOffset() + " was replicated; it may or may not "
+          + "have been kept", Map.of("leader_id", Integer.toString(l.leaderId()),
+              "leader_epoch", Integer.toString(l.leaderEpoch()))));
+    }
+    return Optional.empty();
+  }
+
+  public boolean isCommitted(Appended appended) {
+    return replicaLog.highWatermark() > appended.lastOffset();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Leader: followers
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Checks a follower's fetch and records its position. Fences fetches from another leader
+   * epoch, and detects divergence: if the follower's last epoch ends earlier in our log than
+   * where the follower stands, it must truncate first (nothing is sent to it until then).
+   */
+  public FollowerFetchCheck onFollowerFetch(int replicaId, int currentLeaderEpoch, long fetchOffset,
+      int lastFetchedEpoch) {
+    boolean highWatermarkMoved;
+    synchronized (this) {
+      Leadership l = leadership;
+      if (l.leaderId() != localBrokerId) {
+        return new FollowerFetchCheck.Failed(notLeader(l).error());
+      }
+      if (currentLeaderEpoch < l.leaderEpoch()) {
+        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.FENCED_LEADER_EPOCH, "fetch for " + id
+            + " names leader epoch " + currentLeaderEpoch + " but the current one is " + l.leaderEpoch()));
+      }
+      if (currentLeaderEpoch > l.leaderEpoch()) {
+        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.UNKNOWN_LEADER_EPOCH, "fetch for " + id
+            + " names leader epoch " + currentLeaderEpoch + " but this broker knows only " + l.leaderEpoch()));
+      }
+      FollowerState follower = followers.get(replicaId);
+      if (follower == null) {
+        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.INVALID_REQUEST, "broker " + replicaId
+            + " is not a replica of " + id));
+      }
+      if (lastFetchedEpoch >= 0) {
+        EpochEndOffset ours = replicaLog.endOffsetForEpoch(lastFetchedEpoch);
+        if (ours.epoch() < lastFetchedEpoch || ours.endOffset() < fetchOffset) {
+          return new FollowerFetchCheck.Diverging(ours.epoch(), ours.endOffset());
+        }
+      }
+      long logEnd = replicaLog.logEndOffset();
+      if (fetchOffset > logEnd || fetchOffset < replicaLog.logStartOffset()) {
+        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.OFFSET_OUT_OF_RANGE, "follower fetch offset "
+            + fetchOffset + " of " + id + " is outside the leader's log [" + replicaLog.logStartOffset() + ", " + logEnd
+            + "]", Map.of("log_start_offset", Long.toString(replicaLog.logStartOffset()),
+                "log_end_offset", Long.toString(logEnd))));
+      }
+      follower.onFetch(fetchOffset, logEnd, clockMs.getAsLong());
+      maybeExpandIsr(replicaId, follower);
+      highWatermarkMoved = maybeIncrementHighWatermark();
+    }
+    if (highWatermarkMoved) {
+      commitWatchers.fire(id.key());
+    }
+    return new FollowerFetchCheck.Ok();
+  }
+
+  /** Batches for a follower from {@code fetchOffset} up to the log end (not just the high watermark). */
+  public LogReadResult readForFollower(long fetchOffset, int maxBytes) {
+    requireLeader();
+    return replicaLog.read(fetchOffset, maxBytes, Long.MAX_VALUE, true);
+  }
+
+  /** Proposes removing followers that have not caught up within replica.lag.time.max.ms. */
+  synchronized void maybeShrinkIsr() {
+    Leadership l = leadership;
+    long now = clockMs.getAsLong();
+    if (l.leaderId() != localBrokerId || pendingIsr != null || now < nextIsrProposalMs) {
+      return;
+    }
+    long lagMax = replication.replicaLagTimeMax().toMillis();
+    List<Integer> kept = new ArrayList<>();
+    List<Integer> lagging = new ArrayList<>();
+    for (int replica : l.isr()) {
+      FollowerState f = followers.get(replica);
+      if (replica == localBrokerId || (f != null && now - f.lastCaughtUpMs <= lagMax)) {
+        kept.add(replica);
+      } else {
+        lagging.add(replica);
+      }
+    }
+    if (!lagging.isEmpty() && kept.contains(localBrokerId)) {
+      log.info("{}: followers {} have not caught up for {} ms; shrinking the ISR from {} to {}", id, lagging,
+          lagMax, l.isr(), kept);
+      proposeIsr(l, kept);
+    }
+  }
+
+  private void maybeExpandIsr(int replicaId, FollowerState follower) {
+    Leadership l = leadership;
+    if (pendingIsr != null || l.isr().contains(replicaId) || !l.replicas().contains(replicaId)
+        || clockMs.getAsLong() < nextIsrProposalMs || !usableBroker.test(replicaId)) {
+      return;
+    }
+    if (follower.logEndOffset >= replicaLog.highWatermark() && follower.logEndOffset >= leaderEpochStartOffset) {
+      List<Integer> expanded = new ArrayList<>();
+      for (int replica : l.replicas()) {
+        if (l.isr().contains(replica) || replica == replicaId) {
+          expanded.add(replica);
+        }
+      }
+      log.info("{}: follower {} caught up (offset {}); expanding the ISR from {} to {}", id, replicaId,
+          follower.logEndOffset, l.isr(), expanded);
+      proposeIsr(l, expanded);
+    }
+  }
+
+  private void proposeIsr(Leadership l, List<Integer> newIsr) {
+    List<Integer> proposal = List.copyOf(newIsr);
+    pendingIsr = proposal;
+    pendingIsrBaseEpoch = l.partitionEpoch();
+    isrChannel.alterPartition(id.topicId(), id.partition(), l.leaderEpoch(), l.partitionEpoch(), proposal)
+        .whenComplete((update, failure) -> {
+          synchronized (this) {
+            if (pendingIsr != proposal) {
+              return;
+            }
+            if (failure != null) {
+              log.info("{}: the controller did not take ISR {}: {}", id, proposal, failure.getMessage());
+              pendingIsr = null;
+              nextIsrProposalMs = clockMs.getAsLong() + ISR_RETRY_BACKOFF_MS;
+            } else if (leadership.partitionEpoch() >= update.partitionEpoch()) {
+              pendingIsr = null;
+            }
+            // Otherwise keep it pending until metadata shows the new partition epoch.
+          }
+        });
+  }
+
+  /**
+   * Moves the high watermark to the smallest log end offset among the maximal ISR (the
+   * committed ISR plus any member being added), never backwards. A follower whose position
+   * is unknown since this broker became leader holds it back.
+   */
+  private boolean maybeIncrementHighWatermark() {
+    Leadership l = leadership;
+    Set<Integer> maximalIsr = new LinkedHashSet<>(l.isr());
+    if (pendingIsr != null) {
+      maximalIsr.addAll(pendingIsr);
+    }
+    long candidate = replicaLog.logEndOffset();
+    for (int replica : maximalIsr) {
+      if (replica == localBrokerId) {
+        continue;
+      }
+      FollowerState f = followers.get(replica);
+      if (f == null || f.logEndOffset < 0) {
+        return false;
+      }
+      candidate = Math.min(candidate, f.logEndOffset);
+    }
+    if (candidate > replicaLog.highWatermark()) {
+      replicaLog.updateHighWatermark(candidate);
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Follower
+  // ---------------------------------------------------------------------------------------
+
+  /** Whether this replica follows the leader of {@code leaderEpoch}. */
+  public boolean isFollowerIn(int leaderEpoch) {
+    Leadership l = leadership;
+    return l.leaderId() != localBrokerId && l.leaderId() >= 0 && l.leaderEpoch() == leaderEpoch;
+  }
+
+  public synchronized FetchPosition fetchPosition() {
+    // The epoch of the last batch we have, not the cache's latest epoch: an epoch we led
+    // without writing anything must not make the leader think our data is from it.
+    return new FetchPosition(replicaLog.logEndOffset(), replicaLog.lastBatchEpoch());
+  }
+
+  /**
+   * Appends the leader's batches byte for byte and follows its high watermark. Returns false
+   * (appending nothing) if this replica no longer follows the leader of {@code leaderEpoch}.
+   */
+  public boolean appendAsFollower(ByteBuffer entries, long leaderHighWatermark, int leaderEpoch) {
+    synchronized (this) {
+      if (!isFollowerIn(leaderEpoch)) {
+        return false;
+      }
+      if (entries.hasRemaining()) {
+        replicaLog.appendAsFollower(entries);
+      }
+      long highWatermark = Math.min(leaderHighWatermark, replicaLog.logEndOffset());
+      if (highWatermark > replicaLog.highWatermark()) {
+        replicaLog.updateHighWatermark(highWatermark);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Truncates where the leader says our logs diverge: to the end of the diverging epoch in
+   * the leader's log, or the end of the same epoch in ours if that is earlier. Records
+   * removed here were never committed (KIP-101).
+   */
+  public void truncateForDivergence(int divergingEpoch, long divergingEndOffset, int leaderEpoch) {
+    synchronized (this) {
+      if (!isFollowerIn(leaderEpoch)) {
+        return;
+      }
+      long target;
+      if (divergingEpoch < 0 || divergingEndOffset < 0) {
+        // The leader has no epoch as old as ours: keep only what we know was committed.
+        target = replicaLog.highWatermark();
+      } else {
+        EpochEndOffset ours = replicaLog.endOffsetForEpoch(divergingEpoch);
+        target = ours.endOffset() < 0 ? replicaLog.logStartOffset() : Math.min(divergingEndOffset, ours.endOffset());
+      }
+      truncateTo(Math.max(target, replicaLog.logStartOffset()), "its log diverges from leader " + leadership.leaderId()
+          + "'s after epoch " + divergingEpoch);
+    }
+  }
+
+  /** Truncates to the leader's log end when the leader has less than we do and no epoch history to compare. */
+  public void truncateToLeaderEnd(long leaderLogEnd, int leaderEpoch) {
+    synchronized (this) {
+      if (isFollowerIn(leaderEpoch) && leaderLogEnd < replicaLog.logEndOffset()) {
+        truncateTo(leaderLogEnd, "the leader's log ends at " + leaderLogEnd);
+      }
+    }
+  }
+
+  private void truncateTo(long offset, String why) {
+    long before = replicaLog.logEndOffset();
+    // Truncating at or past the end still drops epoch entries there, which a diverging answer may require.
+    long after = replicaLog.truncateTo(Math.min(offset, before));
+    if (after < before) {
+      log.warn("{}: truncated {} records ({} -> {}) because {}", id, before - after, before, after, why);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Consumers
+  // ---------------------------------------------------------------------------------------
 
   /** Committed batches from {@code offset}, at most {@code maxBytes} (but one whole batch if minOneBatch). */
   public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
     requireLeader();
-    return log.read(offset, maxBytes, log.highWatermark(), minOneBatch);
+    return replicaLog.read(offset, maxBytes, replicaLog.highWatermark(), minOneBatch);
   }
 
-  /** The first batch whose max timestamp is at or after {@code timestamp}, if any (leader only). */
-  public java.util.Optional<dev.skein.storage.log.StoredBatch> findFirstBatchAtOrAfterTimestamp(long timestamp) {
+  /** The first committed batch whose max timestamp is at or after {@code timestamp}, if any (leader only). */
+  public Optional<StoredBatch> findFirstBatchAtOrAfterTimestamp(long timestamp) {
     requireLeader();
-    return log.findFirstBatchAtOrAfterTimestamp(timestamp);
+    return replicaLog.findFirstBatchAtOrAfterTimestamp(timestamp);
   }
 
-  public long highWatermark() {
-    return log.highWatermark();
-  }
-
-  public long logStartOffset() {
-    return log.logStartOffset();
+  /**
+   * This replica's own batches from {@code from} below {@code upTo}, whatever its role: for
+   * checking that replicas agree, not for serving clients.
+   */
+  public LogReadResult readLocal(long from, int maxBytes, long upTo) {
+    return replicaLog.read(from, maxBytes, upTo, true);
   }
 
   public Leadership requireLeader() {
@@ -151,11 +559,15 @@ public final class Partition {
     if (current.leaderId() == localBrokerId) {
       return current;
     }
+    throw notLeader(current);
+  }
+
+  private BrokerException notLeader(Leadership current) {
     if (current.leaderId() < 0) {
-      throw BrokerException.of(ErrorReason.LEADER_NOT_AVAILABLE,
-          "partition " + id + " has no leader right now", Map.of("leader_epoch", Integer.toString(current.leaderEpoch())));
+      return BrokerException.of(ErrorReason.LEADER_NOT_AVAILABLE, "partition " + id + " has no leader right now",
+          Map.of("leader_epoch", Integer.toString(current.leaderEpoch())));
     }
-    throw BrokerException.of(ErrorReason.NOT_LEADER, "broker " + localBrokerId + " does not lead partition " + id
+    return BrokerException.of(ErrorReason.NOT_LEADER, "broker " + localBrokerId + " does not lead partition " + id
         + "; broker " + current.leaderId() + " does", Map.of("leader_id", Integer.toString(current.leaderId()),
             "leader_epoch", Integer.toString(current.leaderEpoch())));
   }

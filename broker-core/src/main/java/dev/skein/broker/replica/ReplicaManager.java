@@ -1,7 +1,9 @@
 package dev.skein.broker.replica;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.HostPort;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.metadata.image.BrokerRegistration;
 import dev.skein.metadata.image.ClusterImage;
 import dev.skein.metadata.image.MetadataDelta;
 import dev.skein.metadata.image.PartitionRegistration;
@@ -15,42 +17,95 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The partition replicas this broker hosts, kept in line with the metadata image: it opens
- * a partition's log when the broker becomes one of its replicas, applies leadership changes,
- * and deletes the data of deleted topics. Brokers never change metadata themselves; they
- * react to what the quorum decided.
+ * a partition's log when the broker becomes one of its replicas, makes it leader or follower
+ * as the image says (followers fetch from their leader through the fetcher manager), and
+ * deletes the data of deleted topics. Brokers never change metadata themselves, except that
+ * a leader proposes ISR changes to the controller; they react to what the quorum decided.
  */
 public final class ReplicaManager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
 
+  /** What the replica manager works with, besides the logs. */
+  public record Collaborators(DataWatchers commitWatchers, DataWatchers logEndWatchers, IsrChannel isrChannel,
+      PeerChannels peers, LongSupplier brokerEpoch, LongSupplier clockMs) {}
+
   private final int brokerId;
   private final LogManager logs;
   private final LogConfig logDefaults;
-  private final DataWatchers watchers;
+  private final ReplicationConfig replication;
+  private final Collaborators with;
   private final Supplier<ClusterImage> latestImage;
+  private final ReplicaFetcherManager fetchers;
+  private final ReplicationFaults faults = new ReplicationFaults();
   private final Map<DataWatchers.PartitionKey, Partition> partitions = new ConcurrentHashMap<>();
+  /**
+   * False while the broker replays metadata written before its own registration: that
+   * history may make it leader of partitions it no longer leads, so it is not acted on.
+   */
+  private volatile boolean caughtUp;
 
   /**
    * @param latestImage the newest applied metadata, which may be ahead of what this manager
    *     has acted on (it learns of changes a moment later, on the publisher thread)
    */
-  public ReplicaManager(int brokerId, LogManager logs, LogConfig logDefaults, DataWatchers watchers,
-      Supplier<ClusterImage> latestImage) {
+  public ReplicaManager(int brokerId, LogManager logs, LogConfig logDefaults, ReplicationConfig replication,
+      Collaborators with, Supplier<ClusterImage> latestImage) {
     this.brokerId = brokerId;
     this.logs = logs;
     this.logDefaults = logDefaults;
-    this.watchers = watchers;
+    this.replication = replication;
+    this.with = with;
     this.latestImage = latestImage;
+    this.fetchers = new ReplicaFetcherManager(brokerId, with.peers(), replication, with.brokerEpoch(), faults);
+  }
+
+  /** Starts the periodic ISR check of the partitions this broker leads. */
+  public void start(ScheduledExecutorService scheduler) {
+    long periodMs = Math.max(50, Math.min(1_000, replication.replicaLagTimeMax().toMillis() / 4));
+    scheduler.scheduleWithFixedDelay(this::shrinkLaggingIsrs, periodMs, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  private void shrinkLaggingIsrs() {
+    for (Partition p : partitions.values()) {
+      try {
+        p.maybeShrinkIsr();
+      } catch (RuntimeException e) {
+        log.warn("ISR check of {} failed", p.id(), e);
+      }
+    }
   }
 
   /** Applies one published metadata change. Called in log order from the metadata publisher thread. */
   public synchronized void onMetadataUpdate(MetadataDelta delta, ClusterImage newImage) {
+    if (!caughtUp) {
+      long registeredAt = with.brokerEpoch().getAsLong();
+      if (registeredAt <= 0 || newImage.offset() < registeredAt) {
+        return;
+      }
+      // Our registration is applied: act on the whole current image at once.
+      log.info("broker {} caught up with the metadata log at offset {}; taking up {} partition replicas", brokerId,
+          newImage.offset(), countReplicas(newImage));
+      applyDelta(MetadataDelta.between(ClusterImage.EMPTY, newImage), newImage);
+      // The image now names every topic that exists, so any other partition directory on
+      // disk belongs to a topic deleted while this broker was away.
+      removeStrayLogs();
+      caughtUp = true;
+      return;
+    }
+    applyDelta(delta, newImage);
+  }
+
+  private void applyDelta(MetadataDelta delta, ClusterImage newImage) {
     for (TopicImage deleted : delta.deletedTopics()) {
       for (int p : deleted.partitions().keySet()) {
         removeReplica(deleted.name(), p, deleted.id());
@@ -66,34 +121,73 @@ public final class ReplicaManager implements AutoCloseable {
         }
       }));
     }
+    // A leader that re-registered (new address) must be fetched from at its new address.
+    for (MetadataDelta.BrokerChange change : delta.brokerChanges().values()) {
+      if (change.current() != null && change.previous() != null
+          && (!change.current().host().equals(change.previous().host())
+          || change.current().port() != change.previous().port())) {
+        for (Partition p : partitions.values()) {
+          if (p.leadership().leaderId() == change.brokerId()) {
+            follow(newImage, p);
+          }
+        }
+      }
+    }
+  }
+
+  private long countReplicas(ClusterImage image) {
+    return image.topics().byId().values().stream().flatMap(t -> t.partitions().values().stream())
+        .filter(r -> r.isReplica(brokerId)).count();
   }
 
   private void applyPartition(ClusterImage newImage, String topicId, String topic, int partition,
       PartitionRegistration registration) {
     DataWatchers.PartitionKey key = new DataWatchers.PartitionKey(topic, partition);
+    Partition existing = partitions.get(key);
     if (!registration.isReplica(brokerId)) {
-      Partition existing = partitions.get(key);
       if (existing != null && existing.id().topicId().equals(topicId)) {
         removeReplica(topic, partition, topicId);
       }
       return;
     }
     TopicSettings settings = TopicSettings.from(newImage.configs().topicConfigs(topicId), logDefaults);
-    Partition existing = partitions.get(key);
-    if (existing != null && existing.id().topicId().equals(topicId)) {
-      existing.update(registration, settings);
-      return;
-    }
-    if (existing != null) {
+    if (existing != null && !existing.id().topicId().equals(topicId)) {
       // Same name, new topic id: the old topic was deleted while we were not looking.
       removeReplica(topic, partition, existing.id().topicId());
+      existing = null;
     }
-    PartitionLog partitionLog = logs.getOrCreateLog(topic, partition, topicId, settings.log());
-    Partition created = new Partition(new Partition.Id(topic, partition, topicId), brokerId, partitionLog, watchers,
-        registration, settings);
-    created.update(registration, settings);
-    partitions.put(key, created);
-    log.debug("hosting {} (leader {}, epoch {})", created.id(), registration.leader(), registration.leaderEpoch());
+    if (existing == null) {
+      PartitionLog partitionLog = logs.getOrCreateLog(topic, partition, topicId, settings.log());
+      existing = new Partition(new Partition.Id(topic, partition, topicId), brokerId, partitionLog,
+          with.commitWatchers(), with.logEndWatchers(), with.isrChannel(), replication, with.clockMs(),
+          this::isUsableBroker, registration, settings);
+      partitions.put(key, existing);
+      log.debug("hosting {} (leader {}, epoch {})", existing.id(), registration.leader(), registration.leaderEpoch());
+    } else {
+      existing.update(registration, settings);
+    }
+    follow(newImage, existing);
+  }
+
+  /** Whether the latest image has the broker registered, unfenced and not shutting down. */
+  private boolean isUsableBroker(int id) {
+    return latestImage.get().brokers().isUsable(id);
+  }
+
+  /** Makes the fetchers follow the partition's leader, or stop if we lead it or nobody does. */
+  private void follow(ClusterImage image, Partition partition) {
+    Partition.Leadership l = partition.leadership();
+    if (l.leaderId() == brokerId || l.leaderId() < 0) {
+      fetchers.unfollow(partition);
+      return;
+    }
+    Optional<BrokerRegistration> leader = image.brokers().get(l.leaderId());
+    if (leader.isEmpty()) {
+      fetchers.unfollow(partition);
+      return;
+    }
+    fetchers.follow(partition, l.leaderId(), new HostPort(leader.get().host(), leader.get().port()),
+        l.leaderEpoch());
   }
 
   private void removeReplica(String topic, int partition, String topicId) {
@@ -102,17 +196,22 @@ public final class ReplicaManager implements AutoCloseable {
     if (removed != null && !removed.id().topicId().equals(topicId)) {
       return;
     }
+    if (removed != null) {
+      fetchers.unfollow(removed);
+    }
     partitions.remove(key);
     logs.deleteLog(topic, partition);
-    watchers.fire(key);
+    with.commitWatchers().fire(key);
+    with.logEndWatchers().fire(key);
     log.info("deleted the log of {}-{} (topic id {})", topic, partition, topicId);
   }
 
   /**
    * Deletes partition directories that no topic in the image owns: data of topics deleted
-   * while this broker was down. Only safe once the broker has caught up with the metadata log.
+   * while this broker was down. Only safe right after taking up an image at or past this
+   * broker's registration, which names every topic that exists.
    */
-  public synchronized void removeStrayLogs() {
+  private void removeStrayLogs() {
     Set<String> wanted = new HashSet<>();
     for (Partition p : partitions.values()) {
       wanted.add(p.id().topic() + "-" + p.id().partition());
@@ -135,6 +234,10 @@ public final class ReplicaManager implements AutoCloseable {
    * Errors say whether the topic or partition is unknown, or who leads it instead.
    */
   public Partition leaderPartition(String topic, int partition) {
+    if (!caughtUp) {
+      throw BrokerException.of(ErrorReason.BROKER_NOT_AVAILABLE, "broker " + brokerId
+          + " is starting and still catching up with the cluster's metadata");
+    }
     Partition local = partitions.get(new DataWatchers.PartitionKey(topic, partition));
     if (local != null) {
       local.requireLeader();
@@ -160,8 +263,19 @@ public final class ReplicaManager implements AutoCloseable {
             "leader_epoch", Integer.toString(registration.leaderEpoch())));
   }
 
+  /** Switches for cutting replication in tests and failure drills. */
+  public ReplicationFaults faults() {
+    return faults;
+  }
+
+  /** Every hosted partition (for tests and diagnostics). */
+  public Map<DataWatchers.PartitionKey, Partition> partitions() {
+    return Map.copyOf(partitions);
+  }
+
   @Override
   public void close() {
+    fetchers.close();
     partitions.clear();
   }
 }

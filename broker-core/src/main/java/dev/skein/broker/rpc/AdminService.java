@@ -35,18 +35,12 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final MetadataQuorum quorum;
   private final ControllerCalls controller;
   private final Errors errors;
-  private final int maxReplicationFactor;
 
-  /**
-   * @param maxReplicationFactor the largest replication factor this version supports
-   */
-  public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
-      int maxReplicationFactor) {
+  public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors) {
     this.config = config;
     this.quorum = quorum;
     this.controller = controller;
     this.errors = errors;
-    this.maxReplicationFactor = maxReplicationFactor;
   }
 
   @Override
@@ -54,12 +48,6 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     int partitions = request.hasPartitions() ? request.getPartitions() : config.numPartitions();
     int replicationFactor = request.hasReplicationFactor() ? request.getReplicationFactor()
         : config.defaultReplicationFactor();
-    try {
-      checkReplicationSupported(replicationFactor);
-    } catch (BrokerException e) {
-      response.onError(e.error().toStatusException());
-      return;
-    }
     ControllerRequest create = ControllerRequest.newBuilder().setCreateTopic(
         dev.skein.proto.internal.v1.CreateTopicRequest.newBuilder()
             .setName(request.getName()).setPartitions(partitions).setReplicationFactor(replicationFactor)
@@ -76,20 +64,6 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           ErrorReason.UNKNOWN_TOPIC, "topic '" + request.getName() + "' was deleted right after it was created"));
       return CreateTopicResponse.newBuilder().setTopic(MetadataMapping.topic(image, topic)).build();
     }), "create topic " + request.getName());
-  }
-
-  /** Until replication exists, a topic keeps one replica per partition; say so plainly. */
-  private void checkReplicationSupported(int replicationFactor) {
-    if (replicationFactor <= maxReplicationFactor) {
-      return;
-    }
-    int available = quorum.image().brokers().usableBrokerIds().size();
-    if (replicationFactor > available) {
-      throw BrokerException.of(ErrorReason.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
-          + " is larger than the " + available + " available brokers");
-    }
-    throw BrokerException.of(ErrorReason.UNSUPPORTED, "replication factor " + replicationFactor
-        + " is not supported yet: this version keeps " + maxReplicationFactor + " replica per partition");
   }
 
   private static TopicMetadata wouldBe(CreateTopicRequest request, List<BrokerList> assignments) {

@@ -30,33 +30,46 @@ public final class FetchFrameMarshaller implements MethodDescriptor.Marshaller<F
 
   @Override
   public InputStream stream(FetchFrame frame) {
-    List<ByteBuffer> pieces = new ArrayList<>(frame.partitions().size() * 2);
-    int total = 0;
+    List<ByteBuffer> pieces = new ArrayList<>(frame.partitions().size() * 2 + 1);
+    int total = frame.prefix().length;
+    if (frame.prefix().length > 0) {
+      pieces.add(ByteBuffer.wrap(frame.prefix()));
+    }
     for (FetchFrame.Partition p : frame.partitions()) {
       byte[] header = p.header().toByteArray();
-      int partitionLength = header.length + p.batchBytes();
-      byte[] prefixed = new byte[CodedOutputStream.computeTagSize(PARTITIONS_FIELD)
-          + CodedOutputStream.computeUInt32SizeNoTag(partitionLength) + header.length];
+      int entries = p.batchBytes();
+      int wrap = frame.wrapEntries() && entries > 0
+          ? CodedOutputStream.computeTagSize(BATCHES_FIELD) + CodedOutputStream.computeUInt32SizeNoTag(entries) : 0;
+      int partitionLength = header.length + wrap + entries;
+      byte[] prefixed = new byte[CodedOutputStream.computeTagSize(frame.partitionsField())
+          + CodedOutputStream.computeUInt32SizeNoTag(partitionLength) + header.length + wrap];
       CodedOutputStream out = CodedOutputStream.newInstance(prefixed);
       try {
-        out.writeTag(PARTITIONS_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        out.writeTag(frame.partitionsField(), WireFormat.WIRETYPE_LENGTH_DELIMITED);
         out.writeUInt32NoTag(partitionLength);
         out.writeRawBytes(header);
+        if (wrap > 0) {
+          out.writeTag(BATCHES_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+          out.writeUInt32NoTag(entries);
+        }
         out.checkNoSpaceLeft();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       pieces.add(ByteBuffer.wrap(prefixed));
       total += prefixed.length;
-      if (p.batchBytes() > 0) {
-        pieces.add(p.batches().duplicate());
-        total += p.batchBytes();
+      if (entries > 0) {
+        pieces.add(p.entries().duplicate());
+        total += entries;
       }
     }
     return new FrameStream(pieces, total);
   }
 
-  /** Only tests and in-process clients parse: the frame comes back with its batches re-encoded. */
+  /**
+   * Parses a consumer frame. Only tests and in-process clients parse on this side; the
+   * batches come back re-encoded.
+   */
   @Override
   public FetchFrame parse(InputStream stream) {
     try {
@@ -67,7 +80,7 @@ public final class FetchFrameMarshaller implements MethodDescriptor.Marshaller<F
         byte[] batches = FetchedPartition.newBuilder().addAllBatches(p.getBatchesList()).build().toByteArray();
         partitions.add(new FetchFrame.Partition(header, ByteBuffer.wrap(batches)));
       }
-      return new FetchFrame(partitions);
+      return FetchFrame.consumer(partitions);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

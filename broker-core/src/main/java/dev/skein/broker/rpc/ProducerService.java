@@ -1,6 +1,8 @@
 package dev.skein.broker.rpc;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.produce.DelayedProduce;
 import dev.skein.broker.produce.RecordSetValidator;
 import dev.skein.broker.replica.Partition;
 import dev.skein.broker.replica.ReplicaManager;
@@ -14,22 +16,38 @@ import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.RecordCompression;
 import dev.skein.storage.log.BatchLayout;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Produce: each batch is checked (size, codec, record numbering) and appended by its
- * partition's leader. A batch that fails is not stored at all and gets its own error;
- * the others in the same request are unaffected.
+ * partition's leader. A batch that fails is not stored at all and gets its own error; the
+ * others in the same request are unaffected. acks=0 and acks=1 are answered once the leader
+ * has appended; acks=all once every in-sync replica has the batch (the high watermark passed it).
  */
 public final class ProducerService extends ProducerServiceGrpc.ProducerServiceImplBase {
 
-  private final ReplicaManager replicas;
-  private final Errors errors;
+  /** Kafka's request.timeout.ms default, for requests that do not set timeout_ms. */
+  static final int DEFAULT_TIMEOUT_MS = 30_000;
 
-  public ProducerService(ReplicaManager replicas, Errors errors) {
+  private final ReplicaManager replicas;
+  private final DataWatchers commitWatchers;
+  private final Errors errors;
+  private final Executor executor;
+  private final ScheduledExecutorService timer;
+
+  public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
+      ScheduledExecutorService timer) {
     this.replicas = replicas;
+    this.commitWatchers = commitWatchers;
     this.errors = errors;
+    this.executor = executor;
+    this.timer = timer;
   }
 
   @Override
@@ -39,34 +57,48 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
           "acks must be ACKS_NONE, ACKS_LEADER or ACKS_ALL and timeout_ms must be >= 0").error().toStatusException());
       return;
     }
+    Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
+    int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : DEFAULT_TIMEOUT_MS;
     Set<String> seen = new HashSet<>();
-    ProduceResponse.Builder out = ProduceResponse.newBuilder();
+    List<CompletableFuture<PartitionProduceResult>> results = new ArrayList<>(request.getBatchesCount());
     for (PartitionBatch batch : request.getBatchesList()) {
       PartitionProduceResult.Builder result = PartitionProduceResult.newBuilder()
           .setTopic(batch.getTopic()).setPartition(batch.getPartition())
           .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+      String context = "produce to " + batch.getTopic() + "-" + batch.getPartition();
       try {
         if (!seen.add(batch.getTopic() + "\u0000" + batch.getPartition())) {
           throw BrokerException.of(ErrorReason.INVALID_REQUEST, "the request has two batches for partition "
               + batch.getTopic() + "-" + batch.getPartition() + "; send at most one per partition");
         }
-        Partition.Appended appended = append(batch);
+        Partition partition = replicas.leaderPartition(batch.getTopic(), batch.getPartition());
+        Partition.Appended appended = append(partition, batch, acks);
         result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTime())
             .setLogStartOffset(appended.logStartOffset());
+        if (acks == Acks.ACKS_ALL && !partition.isCommitted(appended)) {
+          results.add(DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs)
+              .thenApply(error -> {
+                error.ifPresent(e -> result.setBaseOffset(-1).setError(e.toDetail()));
+                return result.build();
+              }));
+          continue;
+        }
       } catch (RuntimeException e) {
-        result.setError(errors.toDetail(e, "produce to " + batch.getTopic() + "-" + batch.getPartition()));
+        result.setError(errors.toDetail(e, context));
       }
-      out.addResults(result);
+      results.add(CompletableFuture.completedFuture(result.build()));
     }
-    if (request.getAcks() == Acks.ACKS_NONE) {
-      out.clearResults();
-    }
-    response.onNext(out.build());
-    response.onCompleted();
+    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((ignored, failure) -> {
+      ProduceResponse.Builder out = ProduceResponse.newBuilder();
+      if (acks != Acks.ACKS_NONE) {
+        results.forEach(r -> out.addResults(r.join()));
+      }
+      response.onNext(out.build());
+      response.onCompleted();
+    });
   }
 
-  private Partition.Appended append(PartitionBatch request) {
-    Partition partition = replicas.leaderPartition(request.getTopic(), request.getPartition());
+  private Partition.Appended append(Partition partition, PartitionBatch request, Acks acks) {
     if (!request.hasBatch() || request.getBatch().getRecords().isEmpty()) {
       throw BrokerException.of(ErrorReason.INVALID_RECORD, "the batch for " + partition.id() + " has no records");
     }
@@ -87,6 +119,6 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
       throw BrokerException.of(ErrorReason.INVALID_RECORD, "the batch for " + partition.id() + " is invalid: "
           + e.getMessage());
     }
-    return partition.appendAsLeader(request.getBatch(), summary);
+    return partition.appendAsLeader(request.getBatch(), summary, acks);
   }
 }

@@ -122,14 +122,6 @@ class BadInputTest {
   }
 
   @Test
-  void replicationIsNotSupportedYetAndSaysSo() {
-    assertFails(() -> admin().createTopic(CreateTopicRequest.newBuilder().setName("rf2").setPartitions(1)
-            .setReplicationFactor(2).build()),
-        Status.Code.UNIMPLEMENTED, ErrorReason.UNSUPPORTED, "not supported yet");
-    assertNoTopicNamed("rf2");
-  }
-
-  @Test
   void unknownAndBadConfigsAreRefused() {
     assertFails(() -> admin().createTopic(CreateTopicRequest.newBuilder().setName("cfg")
             .putConfigs("retention.ms", "soon").build()),

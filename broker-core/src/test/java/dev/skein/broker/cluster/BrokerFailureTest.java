@@ -69,6 +69,25 @@ class BrokerFailureTest {
     assertThat(admin.describeTopic("t").partitions()).allMatch(p -> p.leader() == p.replicas().get(0));
   }
 
+  @Test
+  void aTopicDeletedWhileABrokerWasDownLeavesNoDataBehind() {
+    cluster = TestCluster.start(dir, 3);
+    cluster.admin().createTopic(NewTopic.of("doomed", 3, 3));
+    cluster.admin().createTopic(NewTopic.of("kept", 3, 3));
+    cluster.producer(java.util.Map.of()).send(dev.skein.client.ProducerRecord.of("kept", "k", "v")).join();
+    cluster.stopBroker(3);
+    cluster.admin().deleteTopic("doomed");
+    cluster.startBroker(3);
+    Path logs = dir.resolve("broker-3").resolve("logs");
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(logs)) {
+        List<String> names = dirs.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).toList();
+        assertThat(names).noneMatch(n -> n.startsWith("doomed-") && !n.endsWith("-delete"));
+        assertThat(names).contains("kept-0", "kept-1", "kept-2");
+      }
+    });
+  }
+
   private static void assertLeaderlessExactlyWhere(TopicDescription t, int stoppedBroker) {
     for (PartitionInfo p : t.partitions()) {
       if (p.replicas().contains(stoppedBroker)) {

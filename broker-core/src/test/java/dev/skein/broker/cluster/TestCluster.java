@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.ConsumerConfig;
 import dev.skein.client.ProducerConfig;
@@ -43,7 +44,7 @@ public final class TestCluster implements AutoCloseable {
   private final List<AutoCloseable> clients = new ArrayList<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
-  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults) {
+  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication) {
     List<QuorumVoter> quorum = new ArrayList<>();
     int[] ports = freePorts(brokers * 2);
     for (int id = 1; id <= voters; id++) {
@@ -53,7 +54,7 @@ public final class TestCluster implements AutoCloseable {
       int port = ports[2 * (id - 1)];
       configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), quorum,
           new HostPort("localhost", ports[2 * (id - 1) + 1]), dir.resolve("broker-" + id), "", 1, 1, logDefaults,
-          HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10)));
+          HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10), replication));
     }
   }
 
@@ -63,7 +64,12 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults) {
-    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults);
+    return start(dir, brokers, voters, logDefaults, ReplicationConfig.DEFAULT);
+  }
+
+  public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults,
+      ReplicationConfig replication) {
+    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults, replication);
     try {
       for (BrokerConfig config : cluster.configs) {
         cluster.startBroker(config.nodeId(), false);

@@ -1,0 +1,36 @@
+package dev.skein.broker.replica;
+
+/**
+ * What a leader knows about one follower of one partition, from its fetches. Mutable; used
+ * under the partition's lock.
+ */
+final class FollowerState {
+
+  /** The follower's log end offset: the offset it last asked for. -1 until it has fetched. */
+  long logEndOffset = -1;
+  /** Last time the follower was known to have all of the leader's log (Kafka's lastCaughtUpTimeMs). */
+  long lastCaughtUpMs;
+  /** The leader's log end offset and the time at the follower's previous fetch. */
+  long leaderEndAtLastFetch = -1;
+  long lastFetchMs;
+
+  FollowerState(long lastCaughtUpMs) {
+    this.lastCaughtUpMs = lastCaughtUpMs;
+  }
+
+  /**
+   * Records a fetch from {@code fetchOffset}. The follower is caught up now if it asked for
+   * the leader's log end; it was caught up at its previous fetch if it now has everything
+   * the leader had then.
+   */
+  void onFetch(long fetchOffset, long leaderLogEnd, long nowMs) {
+    if (fetchOffset >= leaderLogEnd) {
+      lastCaughtUpMs = Math.max(lastCaughtUpMs, nowMs);
+    } else if (leaderEndAtLastFetch >= 0 && fetchOffset >= leaderEndAtLastFetch) {
+      lastCaughtUpMs = Math.max(lastCaughtUpMs, lastFetchMs);
+    }
+    logEndOffset = fetchOffset;
+    leaderEndAtLastFetch = leaderLogEnd;
+    lastFetchMs = nowMs;
+  }
+}

@@ -1,0 +1,31 @@
+package dev.skein.broker.replica;
+
+import dev.skein.broker.HostPort;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/** gRPC channels from this broker to other brokers, one per address. */
+public final class PeerChannels implements AutoCloseable {
+
+  private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  public ManagedChannel channel(HostPort address) {
+    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
+        .usePlaintext()
+        .maxInboundMessageSize(128 * 1024 * 1024)
+        // Replication streams stay open for the broker's life; keepalives notice a dead peer.
+        .keepAliveTime(10, TimeUnit.SECONDS)
+        .keepAliveTimeout(5, TimeUnit.SECONDS)
+        .keepAliveWithoutCalls(true)
+        .build());
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    channels.clear();
+  }
+}

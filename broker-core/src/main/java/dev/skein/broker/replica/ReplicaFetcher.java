@@ -1,0 +1,247 @@
+package dev.skein.broker.replica;
+
+import dev.skein.broker.HostPort;
+import dev.skein.proto.internal.v1.ReplicaFetchPartition;
+import dev.skein.proto.internal.v1.ReplicaFetchRequest;
+import dev.skein.proto.internal.v1.ReplicaFetchResponse;
+import dev.skein.proto.internal.v1.ReplicaFetchedPartition;
+import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
+import dev.skein.storage.log.LogException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches every partition this broker follows from one leader broker, over one gRPC stream.
+ * One request is in flight at a time; the next goes out only after the previous response is
+ * appended, so the leader never buffers more than one response for this follower.
+ *
+ * <p>All state is confined to one thread (the fetcher's executor); gRPC callbacks only hand
+ * work over to it.
+ */
+final class ReplicaFetcher {
+
+  private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
+
+  /** A partition this fetcher follows, and until when it is paused after an error. */
+  private record Followed(Partition partition, int leaderEpoch, long pausedUntilNanos) {}
+
+  private final int localBrokerId;
+  private final int leaderId;
+  private final HostPort leaderAddress;
+  private final PeerChannels channels;
+  private final ScheduledExecutorService executor;
+  private final ReplicationConfig config;
+  private final LongSupplier brokerEpoch;
+  private final ReplicationFaults faults;
+  private final Map<String, Followed> partitions = new HashMap<>();
+  private ClientCallStreamObserver<ReplicaFetchRequest> stream;
+  private long correlationId;
+  private boolean inFlight;
+  private boolean wakeScheduled;
+  private boolean closed;
+
+  ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
+      ScheduledExecutorService executor, ReplicationConfig config, LongSupplier brokerEpoch,
+      ReplicationFaults faults) {
+    this.localBrokerId = localBrokerId;
+    this.leaderId = leaderId;
+    this.leaderAddress = leaderAddress;
+    this.channels = channels;
+    this.executor = executor;
+    this.config = config;
+    this.brokerEpoch = brokerEpoch;
+    this.faults = faults;
+  }
+
+  HostPort leaderAddress() {
+    return leaderAddress;
+  }
+
+  void follow(Partition partition, int leaderEpoch) {
+    executor.execute(() -> {
+      String key = partition.id().toString();
+      Followed current = partitions.get(key);
+      if (current == null || current.partition() != partition || current.leaderEpoch() != leaderEpoch) {
+        partitions.put(key, new Followed(partition, leaderEpoch, 0));
+      }
+      sendIfIdle();
+    });
+  }
+
+  void unfollow(Partition partition) {
+    executor.execute(() -> partitions.computeIfPresent(partition.id().toString(),
+        (key, followed) -> followed.partition() == partition ? null : followed));
+  }
+
+  void close() {
+    executor.execute(() -> {
+      closed = true;
+      partitions.clear();
+      if (stream != null) {
+        stream.cancel("fetcher closed", null);
+        stream = null;
+      }
+    });
+  }
+
+  private void sendIfIdle() {
+    if (closed || inFlight) {
+      return;
+    }
+    if (faults.isBlocked(leaderId)) {
+      scheduleWake(config.fetchBackoff().toNanos());
+      return;
+    }
+    long now = System.nanoTime();
+    ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
+        .setReplicaId(localBrokerId)
+        .setBrokerEpoch(brokerEpoch.getAsLong())
+        .setMaxWaitMs((int) config.fetchMaxWait().toMillis())
+        .setMinBytes(1)
+        .setMaxBytes(config.fetchResponseMaxBytes())
+        .setCorrelationId(++correlationId);
+    long nextWake = Long.MAX_VALUE;
+    for (Followed f : partitions.values()) {
+      if (f.pausedUntilNanos() > now) {
+        nextWake = Math.min(nextWake, f.pausedUntilNanos());
+        continue;
+      }
+      Partition p = f.partition();
+      Partition.FetchPosition position = p.fetchPosition();
+      request.addPartitions(ReplicaFetchPartition.newBuilder()
+          .setTopic(p.id().topic()).setPartition(p.id().partition()).setTopicId(p.id().topicId())
+          .setCurrentLeaderEpoch(f.leaderEpoch())
+          .setFetchOffset(position.fetchOffset())
+          .setLastFetchedEpoch(position.lastFetchedEpoch())
+          .setMaxBytes(config.fetchMaxBytes()));
+    }
+    if (request.getPartitionsCount() == 0) {
+      if (nextWake != Long.MAX_VALUE) {
+        scheduleWake(nextWake - now);
+      }
+      return;
+    }
+    if (stream == null) {
+      stream = openStream();
+    }
+    inFlight = true;
+    stream.onNext(request.build());
+  }
+
+  private void scheduleWake(long delayNanos) {
+    if (wakeScheduled) {
+      return;
+    }
+    wakeScheduled = true;
+    executor.schedule(() -> {
+      wakeScheduled = false;
+      sendIfIdle();
+    }, Math.max(1, delayNanos), TimeUnit.NANOSECONDS);
+  }
+
+  private ClientCallStreamObserver<ReplicaFetchRequest> openStream() {
+    @SuppressWarnings("unchecked")
+    ClientCallStreamObserver<ReplicaFetchRequest>[] opened = new ClientCallStreamObserver[1];
+    ReplicationServiceGrpc.newStub(channels.channel(leaderAddress)).replicate(
+        new ClientResponseObserver<ReplicaFetchRequest, ReplicaFetchResponse>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<ReplicaFetchRequest> requestStream) {
+            opened[0] = requestStream;
+          }
+
+          @Override
+          public void onNext(ReplicaFetchResponse response) {
+            executor.execute(() -> onResponse(opened[0], response));
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            executor.execute(() -> onStreamFailed(opened[0], t));
+          }
+
+          @Override
+          public void onCompleted() {
+            executor.execute(() -> onStreamFailed(opened[0], null));
+          }
+        });
+    return opened[0];
+  }
+
+  private void onResponse(StreamObserver<ReplicaFetchRequest> from, ReplicaFetchResponse response) {
+    if (from != stream || closed) {
+      return;
+    }
+    inFlight = false;
+    if (faults.isBlocked(leaderId)) {
+      // A cut link loses what was on the wire too.
+      scheduleWake(config.fetchBackoff().toNanos());
+      return;
+    }
+    for (ReplicaFetchedPartition fetched : response.getPartitionsList()) {
+      Followed f = partitions.get(fetched.getTopic() + "-" + fetched.getPartition());
+      if (f == null) {
+        continue;
+      }
+      try {
+        handle(f, fetched);
+      } catch (LogException | IllegalStateException e) {
+        log.warn("replica of {} from leader {} failed: {}", f.partition().id(), leaderId, e.getMessage());
+        pause(f);
+      }
+    }
+    sendIfIdle();
+  }
+
+  private void handle(Followed f, ReplicaFetchedPartition fetched) {
+    Partition p = f.partition();
+    if (fetched.hasDivergingEpoch()) {
+      p.truncateForDivergence(fetched.getDivergingEpoch().getEpoch(), fetched.getDivergingEpoch().getEndOffset(),
+          f.leaderEpoch());
+      return;
+    }
+    if (fetched.hasError() && !fetched.getError().getReason().isEmpty()) {
+      SkeinError error = SkeinError.fromDetail(fetched.getError());
+      if (error.reason() == ErrorReason.OFFSET_OUT_OF_RANGE) {
+        // Without a diverging epoch this means the leader's log is shorter than ours (an unclean election).
+        p.truncateToLeaderEnd(fetched.getLogEndOffset(), f.leaderEpoch());
+      } else {
+        log.debug("fetch of {} from leader {} refused: {}", p.id(), leaderId, error);
+      }
+      pause(f);
+      return;
+    }
+    if (!p.appendAsFollower(fetched.getEntries().asReadOnlyByteBuffer(), fetched.getHighWatermark(),
+        f.leaderEpoch())) {
+      partitions.remove(p.id().toString(), f);
+    }
+  }
+
+  private void pause(Followed f) {
+    partitions.computeIfPresent(f.partition().id().toString(), (k, current) -> current == f
+        ? new Followed(f.partition(), f.leaderEpoch(), System.nanoTime() + config.fetchBackoff().toNanos())
+        : current);
+  }
+
+  private void onStreamFailed(StreamObserver<ReplicaFetchRequest> failed, Throwable error) {
+    if (failed != stream) {
+      return;
+    }
+    stream = null;
+    inFlight = false;
+    if (!closed) {
+      log.debug("replication stream to leader {} at {} ended: {}", leaderId, leaderAddress,
+          error == null ? "completed" : error.toString());
+      scheduleWake(config.fetchBackoff().toNanos());
+    }
+  }
+}
