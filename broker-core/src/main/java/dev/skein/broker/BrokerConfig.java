@@ -28,6 +28,9 @@ import java.util.Objects;
  * @param sessionTimeout how long the controller waits for a heartbeat before fencing
  * @param controlledShutdownTimeout how long a stopping broker waits for its leaderships to move
  * @param replication follower fetching and ISR settings
+ * @param autoLeaderRebalance whether the controller moves leaderships back to preferred replicas
+ *     (auto.leader.rebalance.enable)
+ * @param leaderImbalanceCheckInterval how often the controller looks for partitions to move back
  */
 public record BrokerConfig(
     int nodeId,
@@ -43,7 +46,9 @@ public record BrokerConfig(
     Duration heartbeatInterval,
     Duration sessionTimeout,
     Duration controlledShutdownTimeout,
-    ReplicationConfig replication) {
+    ReplicationConfig replication,
+    boolean autoLeaderRebalance,
+    Duration leaderImbalanceCheckInterval) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -55,6 +60,7 @@ public record BrokerConfig(
     Objects.requireNonNull(quorumListen, "quorumListen");
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(replication, "replication");
+    Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
     rack = rack == null ? "" : rack;
     if (advertised.isWildcard() || advertised.port() == 0) {
       throw new IllegalArgumentException("advertised address " + advertised
@@ -69,12 +75,12 @@ public record BrokerConfig(
     }
   }
 
-  /** A single-node broker: node 1, voter of its own quorum, everything on localhost. */
-  public static BrokerConfig singleNode(Path dataDir, int port, int quorumPort) {
-    return new BrokerConfig(1, new HostPort("0.0.0.0", port), new HostPort("localhost", port),
-        List.of(new QuorumVoter(1, "localhost", quorumPort)), new HostPort("0.0.0.0", quorumPort), dataDir, "",
-        1, 1, LogConfig.DEFAULT, QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
-        Duration.ofSeconds(30), ReplicationConfig.DEFAULT);
+  /**
+   * A configuration with every setting at its default: a voter of a single-node quorum on
+   * localhost, clients on 9092, the quorum on 9093, data in {@code dataDir}.
+   */
+  public static Builder builder(int nodeId, Path dataDir) {
+    return new Builder(nodeId, dataDir);
   }
 
   public boolean isVoter() {
@@ -89,11 +95,6 @@ public record BrokerConfig(
     return dataDir.resolve("state");
   }
 
-  public BrokerConfig withListen(HostPort newListen, HostPort newAdvertised) {
-    return new BrokerConfig(nodeId, newListen, newAdvertised, voters, quorumListen, dataDir, rack, numPartitions,
-        defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-        replication);
-  }
 
   /**
    * The quorum's settings. A voter binds its Raft port on {@code quorumListen}'s host and is
@@ -103,6 +104,89 @@ public record BrokerConfig(
     return QuorumConfig.builder(nodeId, voters, quorumListen.host(), quorumListen.port(), dataDir)
         .heartbeatInterval(heartbeatInterval)
         .sessionTimeout(sessionTimeout)
+        .autoLeaderRebalance(autoLeaderRebalance)
+        .leaderImbalanceCheckInterval(leaderImbalanceCheckInterval)
         .build();
+  }
+
+  /** Builds a {@link BrokerConfig}; every setting not given has its default. */
+  public static final class Builder {
+    private final int nodeId;
+    private final Path dataDir;
+    private HostPort listen = new HostPort("0.0.0.0", DEFAULT_PORT);
+    private HostPort advertised;
+    private List<QuorumVoter> voters;
+    private HostPort quorumListen;
+    private String rack = "";
+    private int numPartitions = 1;
+    private int defaultReplicationFactor = 1;
+    private LogConfig logDefaults = LogConfig.DEFAULT;
+    private Duration heartbeatInterval = QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL;
+    private Duration sessionTimeout = QuorumConfig.DEFAULT_SESSION_TIMEOUT;
+    private Duration controlledShutdownTimeout = Duration.ofSeconds(30);
+    private ReplicationConfig replication = ReplicationConfig.DEFAULT;
+    private boolean autoLeaderRebalance = QuorumConfig.DEFAULT_AUTO_LEADER_REBALANCE;
+    private Duration leaderImbalanceCheckInterval = QuorumConfig.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
+
+    private Builder(int nodeId, Path dataDir) {
+      this.nodeId = nodeId;
+      this.dataDir = dataDir;
+    }
+
+    /** Where the gRPC service binds and where others reach it. */
+    public Builder listen(HostPort bindAt, HostPort advertisedAt) {
+      this.listen = bindAt;
+      this.advertised = advertisedAt;
+      return this;
+    }
+
+    /** The quorum's voters, and where this broker's Raft endpoint binds. */
+    public Builder quorum(List<QuorumVoter> quorumVoters, HostPort raftListen) {
+      this.voters = quorumVoters;
+      this.quorumListen = raftListen;
+      return this;
+    }
+
+    public Builder rack(String value) {
+      this.rack = value;
+      return this;
+    }
+
+    public Builder topicDefaults(int partitions, int replicationFactor, LogConfig log) {
+      this.numPartitions = partitions;
+      this.defaultReplicationFactor = replicationFactor;
+      this.logDefaults = log;
+      return this;
+    }
+
+    public Builder membership(Duration heartbeat, Duration session, Duration controlledShutdown) {
+      this.heartbeatInterval = heartbeat;
+      this.sessionTimeout = session;
+      this.controlledShutdownTimeout = controlledShutdown;
+      return this;
+    }
+
+    public Builder replication(ReplicationConfig value) {
+      this.replication = value;
+      return this;
+    }
+
+    public Builder leaderRebalance(boolean enabled, Duration checkInterval) {
+      this.autoLeaderRebalance = enabled;
+      this.leaderImbalanceCheckInterval = checkInterval;
+      return this;
+    }
+
+    public BrokerConfig build() {
+      HostPort advertisedAt = advertised != null ? advertised
+          : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
+      List<QuorumVoter> quorumVoters = voters != null ? voters
+          : List.of(new QuorumVoter(nodeId, "localhost", DEFAULT_QUORUM_PORT));
+      HostPort raftListen = quorumListen != null ? quorumListen
+          : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
+      return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
+          defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval);
+    }
   }
 }

@@ -115,6 +115,15 @@ final class BrokerCommand implements Callable<Integer> {
           + "(replica.lag.time.max.ms). Default: ${DEFAULT-VALUE}.")
   long replicaLagTimeMaxMs;
 
+  @Option(names = "--auto-leader-rebalance-enable", defaultValue = "true", arity = "1", paramLabel = "true|false",
+      description = "Move leaderships back to each partition's preferred (first) replica once it is in sync again "
+          + "(auto.leader.rebalance.enable). Default: ${DEFAULT-VALUE}.")
+  boolean autoLeaderRebalance;
+
+  @Option(names = "--leader-imbalance-check-interval-ms", defaultValue = "5000", paramLabel = "MS",
+      description = "How often the controller looks for leaderships to move back. Default: ${DEFAULT-VALUE}.")
+  long leaderImbalanceCheckIntervalMs;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -149,11 +158,16 @@ final class BrokerCommand implements Callable<Integer> {
     putIfSet(logSettings, LogConfig.MAX_MESSAGE_BYTES, messageMaxBytes);
     putIfSet(logSettings, LogConfig.FLUSH_MESSAGES, flushMessages);
     putIfSet(logSettings, LogConfig.FLUSH_MS, flushMs);
-    return new BrokerConfig(nodeId, listenAt, advertisedAt, voters, quorumAt, dataDir, rack, numPartitions,
-        defaultReplicationFactor, LogConfig.fromMap(logSettings, LogConfig.DEFAULT),
-        Duration.ofMillis(heartbeatIntervalMs), Duration.ofMillis(sessionTimeoutMs),
-        Duration.ofMillis(controlledShutdownTimeoutMs),
-        ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(replicaLagTimeMaxMs)));
+    return BrokerConfig.builder(nodeId, dataDir)
+        .listen(listenAt, advertisedAt)
+        .quorum(voters, quorumAt)
+        .rack(rack)
+        .topicDefaults(numPartitions, defaultReplicationFactor, LogConfig.fromMap(logSettings, LogConfig.DEFAULT))
+        .membership(Duration.ofMillis(heartbeatIntervalMs), Duration.ofMillis(sessionTimeoutMs),
+            Duration.ofMillis(controlledShutdownTimeoutMs))
+        .replication(ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(replicaLagTimeMaxMs)))
+        .leaderRebalance(autoLeaderRebalance, Duration.ofMillis(leaderImbalanceCheckIntervalMs))
+        .build();
   }
 
   private static void putIfSet(Map<String, String> settings, String key, Object value) {

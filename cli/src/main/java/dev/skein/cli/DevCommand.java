@@ -3,7 +3,6 @@ package dev.skein.cli;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
-import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -91,10 +90,14 @@ final class DevCommand implements Callable<Integer> {
     List<BrokerConfig> configs = new ArrayList<>();
     for (int id = 1; id <= brokers; id++) {
       int port = basePort + 2 * (id - 1);
-      configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), voters,
-          new HostPort("localhost", quorumPort(id)), dataDir.resolve("broker-" + id), "", numPartitions, 1,
-          LogConfig.DEFAULT, QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
-          Duration.ofSeconds(5), ReplicationConfig.DEFAULT));
+      HostPort address = new HostPort("localhost", port);
+      configs.add(BrokerConfig.builder(id, dataDir.resolve("broker-" + id))
+          .listen(address, address)
+          .quorum(voters, new HostPort("localhost", quorumPort(id)))
+          .topicDefaults(numPartitions, Math.min(brokers, 3), LogConfig.DEFAULT)
+          .membership(QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
+              Duration.ofSeconds(5))
+          .build());
     }
     return configs;
   }

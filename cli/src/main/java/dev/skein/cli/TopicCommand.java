@@ -112,13 +112,13 @@ final class TopicCommand implements Runnable {
     CommandSpec spec;
     @Option(names = "--topic", paramLabel = "NAME", description = "Topic to describe (default: every topic). Repeatable.")
     List<String> topics = List.of();
-    @Option(names = "--under-replicated-partitions", aliases = "--under-replicated",
+    @Option(names = {"--under-replicated-partitions", "--under-replicated"},
         description = "Show only partitions whose ISR is smaller than their replica list.")
     boolean underReplicated;
-    @Option(names = "--under-min-isr-partitions", aliases = "--under-min-isr",
+    @Option(names = {"--under-min-isr-partitions", "--under-min-isr"},
         description = "Show only partitions whose ISR is smaller than the topic's min.insync.replicas.")
     boolean underMinIsr;
-    @Option(names = "--unavailable-partitions", aliases = "--unavailable",
+    @Option(names = {"--unavailable-partitions", "--unavailable"},
         description = "Show only partitions that have no leader.")
     boolean unavailable;
 

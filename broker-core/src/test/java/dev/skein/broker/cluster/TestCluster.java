@@ -52,9 +52,15 @@ public final class TestCluster implements AutoCloseable {
     }
     for (int id = 1; id <= brokers; id++) {
       int port = ports[2 * (id - 1)];
-      configs.add(new BrokerConfig(id, new HostPort("localhost", port), new HostPort("localhost", port), quorum,
-          new HostPort("localhost", ports[2 * (id - 1) + 1]), dir.resolve("broker-" + id), "", 1, 1, logDefaults,
-          HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10), replication));
+      HostPort address = new HostPort("localhost", port);
+      configs.add(BrokerConfig.builder(id, dir.resolve("broker-" + id))
+          .listen(address, address)
+          .quorum(quorum, new HostPort("localhost", ports[2 * (id - 1) + 1]))
+          .topicDefaults(1, 1, logDefaults)
+          .membership(HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10))
+          .replication(replication)
+          .leaderRebalance(true, Duration.ofSeconds(1))
+          .build());
     }
   }
 
