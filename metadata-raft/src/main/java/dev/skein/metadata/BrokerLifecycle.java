@@ -8,6 +8,7 @@ import dev.skein.proto.internal.v1.ControllerResponse;
 import dev.skein.proto.internal.v1.RegisterBrokerRecord;
 import dev.skein.proto.internal.v1.RegisterBrokerRequest;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -48,6 +49,7 @@ public final class BrokerLifecycle implements AutoCloseable {
   // Only on the lifecycle thread:
   private boolean requestInFlight;
   private ScheduledFuture<?> nextHeartbeat;
+  private final java.util.Set<Integer> unreachable = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private CompletableFuture<Boolean> shutdown;
   private boolean stopped;
 
@@ -74,6 +76,16 @@ public final class BrokerLifecycle implements AutoCloseable {
     lifecycleThread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     lifecycleThread.setRemoveOnCancelPolicy(true);
     this.executor = lifecycleThread;
+  }
+
+  /**
+   * Reports that this broker lost its connection to {@code brokerId}; the next heartbeat
+   * tells the controller, which fences that broker sooner if it has also gone silent.
+   */
+  public void reportUnreachable(int brokerId) {
+    if (brokerId != this.brokerId && unreachable.add(brokerId)) {
+      executor.execute(this::heartbeatNow);
+    }
   }
 
   /** Registers and starts heartbeating. */
@@ -210,12 +222,15 @@ public final class BrokerLifecycle implements AutoCloseable {
     long epoch = brokerEpoch;
     long appliedIndex = quorum.image().offset();
     boolean wantShutdown = shutdown != null;
+    List<Integer> suspects = List.copyOf(unreachable);
+    unreachable.removeAll(suspects);
     BrokerHeartbeatRequest heartbeat = BrokerHeartbeatRequest.newBuilder()
         .setBrokerId(brokerId)
         .setBrokerEpoch(epoch)
         .setAppliedIndex(appliedIndex)
         .setWantUnfence(!wantShutdown && fenced && appliedIndex >= epoch)
         .setWantShutdown(wantShutdown)
+        .addAllUnreachableBrokers(suspects)
         .build();
     long sentAt = System.nanoTime();
     requestInFlight = true;

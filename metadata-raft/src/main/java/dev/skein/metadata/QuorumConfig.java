@@ -51,8 +51,8 @@ public record QuorumConfig(
     boolean autoLeaderRebalance,
     Duration leaderImbalanceCheckInterval) {
 
-  public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(1000);
-  public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(2000);
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(750);
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(1500);
   public static final Duration DEFAULT_FIRST_ELECTION_TIMEOUT_MIN = Duration.ofMillis(300);
   public static final Duration DEFAULT_FIRST_ELECTION_TIMEOUT_MAX = Duration.ofMillis(600);
   public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofMillis(250);

@@ -29,6 +29,13 @@ final class BrokerControl {
 
   private final ControllerSettings settings;
   private final LongSupplier nanoClock;
+  /**
+   * A broker another broker reported unreachable is fenced after a quarter of the session
+   * timeout without a heartbeat (500 ms by default: two missed heartbeats) rather than the
+   * whole session: a broker that is alive keeps heartbeating and is never fenced this way.
+   */
+  private static final int SUSPECTED_SILENCE_DIVISOR = 4;
+
   private final BrokerHeartbeats heartbeats;
 
   BrokerControl(ControllerSettings settings, LongSupplier nanoClock) {
@@ -96,7 +103,13 @@ final class BrokerControl {
           .build());
     }
     BrokerRegistration broker = current.get();
-    heartbeats.touch(brokerId, broker.epoch(), nanoClock.getAsLong());
+    long now = nanoClock.getAsLong();
+    heartbeats.touch(brokerId, broker.epoch(), now);
+    for (int suspect : request.getUnreachableBrokersList()) {
+      if (suspect != brokerId) {
+        heartbeats.suspect(suspect, now);
+      }
+    }
     List<MetadataRecord> records = new ArrayList<>();
     boolean unfencing = false;
     if (request.getWantShutdown()) {
@@ -146,10 +159,18 @@ final class BrokerControl {
   Optional<ControllerDecision> fenceExpiredBroker(ClusterImage image) {
     long now = nanoClock.getAsLong();
     long timeout = settings.sessionTimeout().toNanos();
+    long suspectedSilence = timeout / SUSPECTED_SILENCE_DIVISOR;
     for (BrokerRegistration broker : image.brokers().brokers().values()) {
-      if (!broker.fenced() && heartbeats.isExpired(broker.id(), broker.epoch(), now, timeout)) {
+      if (broker.fenced()) {
+        continue;
+      }
+      boolean expired = heartbeats.isExpired(broker.id(), broker.epoch(), now, timeout);
+      boolean suspected = !expired
+          && heartbeats.isSuspectAndSilent(broker.id(), broker.epoch(), now, suspectedSilence, timeout);
+      if (expired || suspected) {
         long silentMs = TimeUnit.NANOSECONDS.toMillis(heartbeats.silenceNanos(broker.id(), broker.epoch(), now));
-        LOG.info("Fencing broker {} (epoch {}): no heartbeat for {} ms", broker.id(), broker.epoch(), silentMs);
+        LOG.info("Fencing broker {} (epoch {}): no heartbeat for {} ms{}", broker.id(), broker.epoch(), silentMs,
+            suspected ? ", and another broker reported it unreachable" : "");
         List<MetadataRecord> records = new ArrayList<>();
         records.add(MetadataRecords.brokerChange(broker.id(), broker.epoch(), true, null));
         records.addAll(LeadershipChanges.brokerLeaving(image, broker.id()));

@@ -14,6 +14,8 @@ final class BrokerHeartbeats {
   private record Heard(long brokerEpoch, long nanos) {}
 
   private final Map<Integer, Heard> lastHeard = new HashMap<>();
+  /** Brokers another broker reported unreachable, and when. */
+  private final Map<Integer, Long> suspectedAt = new HashMap<>();
   private final long graceStartNanos;
 
   BrokerHeartbeats(long graceStartNanos) {
@@ -33,5 +35,24 @@ final class BrokerHeartbeats {
 
   boolean isExpired(int brokerId, long brokerEpoch, long nowNanos, long timeoutNanos) {
     return silenceNanos(brokerId, brokerEpoch, nowNanos) > timeoutNanos;
+  }
+
+  /** Notes that another broker could not reach this one. */
+  void suspect(int brokerId, long nowNanos) {
+    suspectedAt.put(brokerId, nowNanos);
+  }
+
+  /**
+   * Whether the broker was reported unreachable within the last session and has also been
+   * silent longer than {@code suspectedSilenceNanos}: both together mean it is gone.
+   */
+  boolean isSuspectAndSilent(int brokerId, long brokerEpoch, long nowNanos, long suspectedSilenceNanos,
+      long sessionNanos) {
+    Long reported = suspectedAt.get(brokerId);
+    if (reported == null || nowNanos - reported > sessionNanos) {
+      suspectedAt.remove(brokerId);
+      return false;
+    }
+    return silenceNanos(brokerId, brokerEpoch, nowNanos) > suspectedSilenceNanos;
   }
 }
