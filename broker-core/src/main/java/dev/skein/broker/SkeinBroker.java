@@ -74,7 +74,7 @@ public final class SkeinBroker implements AutoCloseable {
     this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
     this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), config.replication(),
         new ReplicaManager.Collaborators(commitWatchers, logEndWatchers, new ControllerIsrChannel(quorum, lifecycle),
-            peers, lifecycle::brokerEpoch, System::currentTimeMillis),
+            peers, lifecycle::brokerEpoch, System::currentTimeMillis, lifecycle::reportUnreachable),
         quorum::image);
     quorum.addListener(replicas::onMetadataUpdate);
     this.fetchExecutor = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
@@ -90,8 +90,8 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(new AdminService(config, quorum, controller, errors))
         .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer))
         .addService(new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer).bindService())
-        .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer)
-            .bindService())
+        .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
+            lifecycle::reportUnreachable).bindService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -164,6 +164,35 @@ public final class SkeinBroker implements AutoCloseable {
    */
   public void stopWithoutHandoff() {
     stop(false);
+  }
+
+  /**
+   * Stops as a crash would look to the rest of the cluster: heartbeats and connections stop at
+   * once, with no controlled shutdown and no draining of calls in progress. (The logs are
+   * still closed, so a test or benchmark can restart the broker in the same process.)
+   */
+  public synchronized void crash() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    log.info("broker {} crashing (simulated)", config.nodeId());
+    closeQuietly(lifecycle);
+    health.enterTerminalState();
+    if (server != null) {
+      server.shutdownNow();
+    }
+    closeQuietly(replicas);
+    closeQuietly(peers);
+    closeQuietly(quorum);
+    if (timer != null) {
+      timer.shutdown();
+    }
+    if (fetchExecutor != null) {
+      fetchExecutor.shutdown();
+    }
+    closeQuietly(logs);
+    closeQuietly(stateStore);
   }
 
   private synchronized void stop(boolean handOffLeadership) {

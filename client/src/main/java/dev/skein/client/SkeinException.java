@@ -54,11 +54,16 @@ public class SkeinException extends RuntimeException {
     return code;
   }
 
-  /** Whether the same operation may succeed later: a retriable reason, or the broker was unreachable. */
+  /**
+   * Whether the same operation may succeed later: a retriable reason, or the broker was
+   * unreachable, too slow, or went away mid-call (the client never cancels its own calls, so
+   * CANCELLED means the other side reset the stream).
+   */
   public boolean retriable() {
     if (error != null) {
       return error.retriable();
     }
-    return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+    return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
+        || code == Status.Code.CANCELLED;
   }
 }

@@ -9,6 +9,7 @@ import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.LogException;
+import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,7 @@ final class ReplicaFetcher {
   private final ReplicationConfig config;
   private final LongSupplier brokerEpoch;
   private final ReplicationFaults faults;
+  private final IntConsumer reportUnreachable;
   private final Map<String, Followed> partitions = new HashMap<>();
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
@@ -52,7 +55,7 @@ final class ReplicaFetcher {
 
   ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
       ScheduledExecutorService executor, ReplicationConfig config, LongSupplier brokerEpoch,
-      ReplicationFaults faults) {
+      ReplicationFaults faults, IntConsumer reportUnreachable) {
     this.localBrokerId = localBrokerId;
     this.leaderId = leaderId;
     this.leaderAddress = leaderAddress;
@@ -61,6 +64,7 @@ final class ReplicaFetcher {
     this.config = config;
     this.brokerEpoch = brokerEpoch;
     this.faults = faults;
+    this.reportUnreachable = reportUnreachable;
   }
 
   HostPort leaderAddress() {
@@ -241,6 +245,11 @@ final class ReplicaFetcher {
     if (!closed) {
       log.debug("replication stream to leader {} at {} ended: {}", leaderId, leaderAddress,
           error == null ? "completed" : error.toString());
+      if (error != null && Status.fromThrowable(error).getCode() == Status.Code.UNAVAILABLE) {
+        // The leader's process or host may be gone: tell the controller, which fences it
+        // early if its heartbeats have stopped too.
+        reportUnreachable.accept(leaderId);
+      }
       scheduleWake(config.fetchBackoff().toNanos());
     }
   }

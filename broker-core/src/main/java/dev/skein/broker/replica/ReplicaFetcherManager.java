@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,18 +20,20 @@ final class ReplicaFetcherManager implements AutoCloseable {
   private final ReplicationConfig config;
   private final LongSupplier brokerEpoch;
   private final ReplicationFaults faults;
+  private final IntConsumer reportUnreachable;
   private final ScheduledExecutorService executor;
   private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
   /** Which leader each followed partition fetches from. */
   private final Map<Partition, Integer> leaderOf = new HashMap<>();
 
   ReplicaFetcherManager(int localBrokerId, PeerChannels channels, ReplicationConfig config, LongSupplier brokerEpoch,
-      ReplicationFaults faults) {
+      ReplicationFaults faults, IntConsumer reportUnreachable) {
     this.localBrokerId = localBrokerId;
     this.channels = channels;
     this.config = config;
     this.brokerEpoch = brokerEpoch;
     this.faults = faults;
+    this.reportUnreachable = reportUnreachable;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "skein-replica-fetcher-" + localBrokerId);
       t.setDaemon(true);
@@ -50,7 +53,7 @@ final class ReplicaFetcherManager implements AutoCloseable {
         fetcher.close();
       }
       fetcher = new ReplicaFetcher(localBrokerId, leaderId, address, channels, executor, config, brokerEpoch,
-          faults);
+          faults, reportUnreachable);
       fetchers.put(leaderId, fetcher);
       // A new fetcher (new leader address) takes over every partition this leader leads for us.
       for (Map.Entry<Partition, Integer> e : leaderOf.entrySet()) {

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -37,7 +38,7 @@ public final class ReplicaManager implements AutoCloseable {
 
   /** What the replica manager works with, besides the logs. */
   public record Collaborators(DataWatchers commitWatchers, DataWatchers logEndWatchers, IsrChannel isrChannel,
-      PeerChannels peers, LongSupplier brokerEpoch, LongSupplier clockMs) {}
+      PeerChannels peers, LongSupplier brokerEpoch, LongSupplier clockMs, IntConsumer reportUnreachable) {}
 
   private final int brokerId;
   private final LogManager logs;
@@ -66,7 +67,8 @@ public final class ReplicaManager implements AutoCloseable {
     this.replication = replication;
     this.with = with;
     this.latestImage = latestImage;
-    this.fetchers = new ReplicaFetcherManager(brokerId, with.peers(), replication, with.brokerEpoch(), faults);
+    this.fetchers = new ReplicaFetcherManager(brokerId, with.peers(), replication, with.brokerEpoch(), faults,
+        with.reportUnreachable());
   }
 
   /** Starts the periodic ISR check of the partitions this broker leads. */

@@ -14,6 +14,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.IntConsumer;
 
 /**
  * The leader's end of replication: serves follower fetches on one stream per follower broker.
@@ -27,15 +28,20 @@ public final class ReplicationService {
   private final Errors errors;
   private final Executor executor;
   private final ScheduledExecutorService timer;
+  private final IntConsumer reportUnreachable;
 
+  /**
+   * @param reportUnreachable told the follower's id when its stream fails: it may be gone
+   */
   public ReplicationService(ReplicaManager replicas, DataWatchers commitWatchers, DataWatchers logEndWatchers,
-      Errors errors, Executor executor, ScheduledExecutorService timer) {
+      Errors errors, Executor executor, ScheduledExecutorService timer, IntConsumer reportUnreachable) {
     this.replicas = replicas;
     this.commitWatchers = commitWatchers;
     this.logEndWatchers = logEndWatchers;
     this.errors = errors;
     this.executor = executor;
     this.timer = timer;
+    this.reportUnreachable = reportUnreachable;
   }
 
   public ServerServiceDefinition bindService() {
@@ -54,9 +60,11 @@ public final class ReplicationService {
   private StreamObserver<ReplicaFetchRequest> replicate(StreamObserver<FetchFrame> responses) {
     return new StreamObserver<>() {
       private FollowerFetch pending;
+      private volatile int follower = -1;
 
       @Override
       public void onNext(ReplicaFetchRequest request) {
+        follower = request.getReplicaId();
         FollowerFetch fetch = new FollowerFetch(request, replicas, commitWatchers, logEndWatchers, errors, executor,
             frame -> {
               // One response per request, but completions run on pool threads: keep onNext calls apart.
@@ -73,6 +81,9 @@ public final class ReplicationService {
       @Override
       public void onError(Throwable t) {
         cancelPending();
+        if (follower >= 0) {
+          reportUnreachable.accept(follower);
+        }
       }
 
       @Override

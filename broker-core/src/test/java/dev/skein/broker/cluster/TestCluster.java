@@ -35,9 +35,9 @@ import java.util.stream.Collectors;
  */
 public final class TestCluster implements AutoCloseable {
 
-  /** Short enough for quick failover in tests, long enough for a loaded 2-core machine. */
-  static final Duration HEARTBEAT = Duration.ofMillis(200);
-  static final Duration SESSION_TIMEOUT = Duration.ofMillis(2000);
+  /** The production defaults: tests see the failover times users get. */
+  static final Duration HEARTBEAT = dev.skein.metadata.QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL;
+  static final Duration SESSION_TIMEOUT = dev.skein.metadata.QuorumConfig.DEFAULT_SESSION_TIMEOUT;
 
   private final List<BrokerConfig> configs = new ArrayList<>();
   private final Map<Integer, SkeinBroker> running = new HashMap<>();
@@ -118,13 +118,13 @@ public final class TestCluster implements AutoCloseable {
     broker.close();
   }
 
-  /** Stops a broker without telling the controller: like a crash, as far as the cluster can tell. */
+  /** Stops a broker as a crash would: no controlled shutdown, heartbeats and connections gone at once. */
   public void stopBrokerAbruptly(int id) {
     SkeinBroker broker = running.remove(id);
     if (broker == null) {
       throw new IllegalStateException("broker " + id + " is not running");
     }
-    broker.stopWithoutHandoff();
+    broker.crash();
   }
 
   /** The broker whose quorum member is the Raft leader (the active controller). */

@@ -134,7 +134,7 @@ public final class ProducerEngine {
     }
     // In-flight batches whose responses never came are failed here, so no caller waits forever.
     for (ProducerBatch batch : accumulator.incompleteBatches()) {
-      batch.fail(new SkeinException("producer closed before the broker answered", io.grpc.Status.Code.CANCELLED,
+      batch.fail(new SkeinException("producer closed before the broker answered", io.grpc.Status.Code.ABORTED,
           null));
     }
   }

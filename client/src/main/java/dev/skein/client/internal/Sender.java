@@ -67,7 +67,7 @@ final class Sender implements Runnable {
       log.error("producer sender thread failed", e);
     }
     SkeinException closed = new SkeinException("producer closed before the record was sent",
-        Status.Code.CANCELLED, null);
+        Status.Code.ABORTED, null);
     for (ProducerBatch batch : accumulator.drainAllQueued()) {
       batch.fail(closed);
       accumulator.release(batch);
