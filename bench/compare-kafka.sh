@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Runs the same workloads against Skein and against Apache Kafka (KRaft) on this machine, one
+# after the other, and prints each figure with the ratio Skein/Kafka.
+#
+#   bench/compare-kafka.sh [RECORDS]          (default 1000000 records of 1 KiB)
+#
+# Workloads (1 KiB records, 6 partitions):
+#   produce      1 broker,  acks=1, as fast as possible          (records/s, MB/s)
+#   consume      1 broker,  the records just produced            (MB/s)
+#   produce-rf3  3 brokers, replication factor 3, acks=all        (records/s, MB/s)
+#   p99          1 broker,  acks=1, at half of Kafka's max rate   (p99 latency, ms; lower is better)
+#
+# Kafka comes from Maven Central through ../shared/bench/kafka-peer.sh (or $KAFKA_PEER). Both
+# systems run on loopback with a 1 GiB heap per broker; Skein's brokers are separate processes.
+# Environment: SKEIN_PERF_PRODUCER_PROPS (extra producer settings for both, e.g. "linger.ms=5"),
+# BENCH_DIR (scratch space, default a new temp dir).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+records="${1:-1000000}"
+size=1024
+partitions=6
+kafka_peer="${KAFKA_PEER:-$here/../shared/bench/kafka-peer.sh}"
+skein="$here/cli/target/skein/bin/skein"
+work="${BENCH_DIR:-$(mktemp -d)}"
+mkdir -p "$work"
+extra_props="${SKEIN_PERF_PRODUCER_PROPS:-}"
+export SKEIN_HEAP="${SKEIN_HEAP:-1g}"
+
+[ -x "$skein" ] || (cd "$here" && mvn -B -q -DskipTests package)
+[ -x "$kafka_peer" ] || { echo "no Kafka peer script at $kafka_peer (set KAFKA_PEER)" >&2; exit 1; }
+
+pids=()
+stop_skein() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() { stop_skein; "$kafka_peer" stop >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+start_skein() { # N brokers
+  local n="$1" voters="" i
+  for i in $(seq 1 "$n"); do voters="$voters${voters:+,}$i@localhost:$((29093 + 2 * (i - 1)))"; done
+  rm -rf "$work/skein"; mkdir -p "$work/skein"
+  for i in $(seq 1 "$n"); do
+    "$skein" broker --node-id "$i" --listen "localhost:$((29092 + 2 * (i - 1)))" \
+      --quorum-voters "$voters" --quorum-listen "localhost:$((29093 + 2 * (i - 1)))" \
+      --data-dir "$work/skein/broker-$i" > "$work/skein/broker-$i.log" 2>&1 &
+    pids+=("$!")
+  done
+  local bootstrap; bootstrap=$(skein_bootstrap "$n")
+  for _ in $(seq 1 60); do
+    if "$skein" cluster describe --bootstrap "$bootstrap" 2>/dev/null | grep -c "State: running" | grep -qx "$n"; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "Skein did not come up; see $work/skein/*.log" >&2; return 1
+}
+skein_bootstrap() { local s="" i; for i in $(seq 1 "$1"); do s="$s${s:+,}localhost:$((29092 + 2 * (i - 1)))"; done; echo "$s"; }
+
+# "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P50 ms 50th, P95 ms 95th, P99 ms 99th, ..."
+produce_field() { grep "ms 99.9th" | tail -1 | sed -E "s/.*sent, ([0-9.]+) records\/sec \(([0-9.]+) MB\/sec\).*, ([0-9]+) ms 99th.*/\\$1/"; }
+# CSV line: start, end, MB, MB.sec, nMsg, nMsg.sec, ...
+consume_mb_per_sec() { grep -v '^start.time' | tail -1 | awk -F', ' '{print $4}'; }
+
+declare -A result
+run() { # system label command...
+  local system="$1" label="$2"; shift 2
+  echo "== $system $label" >&2
+  "$@" > "$work/$system-$label.out" 2>&1 || { cat "$work/$system-$label.out" >&2; return 1; }
+  tail -2 "$work/$system-$label.out" >&2
+}
+
+# ---------------------------------------------------------------- Kafka, 1 broker
+"$kafka_peer" start 1 >&2
+kb=$("$kafka_peer" bootstrap)
+"$kafka_peer" topics --create --topic perf --partitions $partitions --replication-factor 1 >/dev/null 2>&1
+run kafka produce "$kafka_peer" produce-perf --topic perf --num-records "$records" --record-size $size --throughput -1 \
+  --producer-props bootstrap.servers="$kb" acks=1 $extra_props
+result[kafka_produce]=$(produce_field 1 < "$work/kafka-produce.out")
+result[kafka_produce_mb]=$(produce_field 2 < "$work/kafka-produce.out")
+run kafka consume "$kafka_peer" consume-perf --topic perf --num-records "$records" --timeout 60000
+result[kafka_consume]=$(consume_mb_per_sec < "$work/kafka-consume.out")
+half_rate=$(awk -v r="${result[kafka_produce]}" 'BEGIN {printf "%d", r / 2}')
+"$kafka_peer" topics --create --topic perf-rate --partitions $partitions --replication-factor 1 >/dev/null 2>&1
+run kafka p99 "$kafka_peer" produce-perf --topic perf-rate --num-records "$records" --record-size $size \
+  --throughput "$half_rate" --producer-props bootstrap.servers="$kb" acks=1 $extra_props
+result[kafka_p99]=$(produce_field 3 < "$work/kafka-p99.out")
+"$kafka_peer" stop >/dev/null 2>&1
+
+# ---------------------------------------------------------------- Kafka, 3 brokers
+"$kafka_peer" start 3 >&2
+kb=$("$kafka_peer" bootstrap)
+"$kafka_peer" topics --create --topic perf3 --partitions $partitions --replication-factor 3 >/dev/null 2>&1
+run kafka produce-rf3 "$kafka_peer" produce-perf --topic perf3 --num-records "$records" --record-size $size \
+  --throughput -1 --producer-props bootstrap.servers="$kb" acks=all $extra_props
+result[kafka_rf3]=$(produce_field 1 < "$work/kafka-produce-rf3.out")
+result[kafka_rf3_mb]=$(produce_field 2 < "$work/kafka-produce-rf3.out")
+"$kafka_peer" stop >/dev/null 2>&1
+
+# ---------------------------------------------------------------- Skein, 1 broker
+start_skein 1
+sb=$(skein_bootstrap 1)
+"$skein" topic create --topic perf --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
+run skein produce "$skein" perf produce --bootstrap "$sb" --topic perf --num-records "$records" --record-size $size \
+  --throughput -1 --producer-props acks=1 $extra_props
+result[skein_produce]=$(produce_field 1 < "$work/skein-produce.out")
+result[skein_produce_mb]=$(produce_field 2 < "$work/skein-produce.out")
+run skein consume "$skein" perf consume --bootstrap "$sb" --topic perf --num-records "$records" --timeout 60000
+result[skein_consume]=$(consume_mb_per_sec < "$work/skein-consume.out")
+"$skein" topic create --topic perf-rate --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
+run skein p99 "$skein" perf produce --bootstrap "$sb" --topic perf-rate --num-records "$records" --record-size $size \
+  --throughput "$half_rate" --producer-props acks=1 $extra_props
+result[skein_p99]=$(produce_field 3 < "$work/skein-p99.out")
+result[skein_heap]=$(ps -o rss= -p "${pids[0]}" | awk '{printf "%.0f MiB RSS", $1 / 1024}')
+stop_skein
+
+# ---------------------------------------------------------------- Skein, 3 brokers
+start_skein 3
+sb=$(skein_bootstrap 3)
+"$skein" topic create --topic perf3 --partitions $partitions --replication-factor 3 --bootstrap "$sb" >/dev/null
+run skein produce-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3 --num-records "$records" \
+  --record-size $size --throughput -1 --producer-props acks=all $extra_props
+result[skein_rf3]=$(produce_field 1 < "$work/skein-produce-rf3.out")
+result[skein_rf3_mb]=$(produce_field 2 < "$work/skein-produce-rf3.out")
+stop_skein
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+printf '\n%-46s %14s %14s %8s\n' "workload ($records x ${size} B, $partitions partitions)" "Skein" "Kafka" "ratio"
+printf '%-46s %14s %14s %8s\n' "produce, 1 broker, acks=1 (records/s)" "${result[skein_produce]%.*}" "${result[kafka_produce]%.*}" "$(ratio "${result[skein_produce]}" "${result[kafka_produce]}")"
+printf '%-46s %14s %14s %8s\n' "consume, 1 broker (MB/s)" "${result[skein_consume]}" "${result[kafka_consume]}" "$(ratio "${result[skein_consume]}" "${result[kafka_consume]}")"
+printf '%-46s %14s %14s %8s\n' "produce, 3 brokers, RF=3, acks=all (records/s)" "${result[skein_rf3]%.*}" "${result[kafka_rf3]%.*}" "$(ratio "${result[skein_rf3]}" "${result[kafka_rf3]}")"
+printf '%-46s %14s %14s %8s\n' "p99 latency at $half_rate records/s (ms)" "${result[skein_p99]}" "${result[kafka_p99]}" "$(ratio "${result[skein_p99]}" "${result[kafka_p99]}")"
+printf '%s\n' "Skein broker memory after the 1-broker runs: ${result[skein_heap]} (heap capped at $SKEIN_HEAP)"
+echo "raw outputs: $work"
