@@ -38,6 +38,15 @@ public enum ErrorReason {
   FENCED_LEADER_EPOCH(Status.Code.FAILED_PRECONDITION, true),
   /** The request names a newer leader epoch than this broker knows: its metadata is behind. */
   UNKNOWN_LEADER_EPOCH(Status.Code.UNAVAILABLE, true),
+  /**
+   * An idempotent producer's batch does not continue its sequence on this partition (an
+   * earlier batch is missing). The producer resends in order, or restarts its numbering.
+   */
+  OUT_OF_ORDER_SEQUENCE(Status.Code.FAILED_PRECONDITION, false),
+  /** The producer's epoch is older than one the partition has seen: a newer incarnation exists. */
+  INVALID_PRODUCER_EPOCH(Status.Code.FAILED_PRECONDITION, false),
+  /** The partition has no state for this producer id (expired); the producer restarts its numbering. */
+  UNKNOWN_PRODUCER_ID(Status.Code.FAILED_PRECONDITION, false),
   /** The metadata quorum has no leader, so no metadata change can be made now. */
   CONTROLLER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
   /** The broker is starting or stopping and does not serve this request now. */

@@ -453,10 +453,10 @@ class QuorumControllerTest {
         AllocateProducerIdsRequest.newBuilder().setBrokerId(1).setBrokerEpoch(epoch)).build();
     ControllerResponse first = fixture.send(request);
     ControllerResponse second = fixture.send(request);
-    assertThat(first.getAllocateProducerIds().getFirstProducerId()).isZero();
+    assertThat(first.getAllocateProducerIds().getFirstProducerId()).as("id 0 means not idempotent on the wire").isEqualTo(1);
     assertThat(first.getAllocateProducerIds().getBlockSize()).isEqualTo(1000);
-    assertThat(second.getAllocateProducerIds().getFirstProducerId()).isEqualTo(1000);
-    assertThat(fixture.image().producerIds().nextProducerId()).isEqualTo(2000);
+    assertThat(second.getAllocateProducerIds().getFirstProducerId()).isEqualTo(1001);
+    assertThat(fixture.image().producerIds().nextProducerId()).isEqualTo(2001);
     assertError(fixture.send(ControllerRequest.newBuilder().setAllocateProducerIds(
         AllocateProducerIdsRequest.newBuilder().setBrokerId(1).setBrokerEpoch(epoch + 1)).build()),
         ControllerError.STALE_BROKER_EPOCH, "not current");

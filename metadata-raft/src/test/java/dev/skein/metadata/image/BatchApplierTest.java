@@ -86,8 +86,8 @@ class BatchApplierTest {
     assertRejected(image, leaderChange("t-id", 1, 0, 1), "does not exist");
     ClusterImage withId = applied(image, 8, cluster("c1"));
     assertRejected(withId, cluster("c2"), "already c1");
-    ClusterImage withIds = applied(image, 8, producerIds(0, 1000));
-    assertRejected(withIds, producerIds(999, 1000), "already allocated");
+    ClusterImage withIds = applied(image, 8, producerIds(1, 1000));
+    assertRejected(withIds, producerIds(1000, 1000), "already allocated");
   }
 
   private static void assertRejected(ClusterImage image, MetadataRecord record, String reason) {
