@@ -22,7 +22,12 @@ final class ProducerBatch {
   final long createdNanos;
   final CompletableFuture<Void> done = new CompletableFuture<>();
   long reservedBytes;
+  /** Times sent; a batch with attempts > 0 that is queued again is a retry. */
   int attempts;
+  /** Idempotence: the producer identity and first sequence this batch was first sent with; -1 until then. */
+  long producerId = -1;
+  int producerEpoch = -1;
+  int baseSequence = -1;
   long retryAtNanos;
   /** No more records may be added: the batch is full, or it was drained for sending. */
   boolean closedForAppends;

@@ -14,9 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The producer's moving parts: partitioning, the accumulator and the sender thread. */
@@ -35,7 +33,8 @@ public final class ProducerEngine {
   public ProducerEngine(ProducerConfig config, MetadataCache metadata, BrokerChannels channels) {
     this.config = config;
     this.metadata = metadata;
-    this.accumulator = new RecordAccumulator(config.batchSize(), config.linger().toNanos(), config.bufferMemory());
+    this.accumulator = new RecordAccumulator(config.batchSize(), config.linger().toNanos(), config.bufferMemory(),
+        config.idempotence(), config.maxInFlight());
     this.sender = new Sender(config, accumulator, metadata, channels);
     this.senderThread = new Thread(sender, "skein-producer-sender-" + config.client().clientId());
     this.senderThread.setDaemon(true);
@@ -139,8 +138,4 @@ public final class ProducerEngine {
     }
   }
 
-  static <T> T await(CompletableFuture<T> future, long nanos) throws TimeoutException, ExecutionException,
-      InterruptedException {
-    return future.get(nanos, TimeUnit.NANOSECONDS);
-  }
 }

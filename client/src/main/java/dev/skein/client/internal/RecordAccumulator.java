@@ -15,41 +15,70 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
- * Gathers records into per-partition batches until they are ready to send, and bounds the
- * memory they hold (buffer.memory): a send() that would exceed it blocks up to max.block.ms.
+ * Gathers records into per-partition batches until they are ready to send, bounds the memory
+ * they hold (buffer.memory: a send() that would exceed it blocks up to max.block.ms), and
+ * decides which batches may be in flight.
  *
- * <p>A partition has at most one batch in flight, so batches of a partition reach the
- * broker, and are retried, strictly in order.
+ * <p>Without idempotence a partition has one batch in flight, so its batches reach the broker,
+ * and are retried, strictly in order. With idempotence each batch gets the partition's next
+ * sequence numbers when it is first sent, up to {@code maxInFlightPerPartition} are in flight,
+ * and the broker refuses a batch that does not continue the sequence: a failed batch and the
+ * ones after it are resent, in sequence order, once nothing of the partition is in flight.
+ * When the broker cannot place a sequence at all (it lost the producer's state, or a batch in
+ * doubt expired), the producer raises its epoch and numbers everything unacknowledged from 0
+ * again, once nothing at all is in flight.
  */
 final class RecordAccumulator {
 
   /** The most bytes a record's offset delta field can take (tag plus a 5-byte varint). */
   private static final int MAX_DELTA_BYTES = 6;
 
+  /** A partition's queue and sequencing. Guarded by the accumulator's lock. */
+  private static final class PartitionState {
+    /** Batches not in flight: retries (in sequence order) first, then new batches in append order. */
+    final ArrayDeque<ProducerBatch> queue = new ArrayDeque<>();
+    final List<ProducerBatch> inFlight = new ArrayList<>();
+    /** Sequenced batches not yet acknowledged, oldest first. */
+    final List<ProducerBatch> unacknowledged = new ArrayList<>();
+    int nextSequence;
+
+    boolean headIsRetry() {
+      ProducerBatch head = queue.peekFirst();
+      return head != null && head.attempts > 0;
+    }
+  }
+
   private final int batchSize;
   private final long lingerNanos;
   private final long bufferMemory;
+  private final boolean idempotent;
+  private final int maxInFlightPerPartition;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition senderWakeup = lock.newCondition();
   private final Condition memoryFreed = lock.newCondition();
-  private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new HashMap<>();
-  private final Set<TopicPartition> inFlight = new HashSet<>();
+  private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
   private final Set<ProducerBatch> incomplete = new HashSet<>();
   private long usedMemory;
   private int flushesInProgress;
   private boolean closed;
   private boolean wakeupPending;
+  private long producerId = -1;
+  private int producerEpoch;
+  private boolean epochBumpPending;
 
-  RecordAccumulator(int batchSize, long lingerNanos, long bufferMemory) {
+  RecordAccumulator(int batchSize, long lingerNanos, long bufferMemory, boolean idempotent,
+      int maxInFlightPerPartition) {
     this.batchSize = batchSize;
     this.lingerNanos = lingerNanos;
     this.bufferMemory = bufferMemory;
+    this.idempotent = idempotent;
+    this.maxInFlightPerPartition = idempotent ? maxInFlightPerPartition : 1;
   }
 
   CompletableFuture<RecordMetadata> append(TopicPartition tp, long timestamp, byte[] key, byte[] value,
@@ -67,22 +96,22 @@ final class RecordAccumulator {
         usedMemory -= size;
         throw new IllegalStateException("producer is closed");
       }
-      ArrayDeque<ProducerBatch> queue = queues.computeIfAbsent(tp, k -> new ArrayDeque<>());
-      ProducerBatch open = queue.peekLast();
+      PartitionState state = partitions.computeIfAbsent(tp, k -> new PartitionState());
+      ProducerBatch open = state.queue.peekLast();
       if (open == null || open.closedForAppends || open.records.sizeInBytes() + size > batchSize) {
         if (open != null && !open.closedForAppends) {
           open.closedForAppends = true;
           wakeSender();
         }
         open = new ProducerBatch(tp, Math.min(batchSize, Math.max(size, 1024)), System.nanoTime());
-        queue.addLast(open);
+        state.queue.addLast(open);
         incomplete.add(open);
       }
       CompletableFuture<RecordMetadata> future = open.add(timestamp, key, value, headers, size);
       if (open.records.sizeInBytes() >= batchSize) {
         open.closedForAppends = true;
         wakeSender();
-      } else if (lingerNanos == 0 || queue.size() == 1) {
+      } else if (lingerNanos == 0 || state.queue.size() == 1) {
         wakeSender();
       }
       return future;
@@ -108,18 +137,22 @@ final class RecordAccumulator {
   record Ready(BrokerAddress leader, ProducerBatch batch) {}
 
   /**
-   * Takes the head batch of every partition that is ready and not in flight: full, lingered
-   * long enough, flushing or closing, and past its retry backoff. Partitions whose leader is
-   * unknown are left queued and reported in {@code leaderless}.
+   * Takes at most one batch per partition that is ready and allowed in flight: full, lingered
+   * long enough, flushing or closing, past its retry backoff, its leader known and that broker
+   * able to take another request. Sequence numbers are given here, on first send.
    */
   List<Ready> drain(long nowNanos, Function<TopicPartition, Optional<BrokerAddress>> leaderOf,
-      Set<TopicPartition> leaderless) {
+      Predicate<BrokerAddress> brokerHasCapacity, Set<TopicPartition> leaderless) {
     lock.lock();
     try {
       List<Ready> ready = new ArrayList<>();
-      for (Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry : queues.entrySet()) {
-        ProducerBatch head = entry.getValue().peekFirst();
-        if (head == null || inFlight.contains(entry.getKey()) || !isReady(head, entry.getValue().size(), nowNanos)) {
+      if (idempotent && !resolveProducerIdentity()) {
+        return ready;
+      }
+      for (Map.Entry<TopicPartition, PartitionState> entry : partitions.entrySet()) {
+        PartitionState state = entry.getValue();
+        ProducerBatch head = state.queue.peekFirst();
+        if (head == null || !mayFly(state) || !isReady(head, state.queue.size(), nowNanos)) {
           continue;
         }
         Optional<BrokerAddress> leader = leaderOf.apply(entry.getKey());
@@ -127,15 +160,63 @@ final class RecordAccumulator {
           leaderless.add(entry.getKey());
           continue;
         }
-        entry.getValue().pollFirst();
+        if (!brokerHasCapacity.test(leader.get())) {
+          continue;
+        }
+        state.queue.pollFirst();
         head.closedForAppends = true;
-        inFlight.add(entry.getKey());
+        if (idempotent && head.baseSequence < 0) {
+          head.producerId = producerId;
+          head.producerEpoch = producerEpoch;
+          head.baseSequence = state.nextSequence;
+          state.nextSequence = addSequence(state.nextSequence, head.records.recordCount());
+          state.unacknowledged.add(head);
+        }
+        state.inFlight.add(head);
         ready.add(new Ready(leader.get(), head));
       }
       return ready;
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Whether the partition may put its head batch in flight now. */
+  private boolean mayFly(PartitionState state) {
+    if (state.headIsRetry()) {
+      // Resend a failed batch only when nothing of the partition is in flight, so the
+      // broker sees the sequence from the gap on, in order.
+      return state.inFlight.isEmpty();
+    }
+    return state.inFlight.size() < maxInFlightPerPartition;
+  }
+
+  /**
+   * With idempotence: false while there is no producer id yet, or while an epoch bump waits
+   * for the last in-flight batch; performs the bump once nothing is in flight.
+   */
+  private boolean resolveProducerIdentity() {
+    if (epochBumpPending) {
+      for (PartitionState state : partitions.values()) {
+        if (!state.inFlight.isEmpty()) {
+          return false;
+        }
+      }
+      epochBumpPending = false;
+      if (producerEpoch >= Short.MAX_VALUE) {
+        producerId = -1;
+      } else {
+        producerEpoch++;
+      }
+      for (PartitionState state : partitions.values()) {
+        state.nextSequence = 0;
+        for (ProducerBatch batch : state.unacknowledged) {
+          batch.baseSequence = -1;
+        }
+        state.unacknowledged.clear();
+      }
+    }
+    return producerId >= 0;
   }
 
   private boolean isReady(ProducerBatch batch, int queued, long nowNanos) {
@@ -146,14 +227,19 @@ final class RecordAccumulator {
         || nowNanos - batch.createdNanos >= lingerNanos;
   }
 
+  static int addSequence(int sequence, int count) {
+    long next = (long) sequence + count;
+    return next > Integer.MAX_VALUE ? (int) (next - Integer.MAX_VALUE - 1) : (int) next;
+  }
+
   /** Nanoseconds until the sender should look again, at most {@code cap}. */
   long nanosUntilNextReady(long nowNanos, long cap) {
     lock.lock();
     try {
       long wait = cap;
-      for (Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry : queues.entrySet()) {
-        ProducerBatch head = entry.getValue().peekFirst();
-        if (head == null || inFlight.contains(entry.getKey())) {
+      for (PartitionState state : partitions.values()) {
+        ProducerBatch head = state.queue.peekFirst();
+        if (head == null || !mayFly(state)) {
           continue;
         }
         long readyAt = Math.max(head.retryAtNanos, head.closedForAppends ? 0 : head.createdNanos + lingerNanos);
@@ -178,12 +264,74 @@ final class RecordAccumulator {
     }
   }
 
-  /** Puts a batch back at the head of its partition's queue, to be retried after its backoff. */
+  /** Puts a batch back among its partition's queued batches, in sequence order, to be sent again. */
   void requeue(ProducerBatch batch) {
     lock.lock();
     try {
-      queues.computeIfAbsent(batch.partition, k -> new ArrayDeque<>()).addFirst(batch);
-      inFlight.remove(batch.partition);
+      PartitionState state = partitions.get(batch.partition);
+      state.inFlight.remove(batch);
+      List<ProducerBatch> queued = new ArrayList<>(state.queue);
+      int at = 0;
+      while (at < queued.size() && queued.get(at).attempts > 0
+          && sendsBefore(queued.get(at), batch, state)) {
+        at++;
+      }
+      queued.add(at, batch);
+      state.queue.clear();
+      state.queue.addAll(queued);
+      wakeSender();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Whether {@code a} was sequenced before {@code b} (or neither is sequenced and a came first). */
+  private static boolean sendsBefore(ProducerBatch a, ProducerBatch b, PartitionState state) {
+    int ia = state.unacknowledged.indexOf(a);
+    int ib = state.unacknowledged.indexOf(b);
+    if (ia >= 0 && ib >= 0) {
+      return ia < ib;
+    }
+    return a.createdNanos <= b.createdNanos;
+  }
+
+  /** Whether {@code batch} is its partition's oldest unacknowledged sequenced batch. */
+  boolean isOldestUnacknowledged(ProducerBatch batch) {
+    lock.lock();
+    try {
+      PartitionState state = partitions.get(batch.partition);
+      return state != null && !state.unacknowledged.isEmpty() && state.unacknowledged.get(0) == batch;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Restarts sequence numbering under a higher epoch once nothing is in flight. */
+  void requestEpochBump() {
+    lock.lock();
+    try {
+      if (idempotent) {
+        epochBumpPending = true;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean needsProducerId() {
+    lock.lock();
+    try {
+      return idempotent && producerId < 0 && !epochBumpPending;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void producerIdentity(long id, int epoch) {
+    lock.lock();
+    try {
+      producerId = id;
+      producerEpoch = epoch;
       wakeSender();
     } finally {
       lock.unlock();
@@ -194,7 +342,11 @@ final class RecordAccumulator {
   void release(ProducerBatch batch) {
     lock.lock();
     try {
-      inFlight.remove(batch.partition);
+      PartitionState state = partitions.get(batch.partition);
+      if (state != null) {
+        state.inFlight.remove(batch);
+        state.unacknowledged.remove(batch);
+      }
       incomplete.remove(batch);
       usedMemory -= batch.reservedBytes;
       memoryFreed.signalAll();
@@ -204,19 +356,24 @@ final class RecordAccumulator {
     }
   }
 
-  /** Queued batches older than {@code deadlineNanos}, removed from their queues. */
+  /**
+   * Queued batches older than the delivery timeout, removed from their queues. A batch that
+   * was sent before is in doubt; numbering must restart after it.
+   */
   List<ProducerBatch> expire(long nowNanos, long deliveryTimeoutNanos) {
     lock.lock();
     try {
       List<ProducerBatch> expired = new ArrayList<>();
-      for (Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> entry : queues.entrySet()) {
-        if (inFlight.contains(entry.getKey())) {
+      for (PartitionState state : partitions.values()) {
+        if (!state.inFlight.isEmpty()) {
           continue;
         }
-        ArrayDeque<ProducerBatch> queue = entry.getValue();
-        while (!queue.isEmpty() && nowNanos - queue.peekFirst().createdNanos >= deliveryTimeoutNanos) {
-          ProducerBatch batch = queue.pollFirst();
+        while (!state.queue.isEmpty() && nowNanos - state.queue.peekFirst().createdNanos >= deliveryTimeoutNanos) {
+          ProducerBatch batch = state.queue.pollFirst();
           batch.closedForAppends = true;
+          if (batch.baseSequence >= 0) {
+            epochBumpPending = idempotent;
+          }
           expired.add(batch);
         }
       }
@@ -289,8 +446,10 @@ final class RecordAccumulator {
     lock.lock();
     try {
       List<ProducerBatch> all = new ArrayList<>();
-      queues.values().forEach(all::addAll);
-      queues.clear();
+      for (PartitionState state : partitions.values()) {
+        all.addAll(state.queue);
+        state.queue.clear();
+      }
       return all;
     } finally {
       lock.unlock();
@@ -300,9 +459,5 @@ final class RecordAccumulator {
   private void wakeSender() {
     wakeupPending = true;
     senderWakeup.signal();
-  }
-
-  static long nanos(java.time.Duration d) {
-    return TimeUnit.NANOSECONDS.convert(d);
   }
 }

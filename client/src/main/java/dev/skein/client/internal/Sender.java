@@ -2,10 +2,13 @@ package dev.skein.client.internal;
 
 import com.google.protobuf.ByteString;
 import dev.skein.client.BrokerAddress;
+import dev.skein.client.BrokerNode;
 import dev.skein.client.ProducerConfig;
 import dev.skein.client.SkeinException;
 import dev.skein.client.TopicPartition;
 import dev.skein.proto.v1.Acks;
+import dev.skein.proto.v1.InitProducerIdRequest;
+import dev.skein.proto.v1.InitProducerIdResponse;
 import dev.skein.proto.v1.PartitionBatch;
 import dev.skein.proto.v1.PartitionProduceResult;
 import dev.skein.proto.v1.ProduceRequest;
@@ -15,6 +18,7 @@ import dev.skein.proto.v1.RecordBatch;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,15 +26,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The producer's I/O thread: drains ready batches, groups them by leader into one
- * ProduceRequest per broker, and completes, retries or fails them as responses arrive.
- * Retriable failures (no leader, leader moved, broker unreachable, replication timeout) are
- * retried after retry.backoff.ms with fresh metadata until delivery.timeout.ms.
+ * ProduceRequest per broker (at most max.in.flight.requests.per.connection unanswered per
+ * broker), and completes, retries or fails them as responses arrive. Retriable failures (no
+ * leader, leader moved, broker unreachable or reset, replication timeout) are retried after
+ * retry.backoff.ms with fresh metadata until delivery.timeout.ms.
  */
 final class Sender implements Runnable {
 
@@ -43,8 +50,10 @@ final class Sender implements Runnable {
   private final BrokerChannels channels;
   private final long deliveryTimeoutNanos;
   private final long retryBackoffNanos;
+  private final Map<BrokerAddress, AtomicInteger> requestsInFlight = new ConcurrentHashMap<>();
   private volatile boolean forceClose;
   private long lastMetadataRefreshNanos;
+  private long nextProducerIdAttemptNanos;
 
   Sender(ProducerConfig config, RecordAccumulator accumulator, MetadataCache metadata, BrokerChannels channels) {
     this.config = config;
@@ -86,12 +95,15 @@ final class Sender implements Runnable {
           + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null));
       accumulator.release(batch);
     }
+    if (accumulator.needsProducerId() && now >= nextProducerIdAttemptNanos) {
+      initProducerId();
+    }
     if (metadata.invalidated()) {
       refreshMetadataIfDue(now);
     }
     Set<TopicPartition> leaderless = new HashSet<>();
     MetadataCache.Snapshot view = metadata.snapshot();
-    List<RecordAccumulator.Ready> ready = accumulator.drain(now, view::leaderOf, leaderless);
+    List<RecordAccumulator.Ready> ready = accumulator.drain(now, view::leaderOf, this::hasCapacity, leaderless);
     if (!leaderless.isEmpty()) {
       metadata.invalidate();
       refreshMetadataIfDue(now);
@@ -101,11 +113,39 @@ final class Sender implements Runnable {
       byLeader.computeIfAbsent(r.leader(), k -> new ArrayList<>()).add(r.batch());
     }
     byLeader.forEach(this::send);
+    if (!ready.isEmpty()) {
+      return; // more may be ready right away (the next batch of a pipelined partition)
+    }
     long wait = accumulator.nanosUntilNextReady(System.nanoTime(), MAX_IDLE_NANOS);
-    if (!leaderless.isEmpty()) {
+    if (!leaderless.isEmpty() || accumulator.needsProducerId()) {
       wait = Math.min(wait, retryBackoffNanos);
     }
     accumulator.awaitWork(wait);
+  }
+
+  private boolean hasCapacity(BrokerAddress broker) {
+    AtomicInteger n = requestsInFlight.get(broker);
+    return n == null || n.get() < config.maxInFlight();
+  }
+
+  /** Asks any broker for a producer id (idempotence); on failure tries again after the backoff. */
+  private void initProducerId() {
+    nextProducerIdAttemptNanos = System.nanoTime() + retryBackoffNanos;
+    List<BrokerAddress> brokers = new ArrayList<>();
+    metadata.snapshot().brokers().values().stream().filter(BrokerNode::running).map(BrokerNode::address)
+        .forEach(brokers::add);
+    brokers.addAll(config.client().bootstrap());
+    for (BrokerAddress broker : brokers) {
+      try {
+        InitProducerIdResponse id = ProducerServiceGrpc.newBlockingStub(channels.channel(broker))
+            .withDeadlineAfter(config.client().requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .initProducerId(InitProducerIdRequest.getDefaultInstance());
+        accumulator.producerIdentity(id.getProducerId(), id.getProducerEpoch());
+        return;
+      } catch (StatusRuntimeException e) {
+        log.debug("no producer id from {}: {}", broker, e.getStatus());
+      }
+    }
   }
 
   private void refreshMetadataIfDue(long now) {
@@ -127,17 +167,25 @@ final class Sender implements Runnable {
     for (ProducerBatch batch : batches) {
       batch.attempts++;
       ByteString payload = batch.payload(config.compression());
+      RecordBatch.Builder wire = RecordBatch.newBuilder().setCompression(config.compression()).setRecords(payload);
+      if (batch.baseSequence >= 0) {
+        wire.setProducerId(batch.producerId).setProducerEpoch(batch.producerEpoch)
+            .setBaseSequence(batch.baseSequence);
+      }
       request.addBatches(PartitionBatch.newBuilder()
           .setTopic(batch.partition.topic())
           .setPartition(batch.partition.partition())
-          .setBatch(RecordBatch.newBuilder().setCompression(config.compression()).setRecords(payload)));
+          .setBatch(wire));
     }
+    AtomicInteger inFlight = requestsInFlight.computeIfAbsent(leader, k -> new AtomicInteger());
+    inFlight.incrementAndGet();
     long deadlineMs = config.client().requestTimeout().toMillis() + 1_000;
     ProducerServiceGrpc.newStub(channels.channel(leader))
         .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
         .produce(request.build(), new StreamObserver<>() {
           @Override
           public void onNext(ProduceResponse response) {
+            inFlight.decrementAndGet();
             if (config.acks() != Acks.ACKS_NONE) {
               handleResponse(batches, response);
             }
@@ -145,6 +193,7 @@ final class Sender implements Runnable {
 
           @Override
           public void onError(Throwable t) {
+            inFlight.decrementAndGet();
             if (config.acks() != Acks.ACKS_NONE) {
               handleCallFailure(leader, batches, t);
             }
@@ -173,12 +222,31 @@ final class Sender implements Runnable {
         complete(batch, new SkeinException("broker sent no result for " + batch.partition,
             Status.Code.INTERNAL, null));
       } else if (result.hasError() && !result.getError().getReason().isEmpty()) {
-        SkeinError error = SkeinError.fromDetail(result.getError());
-        retryOrFail(batch, new SkeinException(error), error.retriable() || metadataMayBeBehind(error));
+        handleBatchError(batch, SkeinError.fromDetail(result.getError()));
       } else {
         batch.succeed(result.getBaseOffset(), result.getLogAppendTimeMs());
         accumulator.release(batch);
       }
+    }
+  }
+
+  private void handleBatchError(ProducerBatch batch, SkeinError error) {
+    switch (error.reason()) {
+      case OUT_OF_ORDER_SEQUENCE -> {
+        // After an earlier batch failed, later in-flight ones arrive out of order: resend them
+        // in order. If this is the oldest unacknowledged batch, the gap cannot be filled.
+        if (accumulator.isOldestUnacknowledged(batch)) {
+          log.info("{}: the broker cannot place sequence {}; restarting numbering under a new epoch",
+              batch.partition, batch.baseSequence);
+          accumulator.requestEpochBump();
+        }
+        retryOrFail(batch, new SkeinException(error), true);
+      }
+      case UNKNOWN_PRODUCER_ID -> {
+        accumulator.requestEpochBump();
+        retryOrFail(batch, new SkeinException(error), true);
+      }
+      default -> retryOrFail(batch, new SkeinException(error), error.retriable() || metadataMayBeBehind(error));
     }
   }
 
@@ -211,6 +279,10 @@ final class Sender implements Runnable {
   }
 
   private void complete(ProducerBatch batch, RuntimeException error) {
+    if (batch.baseSequence >= 0) {
+      // Its sequence numbers are used up or in doubt: later batches need fresh numbering.
+      accumulator.requestEpochBump();
+    }
     batch.fail(error);
     accumulator.release(batch);
   }
