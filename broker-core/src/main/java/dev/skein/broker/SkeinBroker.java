@@ -2,6 +2,8 @@ package dev.skein.broker;
 
 import dev.skein.broker.fetch.ConsumerService;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.produce.ProduceFaults;
+import dev.skein.broker.produce.ProducerIdManager;
 import dev.skein.broker.replica.PeerChannels;
 import dev.skein.broker.replica.ReplicaManager;
 import dev.skein.broker.replica.ReplicationService;
@@ -12,6 +14,8 @@ import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
 import dev.skein.metadata.BrokerLifecycle;
 import dev.skein.metadata.MetadataQuorum;
+import dev.skein.proto.internal.v1.AllocateProducerIdsRequest;
+import dev.skein.proto.internal.v1.ControllerRequest;
 import dev.skein.proto.v1.AdminServiceGrpc;
 import dev.skein.proto.v1.ClusterServiceGrpc;
 import dev.skein.proto.v1.ConsumerServiceGrpc;
@@ -29,6 +33,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -58,8 +63,10 @@ public final class SkeinBroker implements AutoCloseable {
   private final BrokerLifecycle lifecycle;
   private final HealthStatusManager health = new HealthStatusManager();
   private final PeerChannels peers = new PeerChannels();
+  private final ProduceFaults produceFaults = new ProduceFaults();
   private final ExecutorService fetchExecutor;
   private final ScheduledExecutorService timer;
+  private final ConsumerService consumerService;
   private final Server server;
   private boolean closed;
 
@@ -83,13 +90,15 @@ public final class SkeinBroker implements AutoCloseable {
     replicas.start(timer);
     Errors errors = new Errors(quorum::image);
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
+    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer);
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
         .addService(new ClusterService(config.nodeId(), quorum, errors))
         .addService(new AdminService(config, quorum, controller, errors))
-        .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer))
-        .addService(new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer).bindService())
+        .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
+            new ProducerIdManager(this::allocateProducerIds), produceFaults))
+        .addService(consumerService.bindService())
         .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
             lifecycle::reportUnreachable).bindService())
         .addService(health.getHealthService())
@@ -139,8 +148,32 @@ public final class SkeinBroker implements AutoCloseable {
     return replicas;
   }
 
+  /** Batch bytes this broker has sent on Subscribe streams. */
+  public long subscriptionBytesSent() {
+    return consumerService.subscriptionBytesSent();
+  }
+
+  /** Switches for produce-path faults in tests and failure drills. */
+  public ProduceFaults produceFaults() {
+    return produceFaults;
+  }
+
+  /** Asks the controller for this broker's next block of producer ids. */
+  private CompletableFuture<ProducerIdManager.Block> allocateProducerIds() {
+    ControllerRequest request = ControllerRequest.newBuilder().setAllocateProducerIds(
+        AllocateProducerIdsRequest.newBuilder().setBrokerId(config.nodeId()).setBrokerEpoch(lifecycle.brokerEpoch()))
+        .build();
+    return quorum.controller().send(request, Duration.ofSeconds(10)).thenApply(response -> {
+      if (!response.getErrorReason().isEmpty()) {
+        throw new IllegalStateException(response.getErrorReason() + ": " + response.getErrorMessage());
+      }
+      return new ProducerIdManager.Block(response.getAllocateProducerIds().getFirstProducerId(),
+          response.getAllocateProducerIds().getBlockSize());
+    });
+  }
+
   /** Completes when the controller has unfenced this broker: it is registered, caught up and serving. */
-  public java.util.concurrent.CompletableFuture<Void> ready() {
+  public CompletableFuture<Void> ready() {
     return lifecycle.unfenced();
   }
 

@@ -23,6 +23,7 @@ import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Fetch, Subscribe and ListOffsets. Fetch and Subscribe answer with {@link FetchFrame}s, which
@@ -41,6 +42,7 @@ public final class ConsumerService {
   private final Executor executor;
   private final ScheduledExecutorService timer;
   private final TimestampLookup timestamps;
+  private final LongAdder subscriptionBytes = new LongAdder();
 
   public ConsumerService(ReplicaManager replicas, DataWatchers watchers, Errors errors, Executor executor,
       ScheduledExecutorService timer) {
@@ -71,6 +73,11 @@ public final class ConsumerService {
         .build();
   }
 
+  /** Batch bytes sent on Subscribe streams since the broker started. */
+  public long subscriptionBytesSent() {
+    return subscriptionBytes.sum();
+  }
+
   void fetch(FetchRequest request, StreamObserver<FetchFrame> response) {
     if (request.getPartitionsCount() == 0 || request.getMaxWaitMs() < 0) {
       response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST,
@@ -95,8 +102,8 @@ public final class ConsumerService {
           "a subscription needs at least one partition and max_wait_ms >= 0").error().toStatusException());
       return;
     }
-    new Subscription(request, reads, watchers, executor, timer, (ServerCallStreamObserver<FetchFrame>) response)
-        .start();
+    new Subscription(request, reads, watchers, executor, timer, (ServerCallStreamObserver<FetchFrame>) response,
+        subscriptionBytes).start();
   }
 
   void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> response) {

@@ -28,12 +28,14 @@ final class Subscription implements DataWatchers.Watcher {
   private final int minBytes;
   private final long maxWaitNanos;
   private final List<PartitionPosition> positions;
+  private final java.util.concurrent.atomic.LongAdder bytesSent;
   private boolean done;
   private boolean pumpQueued;
   private long partialSinceNanos = -1;
 
   Subscription(SubscribeRequest request, PartitionReads reads, DataWatchers watchers, Executor executor,
-      ScheduledExecutorService timer, ServerCallStreamObserver<FetchFrame> stream) {
+      ScheduledExecutorService timer, ServerCallStreamObserver<FetchFrame> stream,
+      java.util.concurrent.atomic.LongAdder bytesSent) {
     this.reads = reads;
     this.watchers = watchers;
     this.executor = executor;
@@ -43,6 +45,7 @@ final class Subscription implements DataWatchers.Watcher {
     this.minBytes = Math.max(1, request.getMinBytes());
     this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.getMaxWaitMs()));
     this.positions = new ArrayList<>(request.getPartitionsList());
+    this.bytesSent = bytesSent;
   }
 
   void start() {
@@ -80,6 +83,7 @@ final class Subscription implements DataWatchers.Watcher {
       watchers.unwatch(keys, this);
       advance(result);
       stream.onNext(result.frame());
+      bytesSent.add(result.bytes());
       if (positions.isEmpty()) {
         done = true;
         stream.onCompleted();

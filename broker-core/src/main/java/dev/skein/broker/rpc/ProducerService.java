@@ -3,10 +3,14 @@ package dev.skein.broker.rpc;
 import dev.skein.broker.BrokerException;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.broker.produce.DelayedProduce;
+import dev.skein.broker.produce.ProduceFaults;
+import dev.skein.broker.produce.ProducerIdManager;
 import dev.skein.broker.produce.RecordSetValidator;
 import dev.skein.broker.replica.Partition;
 import dev.skein.broker.replica.ReplicaManager;
 import dev.skein.proto.v1.Acks;
+import dev.skein.proto.v1.InitProducerIdRequest;
+import dev.skein.proto.v1.InitProducerIdResponse;
 import dev.skein.proto.v1.PartitionBatch;
 import dev.skein.proto.v1.PartitionProduceResult;
 import dev.skein.proto.v1.ProduceRequest;
@@ -40,14 +44,32 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   private final Errors errors;
   private final Executor executor;
   private final ScheduledExecutorService timer;
+  private final ProducerIdManager producerIds;
+  private final ProduceFaults faults;
 
   public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults) {
     this.replicas = replicas;
     this.commitWatchers = commitWatchers;
     this.errors = errors;
     this.executor = executor;
     this.timer = timer;
+    this.producerIds = producerIds;
+    this.faults = faults;
+  }
+
+  @Override
+  public void initProducerId(InitProducerIdRequest request, StreamObserver<InitProducerIdResponse> response) {
+    producerIds.nextId().whenComplete((id, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        response.onError(errors.toStatus(cause, "allocate a producer id"));
+      } else {
+        response.onNext(InitProducerIdResponse.newBuilder().setProducerId(id).setProducerEpoch(0).build());
+        response.onCompleted();
+      }
+    });
   }
 
   @Override
@@ -72,6 +94,10 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
               + batch.getTopic() + "-" + batch.getPartition() + "; send at most one per partition");
         }
         Partition partition = replicas.leaderPartition(batch.getTopic(), batch.getPartition());
+        if (faults.shouldFailNextBatch()) {
+          throw BrokerException.of(ErrorReason.NOT_ENOUGH_REPLICAS, "injected fault: batch for "
+              + partition.id() + " refused before it was appended");
+        }
         Partition.Appended appended = append(partition, batch, acks);
         result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTime())
             .setLogStartOffset(appended.logStartOffset());
@@ -93,8 +119,16 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
       if (acks != Acks.ACKS_NONE) {
         results.forEach(r -> out.addResults(r.join()));
       }
-      response.onNext(out.build());
-      response.onCompleted();
+      Runnable answer = () -> {
+        response.onNext(out.build());
+        response.onCompleted();
+      };
+      long delay = faults.nextResponseDelayMs();
+      if (delay > 0) {
+        timer.schedule(answer, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } else {
+        answer.run();
+      }
     });
   }
 

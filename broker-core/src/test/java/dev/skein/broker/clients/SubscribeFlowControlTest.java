@@ -1,0 +1,84 @@
+package dev.skein.broker.clients;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.skein.broker.cluster.TestCluster;
+import dev.skein.client.NewTopic;
+import dev.skein.client.ProducerRecord;
+import dev.skein.client.SkeinProducer;
+import dev.skein.proto.v1.ConsumerServiceGrpc;
+import dev.skein.proto.v1.FetchResponse;
+import dev.skein.proto.v1.PartitionPosition;
+import dev.skein.proto.v1.SubscribeRequest;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A subscriber that stops reading makes the broker stop reading the log for it (gRPC flow
+ * control): the broker does not buffer the partition in memory on its behalf.
+ */
+class SubscribeFlowControlTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aStalledSubscriberStopsTheBrokerFromReadingAhead() {
+    try (TestCluster cluster = TestCluster.start(dir, 1)) {
+      cluster.admin().createTopic(NewTopic.of("big", 1, 1));
+      SkeinProducer producer = cluster.producer(Map.of("batch.size", "65536", "linger.ms", "10"));
+      byte[] value = new byte[10_000];
+      for (int i = 0; i < 6_000; i++) {
+        producer.send(new ProducerRecord("big", 0, null, value, null, List.of()));
+      }
+      producer.flush();
+      long logBytes = 6_000L * 10_000;
+
+      AtomicInteger received = new AtomicInteger();
+      AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call = new AtomicReference<>();
+      ConsumerServiceGrpc.newStub(cluster.channel(1)).subscribe(SubscribeRequest.newBuilder()
+              .setMaxBytes(1024 * 1024)
+              .addPartitions(PartitionPosition.newBuilder().setTopic("big").setPartition(0).setOffset(0))
+              .build(),
+          new ClientResponseObserver<SubscribeRequest, FetchResponse>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<SubscribeRequest> requestStream) {
+              call.set(requestStream);
+              requestStream.disableAutoRequestWithInitial(1); // read one message, then stop reading
+            }
+
+            @Override
+            public void onNext(FetchResponse value) {
+              received.incrementAndGet();
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+      await().atMost(Duration.ofSeconds(10)).until(() -> received.get() == 1);
+      // The broker may fill gRPC's flow-control window and its send buffers, then must stop.
+      await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+          .until(() -> cluster.broker(1).subscriptionBytesSent() > 0);
+      long sentWhileStalled = cluster.broker(1).subscriptionBytesSent();
+      assertThat(sentWhileStalled).as("bytes the broker read for a stalled subscriber")
+          .isLessThan(16L * 1024 * 1024).isLessThan(logBytes / 3);
+
+      // Reading again resumes the stream.
+      call.get().request(1_000);
+      await().atMost(Duration.ofSeconds(30)).until(() -> cluster.broker(1).subscriptionBytesSent() >= logBytes);
+      call.get().cancel("done", null);
+    }
+  }
+}
