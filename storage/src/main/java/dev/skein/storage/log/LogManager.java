@@ -38,12 +38,14 @@ import java.util.regex.Pattern;
  *
  * <p>Layout: {@code <data-dir>/<topic>-<partition>/} per partition (Kafka's naming), each holding its
  * segments and a {@code partition.metadata} file with the topic id; {@code <data-dir>/.lock} keeps a second
- * process out. Checkpoints (recovery point, log start offset, high watermark) and leader-epoch caches live
- * in the broker's {@link StateStore} under the key {@link #partitionKey(String, int)}; a log writes its
- * epoch cache itself (synchronously) whenever it changes.
+ * process out. Checkpoints (recovery point, log start offset, high watermark), leader-epoch caches and
+ * producer-state snapshots live in the broker's {@link StateStore} under the key
+ * {@link #partitionKey(String, int)}; a log writes its epoch cache itself (synchronously) whenever it
+ * changes.
  *
- * <p>Background threads fsync segments finished by a roll, flush logs whose flush.ms has passed and
- * write all checkpoints every few seconds; {@link #close()} flushes every log and writes final checkpoints durably, so a clean shutdown
+ * <p>Background threads fsync segments finished by a roll, flush logs whose flush.ms has passed, write
+ * all checkpoints and producer-state snapshots every few seconds and expire idle producers;
+ * {@link #close()} flushes every log and writes final checkpoints and snapshots, so a clean shutdown
  * leaves no recovery work for the next start. The manager does not own the state store: the caller opens
  * and closes it (after the manager).
  */
@@ -69,6 +71,8 @@ public final class LogManager implements AutoCloseable {
   private final Path dataDir;
   private final PartitionCheckpointStore checkpoints;
   private final LeaderEpochCheckpointStore epochCheckpoints;
+  private final ProducerStateCheckpointStore producerCheckpoints;
+  private final LogManagerConfig config;
   private final Clock clock;
   private final FileChannel lockChannel;
   private final FileLock directoryLock;
@@ -80,11 +84,13 @@ public final class LogManager implements AutoCloseable {
   private final Object checkpointLock = new Object();
   private boolean closed;
 
-  private LogManager(Path dataDir, StateStore stateStore, Clock clock, FileChannel lockChannel,
-            FileLock directoryLock) {
+  private LogManager(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock,
+            FileChannel lockChannel, FileLock directoryLock) {
     this.dataDir = dataDir;
     this.checkpoints = new PartitionCheckpointStore(stateStore);
     this.epochCheckpoints = new LeaderEpochCheckpointStore(stateStore);
+    this.producerCheckpoints = new ProducerStateCheckpointStore(stateStore);
+    this.config = config;
     this.clock = clock;
     this.lockChannel = lockChannel;
     this.directoryLock = directoryLock;
@@ -113,8 +119,8 @@ public final class LogManager implements AutoCloseable {
       Files.createDirectories(dataDir);
       lockChannel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock = tryLock(lockChannel, dataDir);
-      LogManager manager = new LogManager(dataDir, stateStore, clock, lockChannel, lock);
-      manager.start(config);
+      LogManager manager = new LogManager(dataDir, stateStore, config, clock, lockChannel, lock);
+      manager.start();
       return manager;
     } catch (IOException | RuntimeException e) {
       if (lockChannel != null) {
@@ -144,7 +150,7 @@ public final class LogManager implements AutoCloseable {
     return lock;
   }
 
-  private void start(LogManagerConfig config) throws IOException {
+  private void start() throws IOException {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dataDir,
         entry -> Files.isDirectory(entry) && entry.getFileName().toString().endsWith(DELETE_SUFFIX))) {
       for (Path leftover : entries) {
@@ -155,9 +161,14 @@ public final class LogManager implements AutoCloseable {
     long checkpointMs = config.checkpointInterval().toMillis();
     scheduler.scheduleWithFixedDelay(this::flushDueLogs, flushMs, flushMs, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::checkpointQuietly, checkpointMs, checkpointMs, TimeUnit.MILLISECONDS);
+    long expiryMs = config.producerIdExpirationCheckInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(this::expireProducersQuietly, expiryMs, expiryMs, TimeUnit.MILLISECONDS);
   }
 
-  /** The state-store key of a partition's checkpoint and leader-epoch cache: {@code topicId + "-" + partition}. */
+  /**
+   * The state-store key of a partition's checkpoint, leader-epoch cache and producer-state snapshots:
+   * {@code topicId + "-" + partition}.
+   */
   public static String partitionKey(String topicId, int partition) {
     return topicId + "-" + partition;
   }
@@ -206,8 +217,9 @@ public final class LogManager implements AutoCloseable {
           FileUtil.fsyncDirectory(dataDir);
           deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
-        PartitionLog opened = PartitionLog.open(dir, config, checkpoint,
-            epochCheckpoints.forPartition(partitionKey(topicId, partition)), clock, scheduler);
+        String key = partitionKey(topicId, partition);
+        PartitionLog opened = PartitionLog.open(dir, config, checkpoint, epochCheckpoints.forPartition(key),
+            producerCheckpoints.forPartition(key), clock, scheduler);
         logs.put(tp, new ManagedLog(opened, topicId));
         return opened;
       } catch (IOException e) {
@@ -232,7 +244,7 @@ public final class LogManager implements AutoCloseable {
   /**
    * Deletes the partition's log, open or not: closes it, renames its directory to
    * {@code <topic>-<partition>.<uuid>-delete} at once (so the name is free for a new log) and deletes the
-   * files in the background; removes its checkpoint and leader-epoch cache.
+   * files in the background; removes its checkpoint, leader-epoch cache and producer-state snapshots.
    *
    * @return whether there was a log or a directory to delete
    */
@@ -274,6 +286,7 @@ public final class LogManager implements AutoCloseable {
       checkpoints.delete(partitionKey);
     }
     epochCheckpoints.delete(partitionKey);
+    producerCheckpoints.deleteAll(partitionKey);
   }
 
   private void scheduleDeletion(Path dir) {
@@ -335,9 +348,10 @@ public final class LogManager implements AutoCloseable {
   }
 
   /**
-   * Writes every open log's checkpoint to the state store in one atomic batch.
+   * Writes every open log's checkpoint to the state store in one atomic batch, then a producer-state
+   * snapshot of each log whose log end or producer state changed since its last one.
    *
-   * @param sync whether to make them durable before returning
+   * @param sync whether to make the checkpoints durable before returning (snapshots are not synced)
    */
   public void checkpointAll(boolean sync) {
     synchronized (checkpointLock) {
@@ -348,6 +362,36 @@ public final class LogManager implements AutoCloseable {
         }
       });
       checkpoints.writeAll(current, sync);
+    }
+    for (ManagedLog managed : logs.values()) {
+      try {
+        managed.log().snapshotProducerState();
+      } catch (LogClosedException e) {
+        log.debug("{} was closed before its producer state was snapshotted", managed.log().dir());
+      }
+    }
+  }
+
+  /**
+   * Makes every open log forget the idempotent producers idle for the configured producer id expiration.
+   *
+   * @return how many producers were forgotten in all
+   */
+  public int expireProducers() {
+    long now = clock.millis();
+    long maxIdleMs = config.producerIdExpiration().toMillis();
+    int expired = 0;
+    for (ManagedLog managed : logs.values()) {
+      expired += managed.log().expireProducers(now, maxIdleMs);
+    }
+    return expired;
+  }
+
+  private void expireProducersQuietly() {
+    try {
+      expireProducers();
+    } catch (RuntimeException e) {
+      log.error("Expiring producers of the logs in {} failed", dataDir, e);
     }
   }
 
@@ -456,7 +500,8 @@ public final class LogManager implements AutoCloseable {
   }
 
   private static void validateTopicId(String topicId) {
-    if (topicId == null || topicId.isBlank() || topicId.contains("\n") || topicId.contains("\r")) {
+    if (topicId == null || topicId.isBlank() || topicId.contains("\n") || topicId.contains("\r")
+        || topicId.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("Illegal topic id '" + topicId + "'");
     }
   }

@@ -6,18 +6,35 @@ import java.util.Objects;
 /**
  * How often the {@link LogManager}'s background task does its rounds.
  *
- * @param flushCheckInterval how often logs are checked against their flush.ms (Kafka's
- *                           log.flush.scheduler.interval.ms); flush.ms is honoured to this granularity
- * @param checkpointInterval how often recovery points, log start offsets and high watermarks are written
- *                           to the state store
+ * @param flushCheckInterval                how often logs are checked against their flush.ms (Kafka's
+ *                                          log.flush.scheduler.interval.ms); flush.ms is honoured to this
+ *                                          granularity
+ * @param checkpointInterval                how often recovery points, log start offsets and high watermarks
+ *                                          are written to the state store, and producer states snapshotted
+ * @param producerIdExpiration              how long an idempotent producer may stay idle (by its last batch's
+ *                                          max_timestamp) before a partition forgets it (Kafka's
+ *                                          producer.id.expiration.ms, 1 day)
+ * @param producerIdExpirationCheckInterval how often idle producers are looked for (Kafka's
+ *                                          producer.id.expiration.check.interval.ms, 10 minutes)
  */
-public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval) {
+public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval,
+                 Duration producerIdExpiration, Duration producerIdExpirationCheckInterval) {
 
+  public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION = Duration.ofDays(1);
+  public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL = Duration.ofMinutes(10);
   public static final LogManagerConfig DEFAULT = new LogManagerConfig(Duration.ofSeconds(1), Duration.ofSeconds(5));
 
   public LogManagerConfig {
     requirePositive(flushCheckInterval, "flushCheckInterval");
     requirePositive(checkpointInterval, "checkpointInterval");
+    requirePositive(producerIdExpiration, "producerIdExpiration");
+    requirePositive(producerIdExpirationCheckInterval, "producerIdExpirationCheckInterval");
+  }
+
+  /** With Kafka's default producer id expiration (1 day, checked every 10 minutes). */
+  public LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval) {
+    this(flushCheckInterval, checkpointInterval, DEFAULT_PRODUCER_ID_EXPIRATION,
+        DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL);
   }
 
   private static void requirePositive(Duration duration, String name) {

@@ -265,13 +265,25 @@ final class LogSegment {
     void visit(long baseOffset, int leaderEpoch);
   }
 
+  /** Receives each header a header-only scan finds: all of it is at {@code index} of {@code chunk} (little-endian). */
+  interface RawHeaderVisitor {
+    void visit(ByteBuffer chunk, int index);
+  }
+
+  /** As {@link #forEachRawHeader}, passing on base offset and leader epoch. */
+  void forEachBatchHeader(int fromPosition, int maxPosition, HeaderVisitor visitor) {
+    forEachRawHeader(fromPosition, maxPosition, (chunk, index) -> visitor.visit(
+        chunk.getLong(index + BatchLayout.BASE_OFFSET_POSITION),
+        chunk.getInt(index + BatchLayout.LEADER_EPOCH_POSITION)));
+  }
+
   /**
    * Visits the batches in [{@code fromPosition}, {@code maxPosition}) in order, reading only what is needed
    * to find and parse their headers ({@value #HEADER_SCAN_CHUNK} bytes at a time; larger batches are
    * skipped over) and validating nothing: for data the log already trusts. {@code fromPosition} must be a
    * batch boundary.
    */
-  void forEachBatchHeader(int fromPosition, int maxPosition, HeaderVisitor visitor) {
+  void forEachRawHeader(int fromPosition, int maxPosition, RawHeaderVisitor visitor) {
     ByteBuffer chunk = ByteBuffer.allocate(HEADER_SCAN_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
     long chunkStart = 0;
     chunk.limit(0);
@@ -293,8 +305,7 @@ final class LogSegment {
       } catch (InvalidBatchException e) {
         throw corruptHeaderAt(position);
       }
-      visitor.visit(chunk.getLong(index + BatchLayout.BASE_OFFSET_POSITION),
-          chunk.getInt(index + BatchLayout.LEADER_EPOCH_POSITION));
+      visitor.visit(chunk, index);
       position += size;
     }
   }

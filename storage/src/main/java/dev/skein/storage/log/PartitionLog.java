@@ -17,10 +17,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -35,7 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * appends. After each append the writer publishes the new log end (offset, segment, byte position) in one
  * volatile write, and a read never looks past the end it saw, so it never sees part of a batch. Truncation,
  * close and delete exclude readers with a read-write lock that reads hold only while they run. Lock order:
- * append lock, then flush lock, then the structure lock.
+ * snapshot lock, append lock, flush lock, structure lock.
  *
  * <p><b>Durability.</b> Appends go to the page cache. {@link #flush()} fsyncs up to the log end and moves
  * the recovery point there. As in Kafka the defaults only fsync when a segment is rolled (the finished
@@ -49,6 +51,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * returns (new entries before the batches they describe), so opening finds it consistent with the
  * recovered log without scanning it.
  *
+ * <p><b>Producer state.</b> For idempotent producers (producer_id &ge; 0) the log keeps each producer's
+ * epoch and last five batches ({@link #producerState}). A leader append checks the batch against them under
+ * the append lock before writing: a retry of a cached batch is answered with the original's offsets and
+ * not written ({@link LogAppendResult#duplicate()}); a stale epoch, a sequence gap or an unknown producer is
+ * refused. Follower appends update the state from the headers without checking. Snapshots go to the
+ * {@link ProducerStateCheckpoint} given to {@link #open} when {@link #snapshotProducerState()} is called
+ * (the {@link LogManager} does every checkpoint interval) and at {@link #close()}; opening and truncation
+ * start from the newest usable snapshot and replay the batch headers after it.
+ *
  * <p><b>Errors.</b> Requests the log refuses throw a {@link LogException}; an {@link UncheckedIOException}
  * means the disk failed and the log should be taken offline. Do not interrupt threads that call into a
  * log: the JDK closes a {@code FileChannel} whose reader or writer is interrupted.
@@ -58,6 +69,11 @@ public final class PartitionLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
   /** How much {@link #batchesFrom(long)} reads at a time. */
   private static final int SCAN_CHUNK_BYTES = 1 << 20;
+  /**
+   * Producer-state snapshots kept besides the newest one at or below the high watermark (which truncation
+   * does not go below while replication works): older ones let truncation start close to its target.
+   */
+  static final int PRODUCER_SNAPSHOTS_KEPT = 3;
 
   /** What a reader may see: the offset after the last whole batch, where it ends, in which segment. */
   private record LogEnd(long nextOffset, LogSegment segment, int position) {
@@ -69,6 +85,8 @@ public final class PartitionLog implements AutoCloseable {
   private final Executor rollFlushExecutor;
   private final RecoveryReport recoveryReport;
   private final NavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+  /** Serializes producer-state snapshot writes with truncation, close and delete; taken before the append lock. */
+  private final ReentrantLock snapshotLock = new ReentrantLock();
   private final ReentrantLock appendLock = new ReentrantLock();
   private final ReentrantLock flushLock = new ReentrantLock();
   private final ReentrantReadWriteLock structureLock = new ReentrantReadWriteLock();
@@ -90,8 +108,20 @@ public final class PartitionLog implements AutoCloseable {
   /** leader_epoch of the last batch, -1 if none; written with the epoch cache. */
   private volatile int lastBatchEpoch;
 
+  private final ProducerStateCheckpoint producerCheckpoint;
+  private final int maxProducers;
+  /** Changed and read under the append lock; replaced under the exclusive lock (truncation). */
+  private ProducerStateManager producers;
+  private ProducerStateLoader.Report producerLoadReport;
+  /** The offsets of the stored producer-state snapshots. Snapshot lock. */
+  private NavigableSet<Long> snapshotOffsets;
+  /** The log end and state version the last snapshot written describes, -1 if none does. Snapshot lock. */
+  private long snapshotLogEnd = -1;
+  private long snapshotVersion = -1;
+
   private PartitionLog(Path dir, LogConfig config, Clock clock, Executor rollFlushExecutor, LogLoader.Loaded loaded,
-             long highWatermark, LeaderEpochCheckpoint epochCheckpoint) {
+             long highWatermark, LeaderEpochCheckpoint epochCheckpoint, ProducerStateCheckpoint producerCheckpoint,
+             int maxProducers) {
     this.dir = dir;
     this.config = config;
     this.clock = clock;
@@ -111,6 +141,9 @@ public final class PartitionLog implements AutoCloseable {
     this.epochCache = epochs.cache();
     this.epochLoadReport = epochs.report();
     this.lastBatchEpoch = epochs.lastBatchEpoch();
+    this.producerCheckpoint = producerCheckpoint;
+    this.maxProducers = maxProducers;
+    loadProducerState(loaded.logEndOffset());
   }
 
   /**
@@ -147,13 +180,35 @@ public final class PartitionLog implements AutoCloseable {
 
   /**
    * As {@link #open(Path, LogConfig, PartitionCheckpoint, Clock, Executor)}, keeping the leader-epoch cache
-   * in {@code epochCheckpoint}.
+   * in {@code epochCheckpoint}. Producer state is not persisted: it is rebuilt from the batch headers at
+   * every open.
    */
   public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint,
                   LeaderEpochCheckpoint epochCheckpoint, Clock clock, Executor rollFlushExecutor) {
+    return open(dir, config, lastCheckpoint, epochCheckpoint, new InMemoryProducerStateCheckpoint(), clock,
+        rollFlushExecutor);
+  }
+
+  /**
+   * As {@link #open(Path, LogConfig, PartitionCheckpoint, LeaderEpochCheckpoint, Clock, Executor)}, keeping
+   * producer-state snapshots in {@code producerCheckpoint}: the state is loaded from the newest one at or
+   * below the recovered log end plus the batch headers after it (see {@link #snapshotProducerState()}).
+   */
+  public static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint,
+                  LeaderEpochCheckpoint epochCheckpoint, ProducerStateCheckpoint producerCheckpoint,
+                  Clock clock, Executor rollFlushExecutor) {
+    return open(dir, config, lastCheckpoint, epochCheckpoint, producerCheckpoint, clock, rollFlushExecutor,
+        ProducerStateManager.DEFAULT_MAX_PRODUCERS);
+  }
+
+  /** As above, tracking at most {@code maxProducers} producers (for tests of eviction). */
+  static PartitionLog open(Path dir, LogConfig config, PartitionCheckpoint lastCheckpoint,
+               LeaderEpochCheckpoint epochCheckpoint, ProducerStateCheckpoint producerCheckpoint, Clock clock,
+               Executor rollFlushExecutor, int maxProducers) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(lastCheckpoint, "lastCheckpoint");
     Objects.requireNonNull(epochCheckpoint, "epochCheckpoint");
+    Objects.requireNonNull(producerCheckpoint, "producerCheckpoint");
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(rollFlushExecutor, "rollFlushExecutor");
     LogLoader.Loaded loaded;
@@ -165,7 +220,7 @@ public final class PartitionLog implements AutoCloseable {
     }
     try {
       return new PartitionLog(dir, config, clock, rollFlushExecutor, loaded, lastCheckpoint.highWatermark(),
-          epochCheckpoint);
+          epochCheckpoint, producerCheckpoint, maxProducers);
     } catch (RuntimeException e) {
       for (LogSegment segment : loaded.segments()) {
         try {
@@ -186,8 +241,18 @@ public final class PartitionLog implements AutoCloseable {
    * gathering write. The payload is never decoded or copied by the log. The first batch of a new epoch
    * adds it to the leader-epoch cache (written before the batch).
    *
-   * @throws RecordBatchTooLargeException if the stored entry would exceed max.message.bytes
-   * @throws FencedLeaderEpochException   if the log already holds a higher epoch
+   * <p>A batch of an idempotent producer (producer_id &ge; 0) is checked against the producer's state first.
+   * A retry of one of its last {@value ProducerStateEntry#MAX_BATCHES} batches (same epoch, same first and
+   * last sequence) is not written: the result is {@linkplain LogAppendResult#duplicate() marked duplicate}
+   * and carries the original's offsets and timestamp.
+   *
+   * @throws RecordBatchTooLargeException  if the stored entry would exceed max.message.bytes
+   * @throws FencedLeaderEpochException    if the log already holds a higher epoch
+   * @throws InvalidProducerEpochException if the producer's epoch is below the one the log holds for it
+   * @throws OutOfOrderSequenceException   if the base sequence does not follow the producer's last one (or is
+   *                                       not 0 in a new producer epoch)
+   * @throws UnknownProducerIdException    if the log has no state for the producer and the base sequence is not 0
+   * @throws InvalidBatchException         if an idempotent producer's epoch or sequence is negative
    */
   public LogAppendResult appendAsLeader(BatchAppend batch, int leaderEpoch) {
     LogConfig cfg = config;
@@ -208,11 +273,21 @@ public final class PartitionLog implements AutoCloseable {
         // A leader that another has replaced: its batch would contradict the epoch history.
         throw new FencedLeaderEpochException(leaderEpoch, latestEpoch.getAsInt());
       }
+      boolean logAppendTime = batch.timestampType() == BatchLayout.TIMESTAMP_TYPE_LOG_APPEND_TIME;
+      if (ProducerStateManager.isIdempotent(batch.producerId())) {
+        Optional<ProducerBatchMetadata> original = producers.checkLeaderAppend(batch.producerId(),
+            batch.producerEpoch(), batch.baseSequence(), batch.recordCount());
+        if (original.isPresent()) {
+          log.debug("Batch of producer {} epoch {} with sequence {} repeats offsets {}..{} of {}: not appended",
+              batch.producerId(), batch.producerEpoch(), batch.baseSequence(), original.get().firstOffset(),
+              original.get().lastOffset(), dir);
+          return LogAppendResult.duplicateOf(original.get(), logAppendTime);
+        }
+      }
       if (leaderEpoch >= 0 && (latestEpoch.isEmpty() || leaderEpoch > latestEpoch.getAsInt())) {
         epochCache.assign(leaderEpoch, baseOffset); // before the batch, so a crash cannot lose it
       }
       long now = clock.millis();
-      boolean logAppendTime = batch.timestampType() == BatchLayout.TIMESTAMP_TYPE_LOG_APPEND_TIME;
       long maxTimestamp = logAppendTime ? now : batch.maxTimestamp();
       LogSegment segment = segmentFor(entrySize, lastOffset, now, cfg);
 
@@ -225,6 +300,11 @@ public final class PartitionLog implements AutoCloseable {
           List.of(location), now, cfg.indexIntervalBytes());
       lastBatchEpoch = leaderEpoch;
       end = new LogEnd(lastOffset + 1, segment, segment.size());
+      if (ProducerStateManager.isIdempotent(batch.producerId())) {
+        producers.update(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+            ProducerBatchMetadata.incrementSequence(batch.baseSequence(), batch.recordCount() - 1), baseOffset,
+            lastOffset, maxTimestamp);
+      }
       result = new LogAppendResult(baseOffset, lastOffset, maxTimestamp,
           logAppendTime ? now : LogAppendResult.NO_TIMESTAMP, segment.baseOffset(), position, entrySize);
       flushThrough = segment != previousActive ? segment.baseOffset() : -1;
@@ -242,7 +322,8 @@ public final class PartitionLog implements AutoCloseable {
    * the offsets must continue exactly from the log end, before anything is written. Each batch whose epoch
    * is above every earlier one adds that epoch to the leader-epoch cache (written before the batches); cache
    * entries at or above the log end (a leadership of this replica in which nothing was written) are dropped
-   * first, since the leader's batches replace that history.
+   * first, since the leader's batches replace that history. The producer state is updated from the batch
+   * headers without checking them: the leader did.
    *
    * @param entries whole entries from its position to its limit (the position is not moved)
    * @throws InvalidBatchException           if any entry is malformed, truncated or fails its CRC
@@ -313,6 +394,9 @@ public final class PartitionLog implements AutoCloseable {
         }
         lastBatchEpoch = source.getInt(batches.get(runEnd - 1).position() + BatchLayout.LEADER_EPOCH_POSITION);
         end = new LogEnd(batches.get(runEnd - 1).nextOffset(), segment, segment.size());
+        for (BatchLocation written : batches.subList(runStart, runEnd)) {
+          producers.updateFromHeader(source, written.position());
+        }
         runStart = runEnd;
       }
       BatchLocation last = batches.get(batches.size() - 1);
@@ -642,6 +726,137 @@ public final class PartitionLog implements AutoCloseable {
     return epochLoadReport;
   }
 
+  // ---------------------------------------------------------------- producer state
+
+  /** What the log knows of idempotent producer {@code producerId}: its epoch, last sequence and offset. */
+  public Optional<ProducerStateEntry> producerState(long producerId) {
+    appendLock.lock();
+    try {
+      return producers.entry(producerId);
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /** Every idempotent producer the log tracks, least recently appended first (a snapshot). */
+  public List<ProducerStateEntry> producerStates() {
+    appendLock.lock();
+    try {
+      return producers.entries();
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /**
+   * Forgets the producers whose last batch's max_timestamp is at least {@code maxIdleMs} before
+   * {@code nowMs} (Kafka's producer.id.expiration.ms, 24 hours by default; the {@link LogManager} calls this
+   * periodically). A forgotten producer's next batch must start at sequence 0. The snapshots already stored
+   * may still hold them, so a truncation or crash can bring some back until the next round.
+   *
+   * @return how many were forgotten
+   */
+  public int expireProducers(long nowMs, long maxIdleMs) {
+    if (maxIdleMs < 0) {
+      throw new IllegalArgumentException("maxIdleMs must not be negative: " + maxIdleMs);
+    }
+    appendLock.lock();
+    try {
+      return closed ? 0 : producers.expire(nowMs, maxIdleMs);
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /**
+   * Stores a snapshot of the producer state at the log end, unless the last one stored already describes
+   * the same log end and state, and drops old snapshots: it keeps the newest {@value #PRODUCER_SNAPSHOTS_KEPT}
+   * and the newest one at or below the high watermark. Appends continue while it is written; truncation and
+   * close wait.
+   *
+   * @return whether a snapshot was written
+   */
+  public boolean snapshotProducerState() {
+    snapshotLock.lock();
+    try {
+      ProducerStateSnapshot snapshot;
+      long version;
+      long hw;
+      appendLock.lock();
+      try {
+        ensureOpen();
+        long logEnd = end.nextOffset();
+        if (logEnd == snapshotLogEnd && producers.version() == snapshotVersion) {
+          return false;
+        }
+        snapshot = producers.snapshot(logEnd);
+        version = producers.version();
+        hw = highWatermark;
+      } finally {
+        appendLock.unlock();
+      }
+      writeSnapshot(snapshot, version, hw);
+      return true;
+    } finally {
+      snapshotLock.unlock();
+    }
+  }
+
+  /** Snapshot lock held. */
+  private void writeSnapshot(ProducerStateSnapshot snapshot, long version, long hw) {
+    NavigableSet<Long> kept = new TreeSet<>(snapshotOffsets);
+    kept.add(snapshot.offset());
+    Long belowHighWatermark = kept.floor(hw);
+    List<Long> ascending = List.copyOf(kept);
+    List<Long> obsolete = new ArrayList<>();
+    for (int i = 0; i < ascending.size() - PRODUCER_SNAPSHOTS_KEPT; i++) {
+      if (!ascending.get(i).equals(belowHighWatermark)) {
+        obsolete.add(ascending.get(i));
+      }
+    }
+    producerCheckpoint.write(snapshot, obsolete);
+    kept.removeAll(obsolete);
+    snapshotOffsets = kept;
+    snapshotLogEnd = snapshot.offset();
+    snapshotVersion = version;
+  }
+
+  /**
+   * Builds the producer state for a log ending at {@code logEnd} from the stored snapshots and the batch
+   * headers; at open and after truncation (exclusive lock held, or not yet shared).
+   */
+  private void loadProducerState(long logEnd) {
+    ProducerStateLoader.Loaded loaded = ProducerStateLoader.load(dir, segments, logStartOffset, logEnd,
+        producerCheckpoint, maxProducers);
+    producers = loaded.state();
+    producerLoadReport = loaded.report();
+    snapshotOffsets = loaded.snapshotOffsets();
+    // A snapshot exactly at the log end describes the state as loaded; anything replayed needs a new one.
+    boolean current = loaded.report().snapshotOffset() == logEnd;
+    snapshotLogEnd = current ? logEnd : -1;
+    snapshotVersion = current ? producers.version() : -1;
+  }
+
+  /** Deletes every stored producer-state snapshot, durably (exclusive lock held). */
+  private void deleteProducerSnapshots() {
+    if (!snapshotOffsets.isEmpty()) {
+      producerCheckpoint.delete(List.copyOf(snapshotOffsets));
+      snapshotOffsets = new TreeSet<>();
+    }
+    snapshotLogEnd = -1;
+    snapshotVersion = -1;
+  }
+
+  /** What opening (or the last truncation) found in the stored producer state and did about it. */
+  ProducerStateLoader.Report producerLoadReport() {
+    appendLock.lock();
+    try {
+      return producerLoadReport;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
   // ---------------------------------------------------------------- truncation
 
   /**
@@ -652,7 +867,8 @@ public final class PartitionLog implements AutoCloseable {
    * start offset and recovery point are lowered to the new log end if above it; the new end is made durable.
    * Leader-epoch cache entries at or above the new log end are removed, after the batches; this is done even
    * when {@code offset} is at or above the log end (as Kafka does), which drops the entry of a leadership
-   * in which this replica wrote nothing.
+   * in which this replica wrote nothing. The producer state becomes that of the remaining log: rebuilt from
+   * the newest snapshot at or below the new end (those above it are deleted) and the headers after it.
    */
   public long truncateTo(long offset) {
     if (offset < 0) {
@@ -694,6 +910,15 @@ public final class PartitionLog implements AutoCloseable {
       // After the batches are gone: a crash in between leaves entries above the log end, dropped at open.
       epochCache.truncateFromEnd(newEnd);
       lastBatchEpoch = LeaderEpochLoader.lastBatchEpoch(segments, logStartOffset, newEnd);
+      try {
+        loadProducerState(newEnd);
+      } catch (RuntimeException e) {
+        // The state store failed: forget every producer rather than keep state of batches now gone (which
+        // would answer retries of them as duplicates). Producers then get UNKNOWN_PRODUCER_ID and restart.
+        producers = new ProducerStateManager(dir.toString(), maxProducers);
+        snapshotLogEnd = -1;
+        throw e;
+      }
       log.info("Truncated {} to offset {} (asked for {}), removing {} bytes", dir, newEnd, offset, removedBytes);
       return newEnd;
     } catch (IOException e) {
@@ -705,7 +930,7 @@ public final class PartitionLog implements AutoCloseable {
 
   /**
    * Deletes every segment and restarts the log empty at {@code offset}, which becomes the log start offset.
-   * The leader-epoch cache is emptied.
+   * The leader-epoch cache and the producer state are emptied.
    */
   public void truncateFullyAndStartAt(long offset) {
     if (offset < 0) {
@@ -723,6 +948,8 @@ public final class PartitionLog implements AutoCloseable {
   }
 
   private void startAt(long offset) throws IOException {
+    // Snapshots first: one left at the new log end after a crash would bring back producers of deleted data.
+    deleteProducerSnapshots();
     for (LogSegment segment : segments.values()) {
       segment.deleteFiles();
     }
@@ -736,6 +963,7 @@ public final class PartitionLog implements AutoCloseable {
     recoveryPoint = offset;
     lastBatchEpoch = -1;
     epochCache.clear();
+    producers.clear();
     log.info("Emptied {} and restarted it at offset {}", dir, offset);
   }
 
@@ -784,8 +1012,9 @@ public final class PartitionLog implements AutoCloseable {
   }
 
   /**
-   * Flushes everything, seals the active segment (trimming its indexes) and closes the files. After a
-   * close the recovery point equals the log end, so the next {@link #open} recovers nothing.
+   * Flushes everything, seals the active segment (trimming its indexes), stores a producer-state snapshot at
+   * the log end and closes the files. After a close the recovery point equals the log end, so the next
+   * {@link #open} recovers nothing and replays no batch headers.
    */
   @Override
   public void close() {
@@ -799,6 +1028,14 @@ public final class PartitionLog implements AutoCloseable {
       flushSegments(recoveryPoint, end.nextOffset());
       active.flush(); // its trimmed indexes, even if its data was flushed before
       recoveryPoint = end.nextOffset();
+      try {
+        if (end.nextOffset() != snapshotLogEnd || producers.version() != snapshotVersion) {
+          writeSnapshot(producers.snapshot(end.nextOffset()), producers.version(), highWatermark);
+        }
+      } catch (RuntimeException e) {
+        // Only costs a longer replay at the next open.
+        log.warn("Could not store the producer state of {} at close", dir, e);
+      }
       closeSegments();
       log.debug("Closed {} at log end offset {}", dir, end.nextOffset());
     } catch (IOException e) {
@@ -809,7 +1046,7 @@ public final class PartitionLog implements AutoCloseable {
     }
   }
 
-  /** Closes the log and deletes its directory with everything in it. */
+  /** Closes the log and deletes its directory with everything in it, and its producer-state snapshots. */
   public void delete() {
     lockExclusively();
     try {
@@ -819,6 +1056,7 @@ public final class PartitionLog implements AutoCloseable {
       }
       segments.clear();
       FileUtil.deleteRecursively(dir);
+      deleteProducerSnapshots();
       log.debug("Deleted {}", dir);
     } catch (IOException e) {
       throw new UncheckedIOException("Deletion of " + dir + " failed", e);
@@ -898,6 +1136,7 @@ public final class PartitionLog implements AutoCloseable {
   }
 
   private void lockExclusively() {
+    snapshotLock.lock();
     appendLock.lock();
     flushLock.lock();
     structureLock.writeLock().lock();
@@ -907,6 +1146,7 @@ public final class PartitionLog implements AutoCloseable {
     structureLock.writeLock().unlock();
     flushLock.unlock();
     appendLock.unlock();
+    snapshotLock.unlock();
   }
 
   private void ensureOpen() {

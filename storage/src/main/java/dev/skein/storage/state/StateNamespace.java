@@ -4,8 +4,7 @@ package dev.skein.storage.state;
  * The kinds of state a broker keeps, one RocksDB column family each, so every kind has its own key space
  * and can be scanned, tuned or dropped on its own.
  *
- * <p>Reserved for later issues (add a constant here; existing stores gain the column family on open):
- * {@code producer-states} (idempotent producer state per partition).
+ * <p>Add a constant here for a new kind; existing stores gain the column family on open.
  */
 public enum StateNamespace {
   /** {@link PartitionCheckpoint}s keyed by partition key; see {@link PartitionCheckpointStore}. */
@@ -14,7 +13,13 @@ public enum StateNamespace {
    * Each partition's leader-epoch cache keyed by partition key, written by the log package's
    * {@code LeaderEpochCheckpointStore}.
    */
-  LEADER_EPOCHS("leader-epochs");
+  LEADER_EPOCHS("leader-epochs"),
+  /**
+   * Snapshots of each partition's idempotent-producer state, several per partition: keyed by partition key,
+   * a zero byte and the big-endian offset the snapshot is valid at; written by the log package's
+   * {@code ProducerStateCheckpointStore}.
+   */
+  PRODUCER_STATES("producer-states");
 
   private final String columnFamilyName;
 

@@ -62,6 +62,14 @@ class LogManagerTest {
     return new LeaderEpochCheckpointStore(stateStore).read(partitionKey);
   }
 
+  private List<Long> storedSnapshotOffsets(String partitionKey) {
+    return new ProducerStateCheckpointStore(stateStore).forPartition(partitionKey).offsets();
+  }
+
+  private static BatchAppend idempotent(long producerId, int sequence, long maxTimestamp) {
+    return TestBatches.idempotent(producerId, 0, sequence, 2, 20, maxTimestamp, sequence);
+  }
+
   private boolean epochsStored(String partitionKey) {
     return stateStore.get(StateNamespace.LEADER_EPOCHS, partitionKey.getBytes(StandardCharsets.UTF_8)).isPresent();
   }
@@ -200,6 +208,75 @@ class LogManagerTest {
   }
 
   @Test
+  void producer_state_is_snapshotted_at_checkpoints_and_close_and_restored_without_replay() {
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", config("segment.bytes", "500"));
+    for (int i = 0; i < 6; i++) {
+      log.appendAsLeader(idempotent(i % 2, 2 * (i / 2), START_TIME + i), 1);
+    }
+    manager.checkpointAll(false);
+    assertThat(storedSnapshotOffsets("id-1-0")).containsExactly(12L);
+    log.appendAsLeader(idempotent(0, 6, START_TIME), 1);
+    List<ProducerStateEntry> before = log.producerStates();
+
+    restart(SLOW);
+
+    assertThat(storedSnapshotOffsets("id-1-0")).containsExactly(12L, 14L);
+    PartitionLog reopened = manager.getOrCreateLog("orders", 0, "id-1", config("segment.bytes", "500"));
+    assertThat(reopened.producerLoadReport().snapshotOffset()).isEqualTo(14);
+    assertThat(reopened.producerLoadReport().batchesReplayed()).isZero();
+    assertThat(reopened.producerStates()).isEqualTo(before).hasSize(2);
+    assertThat(reopened.appendAsLeader(idempotent(0, 6, START_TIME), 1).duplicate()).isTrue();
+
+    assertThat(manager.deleteLog("orders", 0)).isTrue();
+    assertThat(storedSnapshotOffsets("id-1-0")).isEmpty();
+  }
+
+  @Test
+  void the_background_task_snapshots_producer_state_and_expires_idle_producers() {
+    restart(new LogManagerConfig(Duration.ofHours(1), Duration.ofMillis(50), Duration.ofHours(1),
+        Duration.ofMillis(20)));
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+    log.appendAsLeader(idempotent(5, 0, START_TIME), 1);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> storedSnapshotOffsets("id-1-0").equals(List.of(2L)));
+    assertThat(log.producerState(5)).isPresent();
+
+    clock.advance(Duration.ofHours(1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> log.producerState(5).isEmpty());
+  }
+
+  @Test
+  void expiry_uses_the_configured_producer_id_expiration() {
+    assertThat(LogManagerConfig.DEFAULT.producerIdExpiration()).isEqualTo(Duration.ofDays(1));
+    restart(new LogManagerConfig(Duration.ofHours(1), Duration.ofHours(1), Duration.ofMinutes(10),
+        Duration.ofHours(1)));
+    PartitionLog first = manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+    PartitionLog second = manager.getOrCreateLog("orders", 1, "id-1", LogConfig.DEFAULT);
+    first.appendAsLeader(idempotent(1, 0, START_TIME), 1);
+    second.appendAsLeader(idempotent(1, 0, START_TIME), 1);
+    second.appendAsLeader(idempotent(2, 0, START_TIME + 60_000), 1);
+
+    clock.advance(Duration.ofMinutes(10).minusMillis(1));
+    assertThat(manager.expireProducers()).isZero();
+    clock.advance(Duration.ofMillis(1));
+    assertThat(manager.expireProducers()).isEqualTo(2);
+    assertThat(second.producerStates()).extracting(ProducerStateEntry::producerId).containsExactly(2L);
+  }
+
+  @Test
+  void a_new_log_does_not_take_over_stale_producer_snapshots_under_its_key() {
+    new ProducerStateCheckpointStore(stateStore).forPartition("id-9-0").write(new ProducerStateSnapshot(0,
+        List.of(ProducerStateEntry.first(3, 0, new ProducerBatchMetadata(0, 0, 0, 0, START_TIME)))), List.of());
+
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-9", LogConfig.DEFAULT);
+
+    assertThat(log.producerStates()).isEmpty();
+    assertThat(log.producerLoadReport().snapshotLoaded()).isFalse();
+    assertThatThrownBy(() -> log.appendAsLeader(idempotent(3, 2, START_TIME), 0))
+        .isInstanceOf(UnknownProducerIdException.class);
+  }
+
+  @Test
   void lists_partition_directories_including_ones_not_open() throws IOException {
     manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
     manager.getOrCreateLog("my.topic-with-dashes", 12, "id-2", LogConfig.DEFAULT);
@@ -289,6 +366,8 @@ class LogManagerTest {
     assertThatThrownBy(() -> manager.getOrCreateLog("ok", -1, "id", LogConfig.DEFAULT))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> manager.getOrCreateLog("ok", 0, "bad\nid", LogConfig.DEFAULT))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> manager.getOrCreateLog("ok", 0, "bad\0id", LogConfig.DEFAULT))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> LogManager.open(dataDir, stateStore, SLOW, clock))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("in use");

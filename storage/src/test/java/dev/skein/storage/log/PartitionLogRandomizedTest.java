@@ -115,7 +115,8 @@ class PartitionLogRandomizedTest {
     byte[] payload = new byte[random.nextInt(random.nextInt(10) == 0 ? 6_000 : 600)];
     random.nextBytes(payload);
     boolean logAppendTime = random.nextInt(10) == 0;
-    BatchAppend append = new BatchAppend(records, timestamp - random.nextInt(100), timestamp, random.nextLong(),
+    // Not idempotent (producer id -1): producer state has its own randomized test.
+    BatchAppend append = new BatchAppend(records, timestamp - random.nextInt(100), timestamp, -1,
         random.nextInt(100), random.nextInt(1_000), random.nextInt(6),
         logAppendTime ? BatchLayout.TIMESTAMP_TYPE_LOG_APPEND_TIME : 1, 0, ByteBuffer.wrap(payload));
     long base = nextOffset(model);

@@ -92,7 +92,7 @@ class PartitionLogTest {
     assertThat(stored.lastOffsetDelta()).isEqualTo(9);
     assertThat(stored.recordCount()).isEqualTo(10);
     assertThat(stored.leaderEpoch()).isEqualTo(EPOCH + 1);
-    assertThat(stored.producerId()).isEqualTo(4242L);
+    assertThat(stored.producerId()).isEqualTo(-1L);
     assertThat(bytes(stored.payload())).isEqualTo(bytes(third.payload()));
     assertThat(read.sizeInBytes()).isEqualTo(3 * 87 + 1100);
   }

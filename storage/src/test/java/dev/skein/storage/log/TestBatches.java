@@ -14,12 +14,21 @@ final class TestBatches {
   private TestBatches() {
   }
 
-  /** A batch of {@code records} records with a payload of {@code payloadSize} bytes derived from {@code seed}. */
+  /**
+   * A batch of {@code records} records with a payload of {@code payloadSize} bytes derived from {@code seed},
+   * from a producer that is not idempotent (producer id -1), so the log never checks its sequence.
+   */
   static BatchAppend batch(int records, int payloadSize, long maxTimestamp, long seed) {
+    return idempotent(-1, -1, -1, records, payloadSize, maxTimestamp, seed);
+  }
+
+  /** As {@link #batch(int, int, long, long)}, from producer {@code producerId} in {@code epoch}. */
+  static BatchAppend idempotent(long producerId, int epoch, int baseSequence, int records, int payloadSize,
+                 long maxTimestamp, long seed) {
     byte[] payload = new byte[payloadSize];
     new Random(seed).nextBytes(payload);
-    return new BatchAppend(records, maxTimestamp - 5, maxTimestamp, 4242L, 3, 17, 1, CREATE_TIME, 0,
-        ByteBuffer.wrap(payload));
+    return new BatchAppend(records, maxTimestamp - 5, maxTimestamp, producerId, epoch, baseSequence, 1,
+        CREATE_TIME, 0, ByteBuffer.wrap(payload));
   }
 
   static BatchAppend batch(int records, int payloadSize, long maxTimestamp) {
