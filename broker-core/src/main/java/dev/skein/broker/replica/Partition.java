@@ -13,6 +13,9 @@ import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.BatchAppend;
 import dev.skein.storage.log.EpochEndOffset;
 import dev.skein.storage.log.FencedLeaderEpochException;
+import dev.skein.storage.log.InvalidProducerEpochException;
+import dev.skein.storage.log.OutOfOrderSequenceException;
+import dev.skein.storage.log.UnknownProducerIdException;
 import dev.skein.storage.log.LogAppendResult;
 import dev.skein.storage.log.LogReadResult;
 import dev.skein.storage.log.PartitionLog;
@@ -268,6 +271,12 @@ public final class Partition {
       } catch (FencedLeaderEpochException e) {
         throw BrokerException.of(ErrorReason.FENCED_LEADER_EPOCH, "partition " + id + " has moved past leader epoch "
             + current.leaderEpoch() + "; the batch was not appended");
+      } catch (OutOfOrderSequenceException e) {
+        throw BrokerException.of(ErrorReason.OUT_OF_ORDER_SEQUENCE, id + ": " + e.getMessage());
+      } catch (InvalidProducerEpochException e) {
+        throw BrokerException.of(ErrorReason.INVALID_PRODUCER_EPOCH, id + ": " + e.getMessage());
+      } catch (UnknownProducerIdException e) {
+        throw BrokerException.of(ErrorReason.UNKNOWN_PRODUCER_ID, id + ": " + e.getMessage());
       }
       highWatermarkMoved = maybeIncrementHighWatermark();
       appended = new Appended(info.firstOffset(), info.lastOffset(), logAppendTime ? info.logAppendTimeMs() : -1,

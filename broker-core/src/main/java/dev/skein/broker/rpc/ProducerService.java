@@ -19,6 +19,7 @@ import dev.skein.proto.v1.ProducerServiceGrpc;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.RecordCompression;
 import dev.skein.storage.log.BatchLayout;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -35,6 +36,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * has appended; acks=all once every in-sync replica has the batch (the high watermark passed it).
  */
 public final class ProducerService extends ProducerServiceGrpc.ProducerServiceImplBase {
+
+  private static final String INVALID_REQUEST_MESSAGE =
+      "acks must be ACKS_NONE, ACKS_LEADER or ACKS_ALL and timeout_ms must be >= 0";
 
   /** Kafka's request.timeout.ms default, for requests that do not set timeout_ms. */
   static final int DEFAULT_TIMEOUT_MS = 30_000;
@@ -75,10 +79,95 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
     if (request.getAcks() == Acks.UNRECOGNIZED || request.getTimeoutMs() < 0) {
-      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST,
-          "acks must be ACKS_NONE, ACKS_LEADER or ACKS_ALL and timeout_ms must be >= 0").error().toStatusException());
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, INVALID_REQUEST_MESSAGE).error()
+          .toStatusException());
       return;
     }
+    handle(request).thenAccept(answer -> {
+      response.onNext(answer);
+      response.onCompleted();
+    });
+  }
+
+  /**
+   * The stream's requests are handled one at a time, in the order they arrive (gRPC delivers a
+   * call's messages serially), so a producer's pipelined batches of a partition are appended
+   * in the order it sent them. Answers go back as each request completes, with its correlation id.
+   */
+  @Override
+  public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+    ServerCallStreamObserver<ProduceResponse> call = (ServerCallStreamObserver<ProduceResponse>) responses;
+    return new StreamObserver<>() {
+      private int pending;
+      private boolean halfClosed;
+
+      @Override
+      public void onNext(ProduceRequest request) {
+        synchronized (this) {
+          pending++;
+        }
+        CompletableFuture<ProduceResponse> answer;
+        if (request.getAcks() == Acks.UNRECOGNIZED || request.getTimeoutMs() < 0) {
+          answer = CompletableFuture.completedFuture(refuseAll(request, BrokerException.of(
+              ErrorReason.INVALID_REQUEST, INVALID_REQUEST_MESSAGE)));
+        } else {
+          answer = handle(request);
+        }
+        answer.thenAccept(response -> {
+          synchronized (responses) {
+            if (!call.isCancelled()) {
+              responses.onNext(response.toBuilder().setCorrelationId(request.getCorrelationId()).build());
+            }
+          }
+          finishOne();
+        });
+      }
+
+      private void finishOne() {
+        boolean complete;
+        synchronized (this) {
+          pending--;
+          complete = halfClosed && pending == 0;
+        }
+        if (complete) {
+          synchronized (responses) {
+            responses.onCompleted();
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // The producer went away; requests in progress finish on their own and answer nobody.
+      }
+
+      @Override
+      public void onCompleted() {
+        boolean complete;
+        synchronized (this) {
+          halfClosed = true;
+          complete = pending == 0;
+        }
+        if (complete) {
+          synchronized (responses) {
+            responses.onCompleted();
+          }
+        }
+      }
+    };
+  }
+
+  private ProduceResponse refuseAll(ProduceRequest request, BrokerException error) {
+    ProduceResponse.Builder out = ProduceResponse.newBuilder();
+    for (PartitionBatch batch : request.getBatchesList()) {
+      out.addResults(PartitionProduceResult.newBuilder().setTopic(batch.getTopic()).setPartition(batch.getPartition())
+          .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1).setError(error.error().toDetail()));
+    }
+    return out.build();
+  }
+
+  /** Appends every batch of the request now; completes when each has the acknowledgement its acks asked for. */
+  private CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : DEFAULT_TIMEOUT_MS;
     Set<String> seen = new HashSet<>();
@@ -114,22 +203,20 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
       }
       results.add(CompletableFuture.completedFuture(result.build()));
     }
+    CompletableFuture<ProduceResponse> answer = new CompletableFuture<>();
     CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((ignored, failure) -> {
       ProduceResponse.Builder out = ProduceResponse.newBuilder();
       if (acks != Acks.ACKS_NONE) {
         results.forEach(r -> out.addResults(r.join()));
       }
-      Runnable answer = () -> {
-        response.onNext(out.build());
-        response.onCompleted();
-      };
       long delay = faults.nextResponseDelayMs();
       if (delay > 0) {
-        timer.schedule(answer, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+        timer.schedule(() -> answer.complete(out.build()), delay, java.util.concurrent.TimeUnit.MILLISECONDS);
       } else {
-        answer.run();
+        answer.complete(out.build());
       }
     });
+    return answer;
   }
 
   private Partition.Appended append(Partition partition, PartitionBatch request, Acks acks) {
