@@ -13,6 +13,11 @@ public record TopicDescription(
     configs = Map.copyOf(configs);
   }
 
+  /** Partitions that have a leader now, in partition order. */
+  public List<PartitionInfo> availablePartitions() {
+    return partitions.stream().filter(PartitionInfo::hasLeader).toList();
+  }
+
   public static TopicDescription from(TopicMetadata t) {
     return new TopicDescription(t.getName(), t.getTopicId(), t.getInternal(),
         t.getPartitionsList().stream().map(PartitionInfo::from)

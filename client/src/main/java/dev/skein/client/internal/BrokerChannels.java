@@ -23,6 +23,10 @@ public final class BrokerChannels implements AutoCloseable {
     return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
         .usePlaintext()
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        // The client retries by itself, knowing what is safe to resend. gRPC's transparent
+        // retries would also replay buffered requests whose batch arrays the producer has
+        // since reused.
+        .disableRetry()
         .build());
   }
 

@@ -32,12 +32,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MetadataCache {
 
-  /** An immutable view of the cluster at one moment. */
+  /**
+   * An immutable view of the cluster at one moment, with each topic's partitions that have a
+   * leader worked out once (the producer asks for them on every keyless record).
+   */
   public record Snapshot(
       String clusterId, Map<Integer, BrokerNode> brokers, Map<String, TopicDescription> topics,
-      Map<String, SkeinError> topicErrors, long fetchedAtNanos) {
+      Map<String, SkeinError> topicErrors, long fetchedAtNanos, Map<String, int[]> availablePartitions) {
 
-    static final Snapshot EMPTY = new Snapshot("", Map.of(), Map.of(), Map.of(), 0);
+    static final Snapshot EMPTY = new Snapshot("", Map.of(), Map.of(), Map.of(), 0, Map.of());
 
     public Optional<BrokerAddress> leaderOf(TopicPartition tp) {
       TopicDescription topic = topics.get(tp.topic());
@@ -152,7 +155,10 @@ public final class MetadataCache {
         topics.put(t.getName(), TopicDescription.from(t));
       }
     }
+    Map<String, int[]> available = new HashMap<>();
+    topics.forEach((name, t) -> available.put(name,
+        t.availablePartitions().stream().mapToInt(dev.skein.client.PartitionInfo::partition).toArray()));
     return new Snapshot(response.getClusterId(), Map.copyOf(brokers), Map.copyOf(topics), Map.copyOf(errors),
-        System.nanoTime());
+        System.nanoTime(), Map.copyOf(available));
   }
 }

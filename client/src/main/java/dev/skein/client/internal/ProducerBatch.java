@@ -32,9 +32,9 @@ final class ProducerBatch {
   /** No more records may be added: the batch is full, or it was drained for sending. */
   boolean closedForAppends;
 
-  ProducerBatch(TopicPartition partition, int initialCapacity, long nowNanos) {
+  ProducerBatch(TopicPartition partition, byte[] buffer, long nowNanos) {
     this.partition = partition;
-    this.records = new RecordSetWriter(initialCapacity);
+    this.records = new RecordSetWriter(buffer);
     this.createdNanos = nowNanos;
   }
 

@@ -93,12 +93,12 @@ public final class ProducerEngine {
       return Murmur2.partitionForKey(record.key(), count);
     }
     // Round-robin over partitions that have a leader, so keyless records avoid offline ones.
-    List<PartitionInfo> available = topic.partitions().stream().filter(PartitionInfo::hasLeader).toList();
+    int[] available = metadata.snapshot().availablePartitions().get(topic.name());
     int next = roundRobin.computeIfAbsent(topic.name(), k -> new AtomicInteger()).getAndIncrement();
-    if (available.isEmpty()) {
+    if (available == null || available.length == 0) {
       return Murmur2.toPositive(next) % count;
     }
-    return available.get(Murmur2.toPositive(next) % available.size()).partition();
+    return available[Murmur2.toPositive(next) % available.length];
   }
 
   public List<PartitionInfo> partitionsFor(String topic) {

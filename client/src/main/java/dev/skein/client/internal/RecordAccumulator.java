@@ -25,8 +25,8 @@ import java.util.function.Predicate;
  * they hold (buffer.memory: a send() that would exceed it blocks up to max.block.ms), and
  * decides which batches may be in flight.
  *
- * <p>Without idempotence a partition has one batch in flight, so its batches reach the broker,
- * and are retried, strictly in order. With idempotence each batch gets the partition's next
+ * <p>Without idempotence up to max.in.flight batches of a partition are in flight, as in Kafka,
+ * so a retried batch may land behind a later one. With idempotence each batch gets the partition's next
  * sequence numbers when it is first sent, up to {@code maxInFlightPerPartition} are in flight,
  * and the broker refuses a batch that does not continue the sequence: a failed batch and the
  * ones after it are resent, in sequence order, once nothing of the partition is in flight.
@@ -64,6 +64,12 @@ final class RecordAccumulator {
   private final Condition memoryFreed = lock.newCondition();
   private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
   private final Set<ProducerBatch> incomplete = new HashSet<>();
+  /**
+   * Arrays of batch.size bytes from finished batches, reused for new ones (Kafka's BufferPool):
+   * a batch's array is no longer referenced once the batch has been answered. Never more than
+   * buffer.memory worth are kept.
+   */
+  private final ArrayDeque<byte[]> freeBuffers = new ArrayDeque<>();
   private long usedMemory;
   private int flushesInProgress;
   private boolean closed;
@@ -78,7 +84,9 @@ final class RecordAccumulator {
     this.lingerNanos = lingerNanos;
     this.bufferMemory = bufferMemory;
     this.idempotent = idempotent;
-    this.maxInFlightPerPartition = idempotent ? maxInFlightPerPartition : 1;
+    // As in Kafka: without idempotence several batches of a partition may be in flight too,
+    // and a retry can then land behind a later batch (use max.in.flight=1 to rule that out).
+    this.maxInFlightPerPartition = maxInFlightPerPartition;
   }
 
   CompletableFuture<RecordMetadata> append(TopicPartition tp, long timestamp, byte[] key, byte[] value,
@@ -103,7 +111,10 @@ final class RecordAccumulator {
           open.closedForAppends = true;
           wakeSender();
         }
-        open = new ProducerBatch(tp, Math.min(batchSize, Math.max(size, 1024)), System.nanoTime());
+        // Sized for a full batch at once: growing it by doubling would copy every batch several times.
+        byte[] buffer = size <= batchSize && !freeBuffers.isEmpty() ? freeBuffers.pollFirst()
+            : new byte[Math.max(size, batchSize)];
+        open = new ProducerBatch(tp, buffer, System.nanoTime());
         state.queue.addLast(open);
         incomplete.add(open);
       }
@@ -137,17 +148,24 @@ final class RecordAccumulator {
   record Ready(BrokerAddress leader, ProducerBatch batch) {}
 
   /**
+   * What one drain found: the batches to send, and whether some ready batch waits only for its
+   * broker to answer (then the sender sleeps until an answer wakes it, instead of spinning).
+   */
+  record Drained(List<Ready> ready, boolean waitingForBrokers) {}
+
+  /**
    * Takes at most one batch per partition that is ready and allowed in flight: full, lingered
    * long enough, flushing or closing, past its retry backoff, its leader known and that broker
    * able to take another request. Sequence numbers are given here, on first send.
    */
-  List<Ready> drain(long nowNanos, Function<TopicPartition, Optional<BrokerAddress>> leaderOf,
+  Drained drain(long nowNanos, Function<TopicPartition, Optional<BrokerAddress>> leaderOf,
       Predicate<BrokerAddress> brokerHasCapacity, Set<TopicPartition> leaderless) {
     lock.lock();
     try {
       List<Ready> ready = new ArrayList<>();
+      boolean waitingForBrokers = false;
       if (idempotent && !resolveProducerIdentity()) {
-        return ready;
+        return new Drained(ready, true);
       }
       for (Map.Entry<TopicPartition, PartitionState> entry : partitions.entrySet()) {
         PartitionState state = entry.getValue();
@@ -161,6 +179,7 @@ final class RecordAccumulator {
           continue;
         }
         if (!brokerHasCapacity.test(leader.get())) {
+          waitingForBrokers = true;
           continue;
         }
         state.queue.pollFirst();
@@ -175,7 +194,7 @@ final class RecordAccumulator {
         state.inFlight.add(head);
         ready.add(new Ready(leader.get(), head));
       }
-      return ready;
+      return new Drained(ready, waitingForBrokers);
     } finally {
       lock.unlock();
     }
@@ -349,6 +368,10 @@ final class RecordAccumulator {
       }
       incomplete.remove(batch);
       usedMemory -= batch.reservedBytes;
+      byte[] buffer = batch.records.buffer();
+      if (buffer.length == batchSize && (long) freeBuffers.size() * batchSize < bufferMemory) {
+        freeBuffers.addLast(buffer);
+      }
       memoryFreed.signalAll();
       wakeSender();
     } finally {

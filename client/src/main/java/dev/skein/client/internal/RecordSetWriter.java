@@ -36,6 +36,16 @@ public final class RecordSetWriter {
     buffer = new byte[Math.max(64, initialCapacity)];
   }
 
+  /** A writer that starts in {@code buffer} (from a pool); it grows into a new array only if a record needs it. */
+  RecordSetWriter(byte[] buffer) {
+    this.buffer = buffer;
+  }
+
+  /** The array the records are in, to hand back to a pool once nothing refers to it any more. */
+  byte[] buffer() {
+    return buffer;
+  }
+
   /** Bytes one record adds to a RecordSet, framing included. */
   public static int encodedSize(int offsetDelta, long timestamp, byte[] key, byte[] value, List<Header> headers) {
     int recordSize = recordSize(offsetDelta, timestamp, key, value, headers);

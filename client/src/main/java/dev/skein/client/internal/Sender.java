@@ -19,23 +19,21 @@ import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The producer's I/O thread: drains ready batches, groups them by leader into one
- * ProduceRequest per broker (at most max.in.flight.requests.per.connection unanswered per
- * broker), and completes, retries or fails them as responses arrive. Retriable failures (no
+ * ProduceRequest per broker, sends it on that broker's ProduceStream (at most
+ * max.in.flight.requests.per.connection unanswered per broker), and completes, retries or
+ * fails them as responses arrive. Retriable failures (no
  * leader, leader moved, broker unreachable or reset, replication timeout) are retried after
  * retry.backoff.ms with fresh metadata until delivery.timeout.ms.
  */
@@ -43,6 +41,7 @@ final class Sender implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(Sender.class);
   private static final long MAX_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final ProducerConfig config;
   private final RecordAccumulator accumulator;
@@ -50,9 +49,11 @@ final class Sender implements Runnable {
   private final BrokerChannels channels;
   private final long deliveryTimeoutNanos;
   private final long retryBackoffNanos;
-  private final Map<BrokerAddress, AtomicInteger> requestsInFlight = new ConcurrentHashMap<>();
+  /** One produce stream per broker; replaced when it breaks. Touched by the sender thread only. */
+  private final Map<BrokerAddress, ProduceStream> streams = new java.util.HashMap<>();
   private volatile boolean forceClose;
   private long lastMetadataRefreshNanos;
+  private long nextHousekeepingNanos;
   private long nextProducerIdAttemptNanos;
 
   Sender(ProducerConfig config, RecordAccumulator accumulator, MetadataCache metadata, BrokerChannels channels) {
@@ -75,6 +76,7 @@ final class Sender implements Runnable {
     } catch (RuntimeException e) {
       log.error("producer sender thread failed", e);
     }
+    streams.values().forEach(ProduceStream::close);
     SkeinException closed = new SkeinException("producer closed before the record was sent",
         Status.Code.ABORTED, null);
     for (ProducerBatch batch : accumulator.drainAllQueued()) {
@@ -90,10 +92,10 @@ final class Sender implements Runnable {
 
   private void runOnce() throws InterruptedException {
     long now = System.nanoTime();
-    for (ProducerBatch batch : accumulator.expire(now, deliveryTimeoutNanos)) {
-      batch.fail(new SkeinException("record not delivered within delivery.timeout.ms ("
-          + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null));
-      accumulator.release(batch);
+    if (now >= nextHousekeepingNanos) {
+      // Timeouts are coarse (seconds); checking them on every pass would cost more than sending.
+      nextHousekeepingNanos = now + HOUSEKEEPING_NANOS;
+      housekeeping(now);
     }
     if (accumulator.needsProducerId() && now >= nextProducerIdAttemptNanos) {
       initProducerId();
@@ -103,7 +105,8 @@ final class Sender implements Runnable {
     }
     Set<TopicPartition> leaderless = new HashSet<>();
     MetadataCache.Snapshot view = metadata.snapshot();
-    List<RecordAccumulator.Ready> ready = accumulator.drain(now, view::leaderOf, this::hasCapacity, leaderless);
+    RecordAccumulator.Drained drained = accumulator.drain(now, view::leaderOf, this::hasCapacity, leaderless);
+    List<RecordAccumulator.Ready> ready = drained.ready();
     if (!leaderless.isEmpty()) {
       metadata.invalidate();
       refreshMetadataIfDue(now);
@@ -116,16 +119,51 @@ final class Sender implements Runnable {
     if (!ready.isEmpty()) {
       return; // more may be ready right away (the next batch of a pipelined partition)
     }
-    long wait = accumulator.nanosUntilNextReady(System.nanoTime(), MAX_IDLE_NANOS);
+    // Batches held back only by a broker's in-flight limit become sendable when an answer
+    // comes, and an answer wakes this thread: no need to poll for them.
+    long wait = drained.waitingForBrokers() ? MAX_IDLE_NANOS
+        : accumulator.nanosUntilNextReady(System.nanoTime(), MAX_IDLE_NANOS);
     if (!leaderless.isEmpty() || accumulator.needsProducerId()) {
       wait = Math.min(wait, retryBackoffNanos);
     }
     accumulator.awaitWork(wait);
   }
 
+  /** Fails batches past delivery.timeout.ms and resets streams whose answers are overdue. */
+  private void housekeeping(long now) {
+    long answerTimeout = config.client().requestTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+    for (ProduceStream stream : streams.values()) {
+      stream.checkDeadline(answerTimeout);
+    }
+    for (ProducerBatch batch : accumulator.expire(now, deliveryTimeoutNanos)) {
+      batch.fail(new SkeinException("record not delivered within delivery.timeout.ms ("
+          + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null));
+      accumulator.release(batch);
+    }
+  }
+
   private boolean hasCapacity(BrokerAddress broker) {
-    AtomicInteger n = requestsInFlight.get(broker);
-    return n == null || n.get() < config.maxInFlight();
+    ProduceStream stream = streams.get(broker);
+    return stream == null || stream.isBroken() || stream.inFlight() < config.maxInFlight();
+  }
+
+  private ProduceStream stream(BrokerAddress broker) {
+    ProduceStream stream = streams.get(broker);
+    if (stream == null || stream.isBroken()) {
+      stream = new ProduceStream(broker, channels, new ProduceStream.Handler() {
+        @Override
+        public void onResponse(List<ProducerBatch> batches, ProduceResponse response) {
+          handleResponse(batches, response);
+        }
+
+        @Override
+        public void onFailure(List<ProducerBatch> batches, Throwable failure) {
+          handleCallFailure(broker, batches, failure);
+        }
+      });
+      streams.put(broker, stream);
+    }
+    return stream;
   }
 
   /** Asks any broker for a producer id (idempotence); on failure tries again after the backoff. */
@@ -177,31 +215,7 @@ final class Sender implements Runnable {
           .setPartition(batch.partition.partition())
           .setBatch(wire));
     }
-    AtomicInteger inFlight = requestsInFlight.computeIfAbsent(leader, k -> new AtomicInteger());
-    inFlight.incrementAndGet();
-    long deadlineMs = config.client().requestTimeout().toMillis() + 1_000;
-    ProducerServiceGrpc.newStub(channels.channel(leader))
-        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-        .produce(request.build(), new StreamObserver<>() {
-          @Override
-          public void onNext(ProduceResponse response) {
-            inFlight.decrementAndGet();
-            if (config.acks() != Acks.ACKS_NONE) {
-              handleResponse(batches, response);
-            }
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            inFlight.decrementAndGet();
-            if (config.acks() != Acks.ACKS_NONE) {
-              handleCallFailure(leader, batches, t);
-            }
-          }
-
-          @Override
-          public void onCompleted() {}
-        });
+    stream(leader).send(request.build(), batches, config.acks() != Acks.ACKS_NONE);
     if (config.acks() == Acks.ACKS_NONE) {
       // acks=0: nobody waits for the broker; the record counts as sent once it is on its way.
       for (ProducerBatch batch : batches) {

@@ -1,0 +1,123 @@
+package dev.skein.client.internal;
+
+import dev.skein.client.BrokerAddress;
+import dev.skein.proto.v1.ProduceRequest;
+import dev.skein.proto.v1.ProduceResponse;
+import dev.skein.proto.v1.ProducerServiceGrpc;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The producer's one ProduceStream to one broker. The broker appends a stream's requests in
+ * the order they were sent, which is what lets idempotent batches of a partition be
+ * pipelined without overtaking each other. Requests are matched to answers by correlation id;
+ * if an answer is late (request.timeout.ms) the stream is reset and all its requests retried.
+ */
+final class ProduceStream {
+
+  /** What the sender does with answers and failures. */
+  interface Handler {
+    void onResponse(List<ProducerBatch> batches, ProduceResponse response);
+
+    void onFailure(List<ProducerBatch> batches, Throwable failure);
+  }
+
+  private record Pending(List<ProducerBatch> batches, long sentNanos) {}
+
+  private final BrokerAddress broker;
+  private final ClientCallStreamObserver<ProduceRequest> requests;
+  private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+  private final Handler handler;
+  private volatile boolean broken;
+  private long nextCorrelationId;
+
+  ProduceStream(BrokerAddress broker, BrokerChannels channels, Handler handler) {
+    this.broker = broker;
+    this.handler = handler;
+    @SuppressWarnings("unchecked")
+    ClientCallStreamObserver<ProduceRequest>[] opened = new ClientCallStreamObserver[1];
+    ProducerServiceGrpc.newStub(channels.channel(broker)).produceStream(
+        new ClientResponseObserver<ProduceRequest, ProduceResponse>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<ProduceRequest> stream) {
+            opened[0] = stream;
+          }
+
+          @Override
+          public void onNext(ProduceResponse response) {
+            Pending done = pending.remove(response.getCorrelationId());
+            if (done != null) {
+              handler.onResponse(done.batches(), response);
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            failAll(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            failAll(Status.UNAVAILABLE.withDescription("the broker closed the produce stream").asRuntimeException());
+          }
+        });
+    this.requests = opened[0];
+  }
+
+  BrokerAddress broker() {
+    return broker;
+  }
+
+  boolean isBroken() {
+    return broken;
+  }
+
+  int inFlight() {
+    return pending.size();
+  }
+
+  /** Sends one request. Called from the sender thread only. */
+  void send(ProduceRequest request, List<ProducerBatch> batches, boolean expectAnswer) {
+    long correlationId = ++nextCorrelationId;
+    if (expectAnswer) {
+      pending.put(correlationId, new Pending(batches, System.nanoTime()));
+    }
+    requests.onNext(request.toBuilder().setCorrelationId(correlationId).build());
+  }
+
+  /** Resets the stream if an answer is overdue; its requests are then failed as retriable. */
+  void checkDeadline(long timeoutNanos) {
+    long now = System.nanoTime();
+    for (Pending p : pending.values()) {
+      if (now - p.sentNanos() > timeoutNanos) {
+        requests.cancel("no answer within request.timeout.ms", null);
+        failAll(Status.DEADLINE_EXCEEDED.withDescription("no answer from " + broker + " within request.timeout.ms")
+            .asRuntimeException());
+        return;
+      }
+    }
+  }
+
+  void close() {
+    requests.onCompleted();
+  }
+
+  private void failAll(Throwable failure) {
+    broken = true;
+    List<Pending> failed = new ArrayList<>();
+    for (Long id : List.copyOf(pending.keySet())) {
+      Pending p = pending.remove(id);
+      if (p != null) {
+        failed.add(p);
+      }
+    }
+    for (Pending p : failed) {
+      handler.onFailure(p.batches(), failure);
+    }
+  }
+}
