@@ -30,7 +30,7 @@ class BackpressureTest {
       SkeinProducer warm = cluster.producer(Map.of());
       warm.send(ProducerRecord.of("stalled", null, "warm")).join();
       // The broker stops answering: everything sent stays in the producer's buffer.
-      cluster.broker(1).produceFaults().delayResponses(60_000, 1_000);
+      cluster.broker(1).produceFaults().delayResponses(5_000, 1_000);
       int bufferMemory = 256 * 1024;
       SkeinProducer producer = cluster.producer(Map.of("buffer.memory", Integer.toString(bufferMemory),
           "batch.size", "16384", "max.block.ms", "500", "request.timeout.ms", "30000"));

@@ -87,6 +87,7 @@ class DivergenceTest {
       cluster.startBroker(leader);
       assertThat(workload.failures).isEmpty();
       workload.assertNothingAcknowledgedOrReadWasLost(cluster);
+      workload.assertAcknowledgedValuesStoredExactlyOnce(cluster);
       ReplicaChecks.assertReplicasAgree(cluster, "kip101", 0);
     }
   }

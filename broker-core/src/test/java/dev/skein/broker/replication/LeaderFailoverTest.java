@@ -48,6 +48,7 @@ class LeaderFailoverTest {
       cluster.startBroker(victim);
       workload.assertNothingAcknowledgedOrReadWasLost(cluster);
       workload.assertAcknowledgedValuesInSendOrder();
+      workload.assertAcknowledgedValuesStoredExactlyOnce(cluster);
       ReplicaChecks.assertReplicasAgree(cluster, "load", 0);
       ReplicaChecks.assertReplicasAgree(cluster, "load", 1);
     }

@@ -41,6 +41,7 @@ class RollingRestartTest {
       assertThat(workload.failures).isEmpty();
       workload.assertNothingAcknowledgedOrReadWasLost(cluster);
       workload.assertAcknowledgedValuesInSendOrder();
+      workload.assertAcknowledgedValuesStoredExactlyOnce(cluster);
       for (int p = 0; p < 6; p++) {
         ReplicaChecks.assertReplicasAgree(cluster, "rolling", p);
       }

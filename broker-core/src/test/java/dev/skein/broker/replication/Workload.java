@@ -132,6 +132,19 @@ final class Workload implements AutoCloseable {
     }
   }
 
+  /**
+   * Every acknowledged value is in the log exactly once (the idempotent producer's retries
+   * after a failover or a lost answer are not stored twice).
+   */
+  void assertAcknowledgedValuesStoredExactlyOnce(TestCluster cluster) {
+    Map<String, Integer> copies = new java.util.HashMap<>();
+    for (TopicPartition tp : partitions) {
+      ReplicaChecks.readAll(cluster, topic, tp.partition()).values().forEach(v -> copies.merge(v, 1, Integer::sum));
+    }
+    acked.keySet().forEach(value ->
+        assertThat(copies.getOrDefault(value, 0)).as("copies of acknowledged %s", value).isEqualTo(1));
+  }
+
   /** Within each partition, acknowledged values sit at offsets in the order they were sent. */
   void assertAcknowledgedValuesInSendOrder() {
     for (TopicPartition tp : partitions) {
