@@ -81,13 +81,33 @@ final class ProduceStream {
     return pending.size();
   }
 
-  /** Sends one request. Called from the sender thread only. */
+  /**
+   * Sends one request. Called from the sender thread only. If the stream has already failed,
+   * the batches fail at once (as retriable) rather than waiting for an answer that cannot come.
+   */
   void send(ProduceRequest request, List<ProducerBatch> batches, boolean expectAnswer) {
-    long correlationId = ++nextCorrelationId;
-    if (expectAnswer) {
-      pending.put(correlationId, new Pending(batches, System.nanoTime()));
+    RuntimeException failure;
+    synchronized (this) {
+      if (!broken) {
+        long correlationId = ++nextCorrelationId;
+        if (expectAnswer) {
+          pending.put(correlationId, new Pending(batches, System.nanoTime()));
+        }
+        try {
+          requests.onNext(request.toBuilder().setCorrelationId(correlationId).build());
+          return;
+        } catch (IllegalStateException cancelled) {
+          // The call ended (reset by a deadline or by the transport) since broken was read.
+          pending.remove(correlationId);
+          broken = true;
+        }
+      }
+      failure = Status.UNAVAILABLE.withDescription("the produce stream to " + broker + " is closed")
+          .asRuntimeException();
     }
-    requests.onNext(request.toBuilder().setCorrelationId(correlationId).build());
+    if (expectAnswer) {
+      handler.onFailure(batches, failure);
+    }
   }
 
   /** Resets the stream if an answer is overdue; its requests are then failed as retriable. */
@@ -103,18 +123,27 @@ final class ProduceStream {
     }
   }
 
+  /** Half-closes the stream; one that already failed or was reset has nothing left to close. */
   void close() {
-    requests.onCompleted();
+    if (!broken) {
+      try {
+        requests.onCompleted();
+      } catch (IllegalStateException alreadyCancelled) {
+        // The call ended between the check and the half-close.
+      }
+    }
   }
 
+  /**
+   * Marks the stream broken and fails every unanswered request. Synchronized with send(), so
+   * no request can be registered after the sweep and then wait forever.
+   */
   private void failAll(Throwable failure) {
-    broken = true;
-    List<Pending> failed = new ArrayList<>();
-    for (Long id : List.copyOf(pending.keySet())) {
-      Pending p = pending.remove(id);
-      if (p != null) {
-        failed.add(p);
-      }
+    List<Pending> failed;
+    synchronized (this) {
+      broken = true;
+      failed = new ArrayList<>(pending.values());
+      pending.clear();
     }
     for (Pending p : failed) {
       handler.onFailure(p.batches(), failure);
