@@ -3,6 +3,7 @@ package dev.skein.client.internal;
 import com.google.protobuf.CodedInputStream;
 import dev.skein.client.ConsumerRecord;
 import dev.skein.client.Header;
+import dev.skein.proto.v1.Compression;
 import dev.skein.proto.v1.Record;
 import dev.skein.proto.v1.RecordBatch;
 import dev.skein.proto.v1.RecordHeader;
@@ -25,12 +26,7 @@ public final class BatchDecoder {
     if (batch.getBaseOffset() + batch.getLastOffsetDelta() < fromOffset) {
       return;
     }
-    RecordSet set;
-    try (InputStream in = RecordCompression.decompressing(batch.getCompression(), batch.getRecords().newInput())) {
-      CodedInputStream coded = CodedInputStream.newInstance(in);
-      coded.setSizeLimit(Integer.MAX_VALUE);
-      set = RecordSet.parseFrom(coded);
-    }
+    RecordSet set = RecordSet.parseFrom(recordsInput(batch));
     boolean logAppendTime = batch.getTimestampType() == TimestampType.TIMESTAMP_TYPE_LOG_APPEND_TIME;
     TimestampType type = logAppendTime ? TimestampType.TIMESTAMP_TYPE_LOG_APPEND_TIME
         : TimestampType.TIMESTAMP_TYPE_CREATE_TIME;
@@ -49,6 +45,27 @@ public final class BatchDecoder {
           r.hasValue() ? r.getValue().toByteArray() : null,
           headers, batch.getLeaderEpoch()));
     }
+  }
+
+  /**
+   * The batch's record set, read so that keys, values and header values are views of the
+   * (decompressed) bytes until each is copied once into its ConsumerRecord.
+   */
+  private static CodedInputStream recordsInput(RecordBatch batch) throws IOException {
+    CodedInputStream coded;
+    if (batch.getCompression() == Compression.COMPRESSION_NONE
+        || batch.getCompression() == Compression.COMPRESSION_UNSPECIFIED) {
+      coded = batch.getRecords().newCodedInput();
+    } else {
+      byte[] plain;
+      try (InputStream in = RecordCompression.decompressing(batch.getCompression(), batch.getRecords().newInput())) {
+        plain = in.readAllBytes();
+      }
+      coded = CodedInputStream.newInstance(plain);
+    }
+    coded.enableAliasing(true);
+    coded.setSizeLimit(Integer.MAX_VALUE);
+    return coded;
   }
 
   /** The offset after the batch's last record: where a consumer continues. */

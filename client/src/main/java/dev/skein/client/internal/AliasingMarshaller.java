@@ -1,0 +1,71 @@
+package dev.skein.client.internal;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Parses a response whose bytes fields are large (fetched record batches) without copying
+ * them again: the message is read into one array and every bytes field is a view of it.
+ * grpc-java's stock protobuf marshaller copies each bytes field out of its read buffer.
+ * The views keep the whole array alive, which suits a fetch response: it is decoded and
+ * dropped as a unit.
+ */
+final class AliasingMarshaller<T extends MessageLite> implements MethodDescriptor.Marshaller<T> {
+
+  private final MethodDescriptor.Marshaller<T> stock;
+  private final Parser<T> parser;
+
+  AliasingMarshaller(MethodDescriptor.Marshaller<T> stock, Parser<T> parser) {
+    this.stock = stock;
+    this.parser = parser;
+  }
+
+  /** The method with its responses parsed by an aliasing marshaller. */
+  static <Q, T extends MessageLite> MethodDescriptor<Q, T> aliasingResponses(MethodDescriptor<Q, T> method,
+      Parser<T> parser) {
+    return method.toBuilder(method.getRequestMarshaller(),
+        new AliasingMarshaller<>(method.getResponseMarshaller(), parser)).build();
+  }
+
+  @Override
+  public InputStream stream(T value) {
+    return stock.stream(value);
+  }
+
+  /** gRPC hands over a stream of known length: read it into one exact array, in one copy. */
+  private static byte[] readFully(InputStream stream) throws IOException {
+    if (!(stream instanceof KnownLength)) {
+      return stream.readAllBytes();
+    }
+    byte[] bytes = new byte[stream.available()];
+    int read = stream.readNBytes(bytes, 0, bytes.length);
+    if (read != bytes.length || stream.read() != -1) {
+      throw new IOException("the response is not the " + bytes.length + " bytes gRPC announced");
+    }
+    return bytes;
+  }
+
+  @Override
+  public T parse(InputStream stream) {
+    try {
+      byte[] bytes = readFully(stream);
+      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      in.enableAliasing(true);
+      in.setSizeLimit(Integer.MAX_VALUE);
+      T message = parser.parseFrom(in);
+      in.checkLastTagWas(0);
+      return message;
+    } catch (InvalidProtocolBufferException e) {
+      throw Status.INTERNAL.withDescription("invalid protobuf in the response").withCause(e).asRuntimeException();
+    } catch (IOException e) {
+      throw Status.INTERNAL.withDescription("cannot read the response").withCause(e).asRuntimeException();
+    }
+  }
+}
