@@ -18,8 +18,11 @@ import dev.skein.proto.v1.PartitionPosition;
 import dev.skein.proto.v1.RecordBatch;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -37,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The consumer's fetching: positions per partition, one long-poll fetch in flight per
- * leader, records buffered between polls. Used from the consumer's thread only; fetch
+ * leader, records buffered between polls, and the next fetch sent while the application works
+ * through the buffered records (up to fetch.max.bytes of them). Used from the consumer's thread only; fetch
  * responses arrive on gRPC threads and are handed over through a queue.
  */
 public final class Fetcher {
@@ -45,6 +49,10 @@ public final class Fetcher {
   /** A fetch response (or failure) with the positions it was asked for. */
   private record Completed(BrokerAddress broker, Map<TopicPartition, Long> requested, FetchResponse response,
       Throwable failure) {}
+
+  /** Fetch, with the batches of a response left as views of its bytes until decoded. */
+  private static final MethodDescriptor<FetchRequest, FetchResponse> FETCH =
+      AliasingMarshaller.aliasingResponses(ConsumerServiceGrpc.getFetchMethod(), FetchResponse.parser());
 
   private final ConsumerConfig config;
   private final MetadataCache metadata;
@@ -55,6 +63,8 @@ public final class Fetcher {
   private final Set<BrokerAddress> inFlight = new HashSet<>();
   private final LinkedBlockingQueue<Completed> completed = new LinkedBlockingQueue<>();
   private final ArrayDeque<ConsumerRecord> buffered = new ArrayDeque<>();
+  /** Key and value bytes of the buffered records: fetching ahead stops at fetch.max.bytes of them. */
+  private long bufferedBytes;
 
   public Fetcher(ConsumerConfig config, MetadataCache metadata, BrokerChannels channels) {
     this.config = config;
@@ -66,7 +76,7 @@ public final class Fetcher {
     Set<TopicPartition> wanted = new HashSet<>(partitions);
     positions.keySet().retainAll(wanted);
     needsReset.retainAll(wanted);
-    buffered.removeIf(r -> !wanted.contains(r.topicPartition()));
+    dropBuffered(r -> !wanted.contains(r.topicPartition()));
     for (TopicPartition tp : partitions) {
       metadata.topic(tp.topic());
       if (!positions.containsKey(tp)) {
@@ -87,7 +97,7 @@ public final class Fetcher {
     }
     positions.put(tp, offset);
     needsReset.remove(tp);
-    buffered.removeIf(r -> r.topicPartition().equals(tp));
+    dropBuffered(r -> r.topicPartition().equals(tp));
   }
 
   /**
@@ -186,10 +196,12 @@ public final class Fetcher {
     }
     while (true) {
       drainCompleted(0);
+      // Fetch ahead before handing out records, so the next response travels while the
+      // application works through these.
+      sendFetches();
       if (!buffered.isEmpty()) {
         return takeBuffered();
       }
-      sendFetches();
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return List.of();
@@ -210,7 +222,9 @@ public final class Fetcher {
   private List<ConsumerRecord> takeBuffered() {
     List<ConsumerRecord> out = new ArrayList<>(Math.min(buffered.size(), config.maxPollRecords()));
     while (!buffered.isEmpty() && out.size() < config.maxPollRecords()) {
-      out.add(buffered.pollFirst());
+      ConsumerRecord r = buffered.pollFirst();
+      bufferedBytes -= size(r);
+      out.add(r);
     }
     return out;
   }
@@ -230,8 +244,12 @@ public final class Fetcher {
 
   private void sendFetches() {
     Map<TopicPartition, Long> fetchable = new LinkedHashMap<>();
+    // A partition whose records are still buffered is fetched ahead (from where its buffered
+    // records end) until fetch.max.bytes are buffered; beyond that only drained partitions are.
     Set<TopicPartition> buffering = new HashSet<>();
-    buffered.forEach(r -> buffering.add(r.topicPartition()));
+    if (bufferedBytes >= config.fetchMaxBytes()) {
+      buffered.forEach(r -> buffering.add(r.topicPartition()));
+    }
     positions.forEach((tp, offset) -> {
       if (offset != null && !buffering.contains(tp)) {
         fetchable.put(tp, offset);
@@ -256,9 +274,9 @@ public final class Fetcher {
       }
       inFlight.add(broker);
       long deadlineMs = config.fetchMaxWait().toMillis() + config.client().requestTimeout().toMillis();
-      ConsumerServiceGrpc.newStub(channels.channel(broker))
-          .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-          .fetch(request.build(), new StreamObserver<>() {
+      ClientCalls.asyncUnaryCall(
+          channels.channel(broker).newCall(FETCH, CallOptions.DEFAULT.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)),
+          request.build(), new StreamObserver<>() {
             @Override
             public void onNext(FetchResponse response) {
               completed.add(new Completed(broker, requested, response, null));
@@ -309,8 +327,19 @@ public final class Fetcher {
         next = Math.max(next, BatchDecoder.nextOffset(batch));
       }
       buffered.addAll(records);
+      records.forEach(r -> bufferedBytes += size(r));
       positions.put(tp, next);
     }
+  }
+
+  private void dropBuffered(java.util.function.Predicate<ConsumerRecord> which) {
+    buffered.removeIf(which);
+    bufferedBytes = 0;
+    buffered.forEach(r -> bufferedBytes += size(r));
+  }
+
+  private static long size(ConsumerRecord r) {
+    return (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
   }
 
   private void handlePartitionError(TopicPartition tp, SkeinError error) {
