@@ -97,7 +97,7 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(new ClusterService(config.nodeId(), quorum, errors))
         .addService(new AdminService(config, quorum, controller, errors))
         .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
-            new ProducerIdManager(this::allocateProducerIds), produceFaults))
+            new ProducerIdManager(this::allocateProducerIds), produceFaults).definition())
         .addService(consumerService.bindService())
         .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
             lifecycle::reportUnreachable).bindService())

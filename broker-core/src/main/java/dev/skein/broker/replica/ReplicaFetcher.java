@@ -6,11 +6,15 @@ import dev.skein.proto.internal.v1.ReplicaFetchRequest;
 import dev.skein.proto.internal.v1.ReplicaFetchResponse;
 import dev.skein.proto.internal.v1.ReplicaFetchedPartition;
 import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
+import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.LogException;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.HashMap;
@@ -31,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * work over to it.
  */
 final class ReplicaFetcher {
+
+  /** Replicate, with the leader's batch bytes left as views of each response until appended. */
+  private static final MethodDescriptor<ReplicaFetchRequest, ReplicaFetchResponse> REPLICATE =
+      AliasingMarshaller.aliasingResponses(ReplicationServiceGrpc.getReplicateMethod(), ReplicaFetchResponse.parser());
 
   private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
 
@@ -156,7 +164,7 @@ final class ReplicaFetcher {
   private ClientCallStreamObserver<ReplicaFetchRequest> openStream() {
     @SuppressWarnings("unchecked")
     ClientCallStreamObserver<ReplicaFetchRequest>[] opened = new ClientCallStreamObserver[1];
-    ReplicationServiceGrpc.newStub(channels.channel(leaderAddress)).replicate(
+    ClientCalls.asyncBidiStreamingCall(channels.channel(leaderAddress).newCall(REPLICATE, CallOptions.DEFAULT),
         new ClientResponseObserver<ReplicaFetchRequest, ReplicaFetchResponse>() {
           @Override
           public void beforeStart(ClientCallStreamObserver<ReplicaFetchRequest> requestStream) {

@@ -16,10 +16,15 @@ import dev.skein.proto.v1.PartitionProduceResult;
 import dev.skein.proto.v1.ProduceRequest;
 import dev.skein.proto.v1.ProduceResponse;
 import dev.skein.proto.v1.ProducerServiceGrpc;
+import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.RecordCompression;
 import dev.skein.storage.log.BatchLayout;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -60,6 +65,29 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
     this.timer = timer;
     this.producerIds = producerIds;
     this.faults = faults;
+  }
+
+  /**
+   * The service with produce requests parsed by an {@link AliasingMarshaller}: each batch's
+   * records stay a view of the request's bytes until they are written to the log, saving a
+   * copy of every produced byte. Register this rather than {@code bindService()}.
+   */
+  public ServerServiceDefinition definition() {
+    MethodDescriptor<ProduceRequest, ProduceResponse> produce =
+        AliasingMarshaller.aliasingRequests(ProducerServiceGrpc.getProduceMethod(), ProduceRequest.parser());
+    MethodDescriptor<ProduceRequest, ProduceResponse> produceStream =
+        AliasingMarshaller.aliasingRequests(ProducerServiceGrpc.getProduceStreamMethod(), ProduceRequest.parser());
+    MethodDescriptor<InitProducerIdRequest, InitProducerIdResponse> initProducerId =
+        ProducerServiceGrpc.getInitProducerIdMethod();
+    ServiceDescriptor descriptor = ServiceDescriptor.newBuilder(ProducerServiceGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(ProducerServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(produce).addMethod(produceStream).addMethod(initProducerId)
+        .build();
+    return ServerServiceDefinition.builder(descriptor)
+        .addMethod(produce, ServerCalls.asyncUnaryCall(this::produce))
+        .addMethod(produceStream, ServerCalls.asyncBidiStreamingCall(this::produceStream))
+        .addMethod(initProducerId, ServerCalls.asyncUnaryCall(this::initProducerId))
+        .build();
   }
 
   @Override

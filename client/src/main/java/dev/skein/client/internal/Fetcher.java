@@ -16,6 +16,7 @@ import dev.skein.proto.v1.OffsetResult;
 import dev.skein.proto.v1.OffsetSpec;
 import dev.skein.proto.v1.PartitionPosition;
 import dev.skein.proto.v1.RecordBatch;
+import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.CallOptions;

@@ -1,4 +1,4 @@
-package dev.skein.client.internal;
+package dev.skein.rpc;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -11,27 +11,34 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Parses a response whose bytes fields are large (fetched record batches) without copying
- * them again: the message is read into one array and every bytes field is a view of it.
- * grpc-java's stock protobuf marshaller copies each bytes field out of its read buffer.
- * The views keep the whole array alive, which suits a fetch response: it is decoded and
- * dropped as a unit.
+ * Parses a message whose bytes fields are large (record batches in produce requests and fetch
+ * responses) without copying them again: the message is read into one array and every bytes
+ * field is a view of it. grpc-java's stock protobuf marshaller copies each bytes field out of
+ * its read buffer. The views keep the whole array alive, which suits these messages: each is
+ * handled and dropped as a unit.
  */
-final class AliasingMarshaller<T extends MessageLite> implements MethodDescriptor.Marshaller<T> {
+public final class AliasingMarshaller<T extends MessageLite> implements MethodDescriptor.Marshaller<T> {
 
   private final MethodDescriptor.Marshaller<T> stock;
   private final Parser<T> parser;
 
-  AliasingMarshaller(MethodDescriptor.Marshaller<T> stock, Parser<T> parser) {
+  public AliasingMarshaller(MethodDescriptor.Marshaller<T> stock, Parser<T> parser) {
     this.stock = stock;
     this.parser = parser;
   }
 
-  /** The method with its responses parsed by an aliasing marshaller. */
-  static <Q, T extends MessageLite> MethodDescriptor<Q, T> aliasingResponses(MethodDescriptor<Q, T> method,
+  /** The method with its responses parsed by an aliasing marshaller (for clients). */
+  public static <Q, T extends MessageLite> MethodDescriptor<Q, T> aliasingResponses(MethodDescriptor<Q, T> method,
       Parser<T> parser) {
     return method.toBuilder(method.getRequestMarshaller(),
         new AliasingMarshaller<>(method.getResponseMarshaller(), parser)).build();
+  }
+
+  /** The method with its requests parsed by an aliasing marshaller (for servers). */
+  public static <Q extends MessageLite, R> MethodDescriptor<Q, R> aliasingRequests(MethodDescriptor<Q, R> method,
+      Parser<Q> parser) {
+    return method.toBuilder(new AliasingMarshaller<>(method.getRequestMarshaller(), parser),
+        method.getResponseMarshaller()).build();
   }
 
   @Override
@@ -47,7 +54,7 @@ final class AliasingMarshaller<T extends MessageLite> implements MethodDescripto
     byte[] bytes = new byte[stream.available()];
     int read = stream.readNBytes(bytes, 0, bytes.length);
     if (read != bytes.length || stream.read() != -1) {
-      throw new IOException("the response is not the " + bytes.length + " bytes gRPC announced");
+      throw new IOException("the message is not the " + bytes.length + " bytes gRPC announced");
     }
     return bytes;
   }
@@ -63,9 +70,9 @@ final class AliasingMarshaller<T extends MessageLite> implements MethodDescripto
       in.checkLastTagWas(0);
       return message;
     } catch (InvalidProtocolBufferException e) {
-      throw Status.INTERNAL.withDescription("invalid protobuf in the response").withCause(e).asRuntimeException();
+      throw Status.INTERNAL.withDescription("invalid protobuf in the message: " + e.getMessage()).withCause(e).asRuntimeException();
     } catch (IOException e) {
-      throw Status.INTERNAL.withDescription("cannot read the response").withCause(e).asRuntimeException();
+      throw Status.INTERNAL.withDescription("cannot read the message: " + e.getMessage()).withCause(e).asRuntimeException();
     }
   }
 }
