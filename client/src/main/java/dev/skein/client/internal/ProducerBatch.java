@@ -21,7 +21,6 @@ final class ProducerBatch {
   final List<PendingRecord> pending = new ArrayList<>();
   final long createdNanos;
   final CompletableFuture<Void> done = new CompletableFuture<>();
-  long reservedBytes;
   /** Times sent; a batch with attempts > 0 that is queued again is a retry. */
   int attempts;
   /** Idempotence: the producer identity and first sequence this batch was first sent with; -1 until then. */
@@ -49,11 +48,10 @@ final class ProducerBatch {
   }
 
   CompletableFuture<RecordMetadata> add(long timestamp, byte[] key, byte[] value,
-      List<dev.skein.client.Header> headers, int encodedSize) {
+      List<dev.skein.client.Header> headers) {
     int delta = records.append(timestamp, key, value, headers);
     CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
     pending.add(new PendingRecord(delta, timestamp, future));
-    reservedBytes += encodedSize;
     return future;
   }
 

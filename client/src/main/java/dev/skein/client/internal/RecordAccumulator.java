@@ -96,14 +96,8 @@ final class RecordAccumulator {
       if (closed) {
         throw new IllegalStateException("producer is closed");
       }
-      // Reserve first (this may wait and release the lock), then pick the batch: an offset
-      // delta adds at most MAX_DELTA_BYTES over the size of the record as a batch's first.
+      // An offset delta adds at most MAX_DELTA_BYTES over the size of the record as a batch's first.
       int size = RecordSetWriter.encodedSize(0, timestamp, key, value, headers) + MAX_DELTA_BYTES;
-      reserve(size, maxBlockNanos);
-      if (closed) {
-        usedMemory -= size;
-        throw new IllegalStateException("producer is closed");
-      }
       PartitionState state = partitions.computeIfAbsent(tp, k -> new PartitionState());
       ProducerBatch open = state.queue.peekLast();
       if (open == null || open.closedForAppends || open.records.sizeInBytes() + size > batchSize) {
@@ -111,14 +105,13 @@ final class RecordAccumulator {
           open.closedForAppends = true;
           wakeSender();
         }
-        // Sized for a full batch at once: growing it by doubling would copy every batch several times.
-        byte[] buffer = size <= batchSize && !freeBuffers.isEmpty() ? freeBuffers.pollFirst()
-            : new byte[Math.max(size, batchSize)];
+        // May wait (releasing the lock); the new batch is then the partition's last.
+        byte[] buffer = allocate(size, maxBlockNanos);
         open = new ProducerBatch(tp, buffer, System.nanoTime());
         state.queue.addLast(open);
         incomplete.add(open);
       }
-      CompletableFuture<RecordMetadata> future = open.add(timestamp, key, value, headers, size);
+      CompletableFuture<RecordMetadata> future = open.add(timestamp, key, value, headers);
       if (open.records.sizeInBytes() >= batchSize) {
         open.closedForAppends = true;
         wakeSender();
@@ -131,17 +124,37 @@ final class RecordAccumulator {
     }
   }
 
-  private void reserve(int size, long maxBlockNanos) throws InterruptedException {
+  /**
+   * The array for a new batch, sized for a full batch at once (growing it by doubling would
+   * copy every batch several times), or for one record larger than that. Every array a batch
+   * holds, and every free one kept for reuse, counts against buffer.memory; when it is used
+   * up this waits up to max.block.ms for batches to finish.
+   */
+  private byte[] allocate(int recordSize, long maxBlockNanos) throws InterruptedException {
+    int length = Math.max(recordSize, batchSize);
     long remaining = maxBlockNanos;
-    while (usedMemory + size > bufferMemory && usedMemory > 0) {
+    while (true) {
+      if (closed) {
+        throw new IllegalStateException("producer is closed");
+      }
+      if (length == batchSize && !freeBuffers.isEmpty()) {
+        return freeBuffers.pollFirst(); // already counted
+      }
+      while (usedMemory + length > bufferMemory && !freeBuffers.isEmpty()) {
+        freeBuffers.pollFirst(); // a free array of the wrong size: give its memory back
+        usedMemory -= batchSize;
+      }
+      if (usedMemory + length <= bufferMemory || usedMemory == 0) {
+        usedMemory += length;
+        return new byte[length];
+      }
       if (remaining <= 0) {
-        throw new SkeinException("could not allocate " + size + " bytes within max.block.ms: buffer.memory ("
+        throw new SkeinException("could not allocate " + length + " bytes within max.block.ms: buffer.memory ("
             + bufferMemory + " bytes) is full because the brokers are not keeping up",
             Status.Code.RESOURCE_EXHAUSTED, null);
       }
       remaining = memoryFreed.awaitNanos(remaining);
     }
-    usedMemory += size;
   }
 
   /** A batch ready to send with the broker that leads its partition. */
@@ -359,6 +372,14 @@ final class RecordAccumulator {
 
   /** Releases a finished (sent or failed) batch's memory and lets its partition send again. */
   void release(ProducerBatch batch) {
+    release(batch, true);
+  }
+
+  /**
+   * As {@link #release(ProducerBatch)}; {@code reuseBuffer} false when gRPC may still read the
+   * batch's array (an acks=0 request is not serialized until the channel is ready).
+   */
+  void release(ProducerBatch batch, boolean reuseBuffer) {
     lock.lock();
     try {
       PartitionState state = partitions.get(batch.partition);
@@ -367,10 +388,11 @@ final class RecordAccumulator {
         state.unacknowledged.remove(batch);
       }
       incomplete.remove(batch);
-      usedMemory -= batch.reservedBytes;
       byte[] buffer = batch.records.buffer();
-      if (buffer.length == batchSize && (long) freeBuffers.size() * batchSize < bufferMemory) {
-        freeBuffers.addLast(buffer);
+      if (reuseBuffer && buffer.length == batchSize) {
+        freeBuffers.addLast(buffer); // its memory stays counted
+      } else {
+        usedMemory -= buffer.length;
       }
       memoryFreed.signalAll();
       wakeSender();

@@ -218,9 +218,10 @@ final class Sender implements Runnable {
     stream(leader).send(request.build(), batches, config.acks() != Acks.ACKS_NONE);
     if (config.acks() == Acks.ACKS_NONE) {
       // acks=0: nobody waits for the broker; the record counts as sent once it is on its way.
+      // Its array is not reused: gRPC may serialize the request later (channel not ready yet).
       for (ProducerBatch batch : batches) {
         batch.succeed(-1, -1);
-        accumulator.release(batch);
+        accumulator.release(batch, false);
       }
     }
   }
