@@ -142,8 +142,15 @@ final class ProduceStream {
     List<Pending> failed;
     synchronized (this) {
       broken = true;
-      failed = new ArrayList<>(pending.values());
-      pending.clear();
+      // Claim each entry with remove(), as an arriving answer does, so a request is either
+      // answered or failed, never both.
+      failed = new ArrayList<>();
+      for (Long id : List.copyOf(pending.keySet())) {
+        Pending p = pending.remove(id);
+        if (p != null) {
+          failed.add(p);
+        }
+      }
     }
     for (Pending p : failed) {
       handler.onFailure(p.batches(), failure);
