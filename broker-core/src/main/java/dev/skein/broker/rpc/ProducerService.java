@@ -141,13 +141,21 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
         } else {
           answer = handle(request);
         }
+        // Only the id is kept: the request's bytes are free once appended, even while an
+        // acks=all answer waits for replication.
+        long correlationId = request.getCorrelationId();
         answer.thenAccept(response -> {
-          synchronized (responses) {
-            if (!call.isCancelled()) {
-              responses.onNext(response.toBuilder().setCorrelationId(request.getCorrelationId()).build());
+          try {
+            synchronized (responses) {
+              if (!call.isCancelled()) {
+                responses.onNext(response.toBuilder().setCorrelationId(correlationId).build());
+              }
             }
+          } catch (RuntimeException cancelledMeanwhile) {
+            // The producer went away between the check and the answer; nobody is listening.
+          } finally {
+            finishOne();
           }
-          finishOne();
         });
       }
 
