@@ -3,6 +3,7 @@ package dev.skein.client.internal;
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.ConsumerConfig;
 import dev.skein.client.ConsumerRecord;
+import dev.skein.client.Header;
 import dev.skein.client.SkeinException;
 import dev.skein.client.TopicPartition;
 import dev.skein.proto.v1.ConsumerServiceGrpc;
@@ -64,7 +65,10 @@ public final class Fetcher {
   private final Set<BrokerAddress> inFlight = new HashSet<>();
   private final LinkedBlockingQueue<Completed> completed = new LinkedBlockingQueue<>();
   private final ArrayDeque<ConsumerRecord> buffered = new ArrayDeque<>();
-  /** Key and value bytes of the buffered records: fetching ahead stops at fetch.max.bytes of them. */
+  /** Approximate size of a ConsumerRecord and its header list beyond their byte arrays. */
+  private static final int RECORD_OVERHEAD_BYTES = 96;
+
+  /** What the buffered records take (see {@link #size}): fetching ahead stops at fetch.max.bytes. */
   private long bufferedBytes;
 
   public Fetcher(ConsumerConfig config, MetadataCache metadata, BrokerChannels channels) {
@@ -339,8 +343,17 @@ public final class Fetcher {
     buffered.forEach(r -> bufferedBytes += size(r));
   }
 
+  /** A buffered record's approximate heap cost: its bytes plus a fixed allowance for the objects. */
   private static long size(ConsumerRecord r) {
-    return (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+    long bytes = RECORD_OVERHEAD_BYTES + length(r.key()) + length(r.value());
+    for (Header h : r.headers()) {
+      bytes += h.key().length() + length(h.value());
+    }
+    return bytes;
+  }
+
+  private static int length(byte[] bytes) {
+    return bytes == null ? 0 : bytes.length;
   }
 
   private void handlePartitionError(TopicPartition tp, SkeinError error) {
