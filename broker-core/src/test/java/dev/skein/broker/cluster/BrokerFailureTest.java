@@ -103,7 +103,10 @@ class BrokerFailureTest {
     TopicDescription created = admin.createTopic(NewTopic.of("after-failure", 4, 1));
     assertThat(created.partitions()).allMatch(PartitionInfo::hasLeader);
     admin.deleteTopic("after-failure");
-    assertThat(admin.listTopics(false)).extracting("name").containsExactly("t");
+    // The deletion is committed when deleteTopic returns; the broker answering listTopics may
+    // apply it a moment later (as with Kafka, metadata reaches each broker on its own).
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        assertThat(admin.listTopics(false)).extracting("name").containsExactly("t"));
   }
 
   /** Reading a partition that has no leader fails fast with LEADER_NOT_AVAILABLE instead of hanging. */
