@@ -115,9 +115,10 @@ final class ProduceStream {
     long now = System.nanoTime();
     for (Pending p : pending.values()) {
       if (now - p.sentNanos() > timeoutNanos) {
-        requests.cancel("no answer within request.timeout.ms", null);
+        // Fail first: cancelling makes gRPC report CANCELLED, which would claim them otherwise.
         failAll(Status.DEADLINE_EXCEEDED.withDescription("no answer from " + broker + " within request.timeout.ms")
             .asRuntimeException());
+        requests.cancel("no answer within request.timeout.ms", null);
         return;
       }
     }
