@@ -117,6 +117,7 @@ public final class SkeinConsumer implements AutoCloseable {
 
   @Override
   public void close() {
+    fetcher.close();
     channels.close();
   }
 }

@@ -7,25 +7,17 @@ import dev.skein.client.Header;
 import dev.skein.client.SkeinException;
 import dev.skein.client.TopicPartition;
 import dev.skein.proto.v1.ConsumerServiceGrpc;
-import dev.skein.proto.v1.FetchRequest;
-import dev.skein.proto.v1.FetchResponse;
 import dev.skein.proto.v1.FetchedPartition;
 import dev.skein.proto.v1.ListOffsetsRequest;
 import dev.skein.proto.v1.ListOffsetsResponse;
 import dev.skein.proto.v1.OffsetQuery;
 import dev.skein.proto.v1.OffsetResult;
 import dev.skein.proto.v1.OffsetSpec;
-import dev.skein.proto.v1.PartitionPosition;
 import dev.skein.proto.v1.RecordBatch;
-import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
-import io.grpc.CallOptions;
-import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -41,34 +33,28 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The consumer's fetching: positions per partition, one long-poll fetch in flight per
- * leader, records buffered between polls, and the next fetch sent while the application works
- * through the buffered records (up to fetch.max.bytes of them). Used from the consumer's thread only; fetch
- * responses arrive on gRPC threads and are handed over through a queue.
+ * The consumer's fetching: positions per partition, and one Subscribe stream per leader for
+ * the partitions it leads, which the broker fills as fast as the consumer makes room
+ * (up to fetch.max.bytes of records buffered between polls). Used from the consumer's thread
+ * only; stream messages arrive on gRPC threads and are handed over through a queue.
  */
 public final class Fetcher {
 
-  /** A fetch response (or failure) with the positions it was asked for. */
-  private record Completed(BrokerAddress broker, Map<TopicPartition, Long> requested, FetchResponse response,
-      Throwable failure) {}
-
-  /** Fetch, with the batches of a response left as views of its bytes until decoded. */
-  private static final MethodDescriptor<FetchRequest, FetchResponse> FETCH =
-      AliasingMarshaller.aliasingResponses(ConsumerServiceGrpc.getFetchMethod(), FetchResponse.parser());
+  /** Approximate size of a ConsumerRecord and its header list beyond their byte arrays. */
+  private static final int RECORD_OVERHEAD_BYTES = 96;
 
   private final ConsumerConfig config;
   private final MetadataCache metadata;
   private final BrokerChannels channels;
-  /** Where the next fetch of each partition starts (ahead of what poll has returned while records are buffered). */
+  /** Where each partition's stream continues (ahead of what poll has returned while records are buffered). */
   private final Map<TopicPartition, Long> positions = new LinkedHashMap<>();
   private final Set<TopicPartition> needsReset = new HashSet<>();
-  private final Set<BrokerAddress> inFlight = new HashSet<>();
-  private final LinkedBlockingQueue<Completed> completed = new LinkedBlockingQueue<>();
+  /** Partitions not to subscribe again before this time (nanoTime), after an error. */
+  private final Map<TopicPartition, Long> backoffUntil = new HashMap<>();
+  private final Map<BrokerAddress, SubscribeStream> streams = new HashMap<>();
+  private final LinkedBlockingQueue<SubscribeStream.Message> inbox = new LinkedBlockingQueue<>();
   private final ArrayDeque<ConsumerRecord> buffered = new ArrayDeque<>();
-  /** Approximate size of a ConsumerRecord and its header list beyond their byte arrays. */
-  private static final int RECORD_OVERHEAD_BYTES = 96;
-
-  /** What the buffered records take (see {@link #size}): fetching ahead stops at fetch.max.bytes. */
+  /** What the buffered records take (see {@link #size}): streams pause at fetch.max.bytes. */
   private long bufferedBytes;
 
   public Fetcher(ConsumerConfig config, MetadataCache metadata, BrokerChannels channels) {
@@ -103,6 +89,7 @@ public final class Fetcher {
     positions.put(tp, offset);
     needsReset.remove(tp);
     dropBuffered(r -> r.topicPartition().equals(tp));
+    restartStreamOf(tp);
   }
 
   /**
@@ -185,6 +172,7 @@ public final class Fetcher {
     listOffsets(tps, spec, 0).forEach((tp, r) -> {
       positions.put(tp, r.getOffset());
       needsReset.remove(tp);
+      restartStreamOf(tp);
     });
   }
 
@@ -200,10 +188,10 @@ public final class Fetcher {
       resetPositions(config.autoOffsetReset(), List.copyOf(needsReset));
     }
     while (true) {
-      drainCompleted(0);
-      // Fetch ahead before handing out records, so the next response travels while the
-      // application works through these.
-      sendFetches();
+      drainInbox(0);
+      // Keep the streams flowing before handing out records, so the next messages travel
+      // while the application works through these.
+      maintainStreams();
       if (!buffered.isEmpty()) {
         return takeBuffered();
       }
@@ -211,8 +199,12 @@ public final class Fetcher {
       if (left <= 0) {
         return List.of();
       }
-      drainCompleted(left);
+      if (!backoffUntil.isEmpty() || metadata.invalidated()) {
+        left = Math.min(left, config.client().retryBackoff().toNanos());
+      }
+      drainInbox(left);
       if (!buffered.isEmpty()) {
+        maintainStreams();
         return takeBuffered();
       }
       if (!needsReset.isEmpty()) {
@@ -222,6 +214,12 @@ public final class Fetcher {
         return List.of();
       }
     }
+  }
+
+  /** Stops every stream (the consumer is closing). */
+  public void close() {
+    streams.values().forEach(SubscribeStream::cancel);
+    streams.clear();
   }
 
   private List<ConsumerRecord> takeBuffered() {
@@ -234,12 +232,12 @@ public final class Fetcher {
     return out;
   }
 
-  private void drainCompleted(long waitNanos) {
+  private void drainInbox(long waitNanos) {
     try {
-      Completed c = waitNanos > 0 ? completed.poll(waitNanos, TimeUnit.NANOSECONDS) : completed.poll();
-      while (c != null) {
-        handle(c);
-        c = completed.poll();
+      SubscribeStream.Message m = waitNanos > 0 ? inbox.poll(waitNanos, TimeUnit.NANOSECONDS) : inbox.poll();
+      while (m != null) {
+        handle(m);
+        m = inbox.poll();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -247,80 +245,86 @@ public final class Fetcher {
     }
   }
 
-  private void sendFetches() {
-    Map<TopicPartition, Long> fetchable = new LinkedHashMap<>();
-    // A partition whose records are still buffered is fetched ahead (from where its buffered
-    // records end) until fetch.max.bytes are buffered; beyond that only drained partitions are.
-    Set<TopicPartition> buffering = new HashSet<>();
-    if (bufferedBytes >= config.fetchMaxBytes()) {
-      buffered.forEach(r -> buffering.add(r.topicPartition()));
-    }
+  /**
+   * Makes the streams match what should be read from where: each partition with a position
+   * (and not backing off after an error) is read from its leader's stream. A stream whose
+   * partitions or leader changed is replaced; streams are let send more while fewer than
+   * fetch.max.bytes of records are buffered.
+   */
+  private void maintainStreams() {
+    long now = System.nanoTime();
+    backoffUntil.values().removeIf(until -> until <= now);
+    Map<TopicPartition, Long> readable = new LinkedHashMap<>();
     positions.forEach((tp, offset) -> {
-      if (offset != null && !buffering.contains(tp)) {
-        fetchable.put(tp, offset);
+      if (offset != null && !backoffUntil.containsKey(tp)) {
+        readable.put(tp, offset);
       }
     });
-    Map<BrokerAddress, List<TopicPartition>> byLeader = groupByLeader(fetchable.keySet());
-    for (Map.Entry<BrokerAddress, List<TopicPartition>> entry : byLeader.entrySet()) {
-      BrokerAddress broker = entry.getKey();
-      if (inFlight.contains(broker)) {
-        continue;
+    Map<BrokerAddress, List<TopicPartition>> byLeader = readable.isEmpty() ? Map.of() : groupByLeader(readable.keySet());
+    streams.values().removeIf(stream -> {
+      List<TopicPartition> wanted = byLeader.get(stream.broker());
+      if (wanted == null || !stream.partitions().equals(Set.copyOf(wanted))) {
+        stream.cancel();
+        return true;
       }
-      Map<TopicPartition, Long> requested = new LinkedHashMap<>();
-      FetchRequest.Builder request = FetchRequest.newBuilder()
-          .setMaxWaitMs((int) config.fetchMaxWait().toMillis())
-          .setMinBytes(config.fetchMinBytes())
-          .setMaxBytes(config.fetchMaxBytes());
-      for (TopicPartition tp : entry.getValue()) {
-        long offset = fetchable.get(tp);
-        requested.put(tp, offset);
-        request.addPartitions(PartitionPosition.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
-            .setOffset(offset).setMaxBytes(config.maxPartitionFetchBytes()));
+      return false;
+    });
+    byLeader.forEach((broker, tps) -> {
+      if (!streams.containsKey(broker)) {
+        Map<TopicPartition, Long> from = new LinkedHashMap<>();
+        tps.forEach(tp -> from.put(tp, readable.get(tp)));
+        streams.put(broker, new SubscribeStream(broker, from, config, channels, inbox));
       }
-      inFlight.add(broker);
-      long deadlineMs = config.fetchMaxWait().toMillis() + config.client().requestTimeout().toMillis();
-      ClientCalls.asyncUnaryCall(
-          channels.channel(broker).newCall(FETCH, CallOptions.DEFAULT.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)),
-          request.build(), new StreamObserver<>() {
-            @Override
-            public void onNext(FetchResponse response) {
-              completed.add(new Completed(broker, requested, response, null));
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              completed.add(new Completed(broker, requested, null, t));
-            }
-
-            @Override
-            public void onCompleted() {}
-          });
+    });
+    if (bufferedBytes < config.fetchMaxBytes()) {
+      streams.values().forEach(SubscribeStream::askForOwed);
     }
   }
 
-  private void handle(Completed c) {
-    inFlight.remove(c.broker());
-    if (c.failure() != null) {
-      SkeinException error = SkeinException.from(c.failure());
-      if (!error.retriable()) {
-        throw error;
+  /** The partition's position changed outside its stream: messages already on the way are stale. */
+  private void restartStreamOf(TopicPartition tp) {
+    streams.values().removeIf(stream -> {
+      if (stream.partitions().contains(tp)) {
+        stream.cancel();
+        return true;
       }
+      return false;
+    });
+  }
+
+  private void handle(SubscribeStream.Message m) {
+    SubscribeStream stream = m.from();
+    if (streams.get(stream.broker()) != stream) {
+      return; // a stream we replaced: what it still delivers is stale
+    }
+    if (m.response() == null) {
+      streams.remove(stream.broker());
+      if (m.failure() != null) {
+        SkeinException error = SkeinException.from(m.failure());
+        if (!error.retriable()) {
+          throw error;
+        }
+      }
+      // The broker went away or ended the stream: find the leaders again before resubscribing.
       metadata.invalidate();
-      pause(config.client().retryBackoff().toMillis());
-      refreshQuietly();
+      backOff(stream.partitions());
       return;
     }
-    for (FetchedPartition p : c.response().getPartitionsList()) {
+    stream.handledOne();
+    boolean restart = false;
+    for (FetchedPartition p : m.response().getPartitionsList()) {
       TopicPartition tp = new TopicPartition(p.getTopic(), p.getPartition());
-      Long asked = c.requested().get(tp);
-      if (asked == null || !asked.equals(positions.get(tp))) {
-        continue; // the position moved (seek, reassignment) while the fetch was out: drop the answer
-      }
-      if (p.hasError() && !p.getError().getReason().isEmpty()) {
-        handlePartitionError(tp, SkeinError.fromDetail(p.getError()));
+      Long at = positions.get(tp);
+      if (at == null || !stream.partitions().contains(tp)) {
         continue;
       }
-      long next = asked;
+      if (p.hasError() && !p.getError().getReason().isEmpty()) {
+        // The broker has dropped this partition from the stream.
+        handlePartitionError(tp, SkeinError.fromDetail(p.getError()));
+        restart = true;
+        continue;
+      }
+      long next = at;
       List<ConsumerRecord> records = new ArrayList<>();
       for (RecordBatch batch : p.getBatchesList()) {
         try {
@@ -335,6 +339,15 @@ public final class Fetcher {
       records.forEach(r -> bufferedBytes += size(r));
       positions.put(tp, next);
     }
+    if (restart) {
+      streams.remove(stream.broker());
+      stream.cancel();
+    }
+  }
+
+  private void backOff(Collection<TopicPartition> tps) {
+    long until = System.nanoTime() + config.client().retryBackoff().toNanos();
+    tps.forEach(tp -> backoffUntil.put(tp, until));
   }
 
   private void dropBuffered(java.util.function.Predicate<ConsumerRecord> which) {
@@ -365,7 +378,7 @@ public final class Fetcher {
       positions.put(tp, null);
     } else if (error.retriable() || error.reason() == ErrorReason.UNKNOWN_TOPIC) {
       metadata.invalidate();
-      refreshQuietly();
+      backOff(List.of(tp));
     } else {
       throw new SkeinException(error);
     }
