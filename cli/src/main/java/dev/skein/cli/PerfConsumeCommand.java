@@ -78,6 +78,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
     long startMs = System.currentTimeMillis();
     long fetchStartMs;
     long lastRecordMs;
+    long endMs;
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(settings))) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic);
       consumer.assign(partitions);
@@ -115,8 +116,9 @@ final class PerfConsumeCommand implements Callable<Integer> {
           windowBytes = 0;
         }
       }
+      // Before closing the consumer, as Kafka's tool takes its end time.
+      endMs = System.currentTimeMillis();
     }
-    long endMs = System.currentTimeMillis();
     if (!detailed) {
       out.println(line(format, startMs, endMs, bytes, records, endMs - fetchStartMs));
     }

@@ -86,8 +86,8 @@ final class PerfProduceCommand implements Callable<Integer> {
         stats.maybeReport();
       }
       producer.flush();
+      stats.printTotal(); // before closing the producer, as Kafka's tool does
     }
-    stats.printTotal();
     return stats.errors.get() == 0 ? 0 : 1;
   }
 
