@@ -38,14 +38,7 @@ class SubscribeFlowControlTest {
   @Test
   void aStalledSubscriberStopsTheBrokerFromReadingAhead() {
     try (TestCluster cluster = TestCluster.start(dir, 1)) {
-      cluster.admin().createTopic(NewTopic.of("big", 1, 1));
-      SkeinProducer producer = cluster.producer(Map.of("batch.size", "65536", "linger.ms", "10"));
-      byte[] value = new byte[10_000];
-      for (int i = 0; i < 6_000; i++) {
-        producer.send(new ProducerRecord("big", 0, null, value, null, List.of()));
-      }
-      producer.flush();
-      long logBytes = 6_000L * 10_000;
+      long logBytes = writeBigTopic(cluster);
 
       AtomicInteger received = new AtomicInteger();
       AtomicReference<ClientCallStreamObserver<SubscribeRequest>> call = new AtomicReference<>();
@@ -90,14 +83,7 @@ class SubscribeFlowControlTest {
   @Test
   void aConsumerThatStopsPollingStopsTheBroker() {
     try (TestCluster cluster = TestCluster.start(dir, 1)) {
-      cluster.admin().createTopic(NewTopic.of("big", 1, 1));
-      SkeinProducer producer = cluster.producer(Map.of("batch.size", "65536", "linger.ms", "10"));
-      byte[] value = new byte[10_000];
-      for (int i = 0; i < 6_000; i++) {
-        producer.send(new ProducerRecord("big", 0, null, value, null, List.of()));
-      }
-      producer.flush();
-      long logBytes = 6_000L * 10_000;
+      long logBytes = writeBigTopic(cluster);
 
       SkeinConsumer consumer = cluster.consumer(Map.of("fetch.max.bytes", Integer.toString(1024 * 1024),
           "max.poll.records", "10"));
@@ -125,5 +111,17 @@ class SubscribeFlowControlTest {
       }
       assertThat(cluster.broker(1).subscriptionBytesSent()).isGreaterThanOrEqualTo(logBytes);
     }
+  }
+
+  /** A one-partition topic "big" of 6,000 records of 10 kB; returns the value bytes written. */
+  private static long writeBigTopic(TestCluster cluster) {
+    cluster.admin().createTopic(NewTopic.of("big", 1, 1));
+    SkeinProducer producer = cluster.producer(Map.of("batch.size", "65536", "linger.ms", "10"));
+    byte[] value = new byte[10_000];
+    for (int i = 0; i < 6_000; i++) {
+      producer.send(new ProducerRecord("big", 0, null, value, null, List.of()));
+    }
+    producer.flush();
+    return 6_000L * 10_000;
   }
 }
