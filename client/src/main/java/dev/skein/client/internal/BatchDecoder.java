@@ -12,7 +12,6 @@ import dev.skein.proto.v1.TimestampType;
 import dev.skein.rpc.RecordCompression;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Turns a fetched RecordBatch into consumer records: decompress, parse, number, skip what is below the position. */
@@ -35,16 +34,23 @@ public final class BatchDecoder {
       if (offset < fromOffset) {
         continue;
       }
-      List<Header> headers = new ArrayList<>(r.getHeadersCount());
-      for (RecordHeader h : r.getHeadersList()) {
-        headers.add(new Header(h.getKey(), h.hasValue() ? h.getValue().toByteArray() : null));
-      }
+      List<Header> headers = r.getHeadersCount() == 0 ? List.of() : headers(r);
       out.add(new ConsumerRecord(topic, partition, offset,
           logAppendTime ? batch.getMaxTimestampMs() : r.getTimestampMs(), type,
           r.hasKey() ? r.getKey().toByteArray() : null,
           r.hasValue() ? r.getValue().toByteArray() : null,
           headers, batch.getLeaderEpoch()));
     }
+  }
+
+  /** An immutable list, which ConsumerRecord keeps as it is rather than copying again. */
+  private static List<Header> headers(Record r) {
+    Header[] headers = new Header[r.getHeadersCount()];
+    for (int i = 0; i < headers.length; i++) {
+      RecordHeader h = r.getHeaders(i);
+      headers[i] = new Header(h.getKey(), h.hasValue() ? h.getValue().toByteArray() : null);
+    }
+    return List.of(headers);
   }
 
   /**

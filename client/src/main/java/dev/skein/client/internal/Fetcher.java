@@ -335,8 +335,10 @@ public final class Fetcher {
         }
         next = Math.max(next, BatchDecoder.nextOffset(batch));
       }
-      buffered.addAll(records);
-      records.forEach(r -> bufferedBytes += size(r));
+      for (ConsumerRecord r : records) {
+        buffered.addLast(r);
+        bufferedBytes += size(r);
+      }
       positions.put(tp, next);
     }
     if (restart) {

@@ -69,10 +69,6 @@ final class ProduceStream {
     this.requests = opened[0];
   }
 
-  BrokerAddress broker() {
-    return broker;
-  }
-
   boolean isBroken() {
     return broken;
   }
