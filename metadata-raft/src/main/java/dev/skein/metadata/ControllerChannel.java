@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>A response is returned as is, including refusals (see {@link ControllerError}). A request
  * whose answer was lost may be retried and so executed twice; every request is either
  * idempotent or fails recognisably the second time (a topic created twice gets
- * TOPIC_ALREADY_EXISTS).
+ * TOPIC_ALREADY_EXISTS). When the deadline passes, the failure says whether any attempt may
+ * have been carried out: only an explicit "not the controller" answer proves an attempt had
+ * no effect; a lost or late answer does not.
  */
 public final class ControllerChannel implements AutoCloseable {
 
@@ -64,21 +66,22 @@ public final class ControllerChannel implements AutoCloseable {
     CompletableFuture<ControllerResponse> result = new CompletableFuture<>();
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(request.toByteArray()));
     long deadline = System.nanoTime() + timeout.toNanos();
-    attempt(request, message, deadline, 0, null, result);
+    attempt(request, message, deadline, 0, null, false, result);
     return result;
   }
 
   private void attempt(ControllerRequest request, Message message, long deadline, int attempt, Throwable lastError,
-      CompletableFuture<ControllerResponse> result) {
+      boolean mayHaveBeenApplied, CompletableFuture<ControllerResponse> result) {
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
     if (closed) {
-      result.completeExceptionally(new ControllerNotAvailableException("the controller channel is closed", lastError));
+      result.completeExceptionally(new ControllerNotAvailableException("the controller channel is closed", lastError,
+          mayHaveBeenApplied));
       return;
     }
     if (remainingMs <= 0) {
       result.completeExceptionally(new ControllerNotAvailableException(
           "no controller answered the " + request.getRequestCase() + " request within the deadline"
-              + (lastError == null ? "" : "; last error: " + lastError), lastError));
+              + (lastError == null ? "" : "; last error: " + lastError), lastError, mayHaveBeenApplied));
       return;
     }
     CompletableFuture<RaftClientReply> reply;
@@ -91,6 +94,8 @@ public final class ControllerChannel implements AutoCloseable {
     }
     reply.orTimeout(Math.min(remainingMs, MAX_ATTEMPT_MS), TimeUnit.MILLISECONDS).whenComplete((raftReply, error) -> {
       Throwable failure = error;
+      // Unless the controller said it is not the controller, this attempt may have been carried out.
+      boolean maybeApplied = mayHaveBeenApplied;
       if (failure == null) {
         try {
           ControllerResponse response = ControllerResponse.parseFrom(raftReply.getMessage().getContent().toByteArray());
@@ -102,18 +107,23 @@ public final class ControllerChannel implements AutoCloseable {
           failure = new IOException(response.getErrorMessage());
         } catch (IOException | RuntimeException e) {
           failure = e;
+          maybeApplied = true;
         }
+      } else {
+        maybeApplied = true;
       }
+      boolean appliedSoFar = maybeApplied;
       Throwable cause = unwrap(failure);
       long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       long backoff = Math.max(0, Math.min(remaining, Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(attempt, 5))));
       LOG.debug("Controller request {} failed ({}); retrying in {} ms", request.getRequestCase(), cause.toString(),
           backoff);
       try {
-        scheduler.schedule(() -> attempt(request, message, deadline, attempt + 1, cause, result),
+        scheduler.schedule(() -> attempt(request, message, deadline, attempt + 1, cause, appliedSoFar, result),
             backoff, TimeUnit.MILLISECONDS);
       } catch (RejectedExecutionException e) {
-        result.completeExceptionally(new ControllerNotAvailableException("the metadata quorum member is closed", cause));
+        result.completeExceptionally(new ControllerNotAvailableException("the metadata quorum member is closed", cause,
+            appliedSoFar));
       }
     });
   }

@@ -32,8 +32,21 @@ public enum ErrorReason {
   OFFSET_OUT_OF_RANGE(Status.Code.OUT_OF_RANGE, false),
   /** Fewer in-sync replicas than min.insync.replicas: an acks=all write is refused. */
   NOT_ENOUGH_REPLICAS(Status.Code.UNAVAILABLE, true),
-  /** Replication did not catch up before the request's timeout; the batch may still be committed. */
+  /**
+   * Outcome unknown: the leader appended the batch but replication did not confirm it before
+   * the request's timeout. It may still be committed, or lost in a later failover. A retry is
+   * safe only for an idempotent producer (the leader then deduplicates it).
+   */
   REQUEST_TIMED_OUT(Status.Code.DEADLINE_EXCEEDED, true),
+  /**
+   * Outcome unknown: the request was acted on but could not be confirmed, and may or may not
+   * have taken effect. For a produce: the batch was appended, then leadership moved or too few
+   * replicas had it when it was committed; metadata says what is known ({@code appended_offset},
+   * the new {@code leader_id} and {@code leader_address}). For an admin change: the controller
+   * did not answer in time after it may have received the request. A retry is safe only when it
+   * is idempotent (an idempotent producer's batch; a change checked first with describe).
+   */
+  OUTCOME_UNKNOWN(Status.Code.ABORTED, true),
   /** The request names an older leader epoch than the leader's: the sender's metadata is stale. */
   FENCED_LEADER_EPOCH(Status.Code.FAILED_PRECONDITION, true),
   /** The request names a newer leader epoch than this broker knows: its metadata is behind. */
@@ -73,6 +86,15 @@ public enum ErrorReason {
 
   public boolean retriable() {
     return retriable;
+  }
+
+  /**
+   * Whether a failure with this reason leaves the outcome of a write unknown: it may have been
+   * stored or applied. Every other reason means the write was refused and nothing of it was
+   * stored. A reason is never both.
+   */
+  public boolean outcomeUnknown() {
+    return this == REQUEST_TIMED_OUT || this == OUTCOME_UNKNOWN;
   }
 
   /** The reason named by {@code name}, or {@link #UNKNOWN_SERVER_ERROR} for a name this version does not know. */

@@ -14,10 +14,12 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An acks=all batch waiting to be committed: done when the high watermark passes it, failed
- * when leadership moves or the ISR has shrunk below min.insync.replicas, timed out (retriable)
- * when replication does not catch up within the request's timeout. It waits on the
- * partition's commit signal, not by polling.
+ * An acks=all batch waiting to be committed: done when the high watermark passes it on enough
+ * replicas; in doubt ({@code OUTCOME_UNKNOWN}) when leadership moves first or it is committed
+ * by fewer than min.insync.replicas replicas; in doubt too ({@code REQUEST_TIMED_OUT}) when
+ * replication does not confirm it within the request's timeout. It was appended in every
+ * case, so no answer from here may say "not stored". It waits on the partition's commit
+ * signal, not by polling.
  */
 public final class DelayedProduce implements DataWatchers.Watcher {
 
@@ -43,9 +45,12 @@ public final class DelayedProduce implements DataWatchers.Watcher {
       DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer, long timeoutMs) {
     DelayedProduce waiting = new DelayedProduce(partition, appended, commitWatchers, executor);
     waiting.timeout = timer.schedule(() -> waiting.finish(Optional.of(SkeinError.of(ErrorReason.REQUEST_TIMED_OUT,
-        "the batch at offset " + appended.baseOffset() + " of " + partition.id() + " was not replicated to every "
-            + "in-sync replica within " + timeoutMs + " ms; it may still be committed",
-        Map.of("isr", partition.leadership().isr().toString())))), timeoutMs, TimeUnit.MILLISECONDS);
+        "the batch was appended to " + partition.id() + " at offset " + appended.baseOffset() + " but not "
+            + "replicated to every in-sync replica within " + timeoutMs + " ms; it may still be committed, or lost "
+            + "in a failover",
+        Map.of("isr", partition.leadership().isr().toString(),
+            "appended_offset", Long.toString(appended.baseOffset()),
+            "appended_leader_epoch", Integer.toString(appended.leaderEpoch()))))), timeoutMs, TimeUnit.MILLISECONDS);
     commitWatchers.watch(waiting.keys, waiting);
     waiting.check();
     return waiting.result;
@@ -61,21 +66,11 @@ public final class DelayedProduce implements DataWatchers.Watcher {
       return;
     }
     commitWatchers.watch(keys, this);
-    Optional<SkeinError> moved = partition.commitError(appended);
-    if (moved.isPresent()) {
-      finish(moved);
-      return;
-    }
-    if (partition.isCommitted(appended)) {
-      var leadership = partition.leadership();
-      int minIsr = partition.settings().minInsyncReplicas();
-      if (leadership.isr().size() < minIsr) {
-        finish(Optional.of(SkeinError.of(ErrorReason.NOT_ENOUGH_REPLICAS, "the batch at offset "
-            + appended.baseOffset() + " of " + partition.id() + " was written, but the ISR " + leadership.isr()
-            + " shrank below min.insync.replicas (" + minIsr + ") before it was replicated")));
-      } else {
-        finish(Optional.empty());
-      }
+    Partition.CommitCheck state = partition.checkCommit(appended);
+    if (state instanceof Partition.CommitCheck.Committed) {
+      finish(Optional.empty());
+    } else if (state instanceof Partition.CommitCheck.InDoubt inDoubt) {
+      finish(Optional.of(inDoubt.error()));
     }
   }
 

@@ -79,6 +79,13 @@ public final class Partition {
   public record Appended(long baseOffset, long lastOffset, long logAppendTime, long logStartOffset,
       int leaderEpoch) {}
 
+  /**
+   * What this broker knew when it stopped leading an epoch: the high watermark and how far each
+   * follower had replicated, so a batch committed just before the move is still answered as
+   * committed.
+   */
+  private record Resignation(int leaderEpoch, long highWatermark, Map<Integer, Long> followerEnds) {}
+
   /** Where a follower fetches from next: its log end offset and the epoch of its last batch (-1 if empty). */
   public record FetchPosition(long fetchOffset, int lastFetchedEpoch) {}
 
@@ -115,6 +122,8 @@ public final class Partition {
   private long leaderEpochStartOffset;
   /** Leader only: no new ISR proposal before this time, after the controller refused one. */
   private long nextIsrProposalMs;
+  /** The last leadership this broker gave up, or null. */
+  private Resignation resignation;
 
   Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers commitWatchers, DataWatchers logEndWatchers,
       IsrChannel isrChannel, ReplicationConfig replication, LongSupplier clockMs, IntPredicate usableBroker,
@@ -181,6 +190,10 @@ public final class Partition {
       replicaLog.updateConfig(newSettings.log());
       leaderChanged = before.leaderId() != after.leaderId() || before.leaderEpoch() != after.leaderEpoch();
       if (after.leaderId() == localBrokerId) {
+        if (leaderChanged && before.leaderId() == localBrokerId) {
+          // Re-elected in a new epoch: batches of the old one are judged as after any move.
+          resignation = new Resignation(before.leaderEpoch(), replicaLog.highWatermark(), Map.copyOf(followerEnds()));
+        }
         if (leaderChanged) {
           if (before.leaderEpoch() >= 0 && !before.isr().contains(localBrokerId)) {
             // Chosen from outside the ISR (unclean.leader.election.enable): our log may lack
@@ -200,6 +213,9 @@ public final class Partition {
         }
         highWatermarkMoved = maybeIncrementHighWatermark();
       } else {
+        if (before.leaderId() == localBrokerId && leaderChanged) {
+          resignation = new Resignation(before.leaderEpoch(), replicaLog.highWatermark(), Map.copyOf(followerEnds()));
+        }
         followers.clear();
         pendingIsr = null;
       }
@@ -289,23 +305,93 @@ public final class Partition {
     return appended;
   }
 
-  /**
-   * Whether an appended batch is committed: the high watermark has passed it while this
-   * broker still leads in the epoch it was appended in. Empty while still waiting.
-   */
-  public Optional<SkeinError> commitError(Appended appended) {
-    Leadership l = leadership;
-    if (l.leaderId() != localBrokerId || l.leaderEpoch() != appended.leaderEpoch()) {
-      return Optional.of(SkeinError.of(ErrorReason.NOT_LEADER, "leadership of " + id
-          + " moved before the batch at offset " + appended.baseOffset() + " was replicated; it may or may not "
-          + "have been kept", Map.of("leader_id", Integer.toString(l.leaderId()),
-              "leader_epoch", Integer.toString(l.leaderEpoch()))));
-    }
-    return Optional.empty();
+  /** What became of a batch appended as leader, as far as this replica can tell now. */
+  public sealed interface CommitCheck {
+    /** Not committed yet, and this broker still leads in the batch's epoch: keep waiting. */
+    record Pending() implements CommitCheck {}
+
+    /** Committed, on at least min.insync.replicas replicas: acks=all is satisfied. */
+    record Committed() implements CommitCheck {}
+
+    /** Appended but not confirmed: it may be kept or lost. The error says what is known. */
+    record InDoubt(SkeinError error) implements CommitCheck {}
   }
 
+  /**
+   * Checks an acks=all batch. It is confirmed when the high watermark passed it while this
+   * broker led in the epoch it was appended in, and at least min.insync.replicas replicas had
+   * it then. Once leadership moves, a batch not confirmed before the move is in doubt: the new
+   * leader may or may not have it. A batch committed while the ISR had shrunk below
+   * min.insync.replicas is also in doubt: it is readable, but held by fewer replicas than
+   * acks=all promised, so losing them loses it.
+   */
+  public synchronized CommitCheck checkCommit(Appended appended) {
+    Leadership l = leadership;
+    int minIsr = settings.minInsyncReplicas();
+    if (l.leaderId() == localBrokerId && l.leaderEpoch() == appended.leaderEpoch()) {
+      if (replicaLog.highWatermark() <= appended.lastOffset()) {
+        return new CommitCheck.Pending();
+      }
+      return committedOrInDoubt(appended, replicasWith(appended.lastOffset(), followerEnds()), minIsr, l);
+    }
+    Resignation r = resignation;
+    if (r != null && r.leaderEpoch() == appended.leaderEpoch() && r.highWatermark() > appended.lastOffset()) {
+      // Committed before leadership moved: the new leader came from that ISR and has it.
+      return committedOrInDoubt(appended, replicasWith(appended.lastOffset(), r.followerEnds()), minIsr, l);
+    }
+    Map<String, String> metadata = inDoubtMetadata(appended);
+    if (l.leaderId() >= 0) {
+      metadata.put("leader_id", Integer.toString(l.leaderId()));
+    }
+    metadata.put("leader_epoch", Integer.toString(l.leaderEpoch()));
+    return new CommitCheck.InDoubt(SkeinError.of(ErrorReason.OUTCOME_UNKNOWN, "the batch was appended to " + id
+        + " at offset " + appended.baseOffset() + " in leader epoch " + appended.leaderEpoch() + ", but leadership "
+        + "moved (now " + (l.leaderId() >= 0 ? "broker " + l.leaderId() : "no leader") + ", epoch " + l.leaderEpoch()
+        + ") before it was committed; it may or may not have been kept", metadata));
+  }
+
+  private CommitCheck committedOrInDoubt(Appended appended, int replicasWithBatch, int minIsr, Leadership l) {
+    if (replicasWithBatch >= minIsr) {
+      return new CommitCheck.Committed();
+    }
+    Map<String, String> metadata = inDoubtMetadata(appended);
+    metadata.put("isr", l.isr().toString());
+    metadata.put("replicas_with_batch", Integer.toString(replicasWithBatch));
+    metadata.put("min_insync_replicas", Integer.toString(minIsr));
+    return new CommitCheck.InDoubt(SkeinError.of(ErrorReason.OUTCOME_UNKNOWN, "the batch was appended to " + id
+        + " at offset " + appended.baseOffset() + " and is readable, but the ISR shrank to " + l.isr()
+        + " and only " + replicasWithBatch + " replica(s) had it when it was committed, fewer than "
+        + "min.insync.replicas (" + minIsr + "); it is lost if those replicas fail", metadata));
+  }
+
+  private static Map<String, String> inDoubtMetadata(Appended appended) {
+    Map<String, String> metadata = new HashMap<>();
+    metadata.put("appended_offset", Long.toString(appended.baseOffset()));
+    metadata.put("appended_leader_epoch", Integer.toString(appended.leaderEpoch()));
+    return metadata;
+  }
+
+  /** This replica (the leader) plus every follower known to have the log up to and including {@code lastOffset}. */
+  private static int replicasWith(long lastOffset, Map<Integer, Long> followerEnds) {
+    int count = 1;
+    for (long end : followerEnds.values()) {
+      if (end > lastOffset) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private Map<Integer, Long> followerEnds() {
+    Map<Integer, Long> ends = new HashMap<>();
+    followers.forEach((replica, state) -> ends.put(replica, state.logEndOffset));
+    return ends;
+  }
+
+  /** Whether an acks=all batch can be answered at once, without waiting for followers. */
   public boolean isCommitted(Appended appended) {
-    return replicaLog.highWatermark() > appended.lastOffset();
+    // The common case needs no lock: followers have not fetched it yet.
+    return replicaLog.highWatermark() > appended.lastOffset() && checkCommit(appended) instanceof CommitCheck.Committed;
   }
 
   // ---------------------------------------------------------------------------------------

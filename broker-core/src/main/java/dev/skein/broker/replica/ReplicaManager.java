@@ -238,7 +238,8 @@ public final class ReplicaManager implements AutoCloseable {
   public Partition leaderPartition(String topic, int partition) {
     if (!caughtUp) {
       throw BrokerException.of(ErrorReason.BROKER_NOT_AVAILABLE, "broker " + brokerId
-          + " is starting and still catching up with the cluster's metadata");
+          + " is starting and still catching up with the cluster's metadata; retry shortly or use another broker",
+          Map.of("broker_id", Integer.toString(brokerId), "broker_state", "STARTING"));
     }
     Partition local = partitions.get(new DataWatchers.PartitionKey(topic, partition));
     if (local != null) {

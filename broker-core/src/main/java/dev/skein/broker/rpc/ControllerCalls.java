@@ -15,6 +15,8 @@ import java.util.concurrent.CompletionException;
 /**
  * Sends a request to the controller and, once it succeeded, waits until this broker's own
  * image has applied the change, so the caller can read its effect at once (read your writes).
+ * A failure says CONTROLLER_NOT_AVAILABLE only when the request certainly had no effect, and
+ * OUTCOME_UNKNOWN when it may have been carried out.
  */
 public final class ControllerCalls {
 
@@ -51,12 +53,16 @@ public final class ControllerCalls {
   private static RuntimeException translate(Throwable failure) {
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     if (cause instanceof ControllerNotAvailableException e) {
-      return BrokerException.of(ErrorReason.CONTROLLER_NOT_AVAILABLE, e.getMessage());
+      if (e.mayHaveBeenApplied()) {
+        return BrokerException.of(ErrorReason.OUTCOME_UNKNOWN, e.getMessage() + "; the request may have reached the "
+            + "controller and been carried out, so check (describe, list) before repeating it");
+      }
+      return BrokerException.of(ErrorReason.CONTROLLER_NOT_AVAILABLE, e.getMessage() + "; nothing was changed");
     }
     if (cause instanceof BrokerException e) {
       return e;
     }
-    return BrokerException.of(ErrorReason.CONTROLLER_NOT_AVAILABLE,
-        "the metadata controller did not answer: " + cause.getMessage());
+    return BrokerException.of(ErrorReason.OUTCOME_UNKNOWN, "the metadata controller did not answer: "
+        + cause.getMessage() + "; the request may or may not have been carried out");
   }
 }

@@ -13,12 +13,14 @@ import dev.skein.proto.v1.InitProducerIdRequest;
 import dev.skein.proto.v1.InitProducerIdResponse;
 import dev.skein.proto.v1.PartitionBatch;
 import dev.skein.proto.v1.PartitionProduceResult;
+import dev.skein.proto.v1.ProduceOutcome;
 import dev.skein.proto.v1.ProduceRequest;
 import dev.skein.proto.v1.ProduceResponse;
 import dev.skein.proto.v1.ProducerServiceGrpc;
 import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.RecordCompression;
+import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.BatchLayout;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
@@ -36,9 +38,14 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Produce: each batch is checked (size, codec, record numbering) and appended by its
- * partition's leader. A batch that fails is not stored at all and gets its own error; the
- * others in the same request are unaffected. acks=0 and acks=1 are answered once the leader
- * has appended; acks=all once every in-sync replica has the batch (the high watermark passed it).
+ * partition's leader, and answered alone; the others in the same request are unaffected.
+ * acks=0 and acks=1 are answered once the leader has appended; acks=all once every in-sync
+ * replica has the batch (the high watermark passed it).
+ *
+ * <p>Every answer is one of three outcomes (the produce contract in producer.proto): stored at
+ * an offset; not stored, for a batch refused before it was appended; or unknown, for a batch
+ * appended but not confirmed (leadership moved, too few replicas, timeout, a failure inside
+ * the append). An error that arises after the append therefore never carries a refusal reason.
  */
 public final class ProducerService extends ProducerServiceGrpc.ProducerServiceImplBase {
 
@@ -197,9 +204,16 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
     ProduceResponse.Builder out = ProduceResponse.newBuilder();
     for (PartitionBatch batch : request.getBatchesList()) {
       out.addResults(PartitionProduceResult.newBuilder().setTopic(batch.getTopic()).setPartition(batch.getPartition())
-          .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1).setError(error.error().toDetail()));
+          .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1)
+          .setError(error.error().toDetail()).setOutcome(ProduceOutcome.PRODUCE_OUTCOME_NOT_STORED));
     }
     return out.build();
+  }
+
+  /** Sets the error and the outcome its reason stands for. */
+  private static PartitionProduceResult.Builder failed(PartitionProduceResult.Builder result, SkeinError error) {
+    return result.setBaseOffset(-1).setError(error.toDetail()).setOutcome(error.reason().outcomeUnknown()
+        ? ProduceOutcome.PRODUCE_OUTCOME_UNKNOWN : ProduceOutcome.PRODUCE_OUTCOME_NOT_STORED);
   }
 
   /** Appends every batch of the request now; completes when each has the acknowledgement its acks asked for. */
@@ -225,17 +239,17 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
         }
         Partition.Appended appended = append(partition, batch, acks);
         result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTime())
-            .setLogStartOffset(appended.logStartOffset());
+            .setLogStartOffset(appended.logStartOffset()).setOutcome(ProduceOutcome.PRODUCE_OUTCOME_STORED);
         if (acks == Acks.ACKS_ALL && !partition.isCommitted(appended)) {
           results.add(DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs)
               .thenApply(error -> {
-                error.ifPresent(e -> result.setBaseOffset(-1).setError(e.toDetail()));
+                error.ifPresent(e -> failed(result, errors.withLeaderAddress(e)));
                 return result.build();
               }));
           continue;
         }
       } catch (RuntimeException e) {
-        result.setError(errors.toDetail(e, context));
+        failed(result, errors.toProduceError(e, context));
       }
       results.add(CompletableFuture.completedFuture(result.build()));
     }

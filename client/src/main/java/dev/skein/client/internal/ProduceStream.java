@@ -24,7 +24,11 @@ final class ProduceStream {
   interface Handler {
     void onResponse(List<ProducerBatch> batches, ProduceResponse response);
 
+    /** The request was sent and never answered: the broker may have acted on it. */
     void onFailure(List<ProducerBatch> batches, Throwable failure);
+
+    /** The request was never handed to gRPC: nothing of it reached the broker. */
+    void onNotSent(List<ProducerBatch> batches, Throwable failure);
   }
 
   private record Pending(List<ProducerBatch> batches, long sentNanos) {}
@@ -102,7 +106,7 @@ final class ProduceStream {
           .asRuntimeException();
     }
     if (expectAnswer) {
-      handler.onFailure(batches, failure);
+      handler.onNotSent(batches, failure);
     }
   }
 

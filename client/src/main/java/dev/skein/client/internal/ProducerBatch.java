@@ -28,6 +28,13 @@ final class ProducerBatch {
   int producerEpoch = -1;
   int baseSequence = -1;
   long retryAtNanos;
+  /**
+   * An attempt was sent and its outcome is unknown (no answer, or the broker could not confirm
+   * it): the batch may be stored, so a final failure must say so.
+   */
+  boolean inDoubt;
+  /** The error of the in-doubt attempt, for the final failure's message. */
+  RuntimeException inDoubtCause;
   /** No more records may be added: the batch is full, or it was drained for sending. */
   boolean closedForAppends;
 

@@ -3,6 +3,7 @@ package dev.skein.client.internal;
 import com.google.protobuf.ByteString;
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.BrokerNode;
+import dev.skein.client.OutcomeUnknownException;
 import dev.skein.client.ProducerConfig;
 import dev.skein.client.SkeinException;
 import dev.skein.client.TopicPartition;
@@ -11,6 +12,7 @@ import dev.skein.proto.v1.InitProducerIdRequest;
 import dev.skein.proto.v1.InitProducerIdResponse;
 import dev.skein.proto.v1.PartitionBatch;
 import dev.skein.proto.v1.PartitionProduceResult;
+import dev.skein.proto.v1.ProduceOutcome;
 import dev.skein.proto.v1.ProduceRequest;
 import dev.skein.proto.v1.ProduceResponse;
 import dev.skein.proto.v1.ProducerServiceGrpc;
@@ -33,9 +35,12 @@ import org.slf4j.LoggerFactory;
  * The producer's I/O thread: drains ready batches, groups them by leader into one
  * ProduceRequest per broker, sends it on that broker's ProduceStream (at most
  * max.in.flight.requests.per.connection unanswered per broker), and completes, retries or
- * fails them as responses arrive. Retriable failures (no
- * leader, leader moved, broker unreachable or reset, replication timeout) are retried after
- * retry.backoff.ms with fresh metadata until delivery.timeout.ms.
+ * fails them as responses arrive. Refusals that may pass (no leader, leader moved, too few
+ * in-sync replicas) are retried after retry.backoff.ms with fresh metadata until
+ * delivery.timeout.ms. A batch whose outcome is unknown (the broker could not confirm it, or
+ * the call broke after it was sent) is retried only by an idempotent producer, whose retry the
+ * leader deduplicates; any other producer fails it with {@link OutcomeUnknownException}, as
+ * retrying could store it twice.
  */
 final class Sender implements Runnable {
 
@@ -80,7 +85,7 @@ final class Sender implements Runnable {
     SkeinException closed = new SkeinException("producer closed before the record was sent",
         Status.Code.ABORTED, null);
     for (ProducerBatch batch : accumulator.drainAllQueued()) {
-      batch.fail(closed);
+      batch.fail(finalError(batch, closed));
       accumulator.release(batch);
     }
   }
@@ -136,8 +141,8 @@ final class Sender implements Runnable {
       stream.checkDeadline(answerTimeout);
     }
     for (ProducerBatch batch : accumulator.expire(now, deliveryTimeoutNanos)) {
-      batch.fail(new SkeinException("record not delivered within delivery.timeout.ms ("
-          + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null));
+      batch.fail(finalError(batch, new SkeinException("record not delivered within delivery.timeout.ms ("
+          + config.deliveryTimeout().toMillis() + " ms)", Status.Code.DEADLINE_EXCEEDED, null)));
       accumulator.release(batch);
     }
   }
@@ -159,6 +164,14 @@ final class Sender implements Runnable {
         @Override
         public void onFailure(List<ProducerBatch> batches, Throwable failure) {
           handleCallFailure(broker, batches, failure);
+        }
+
+        @Override
+        public void onNotSent(List<ProducerBatch> batches, Throwable failure) {
+          SkeinException error = SkeinException.from(failure);
+          for (ProducerBatch batch : batches) {
+            retryOrFail(batch, error, true);
+          }
         }
       });
       streams.put(broker, stream);
@@ -236,6 +249,9 @@ final class Sender implements Runnable {
       if (result == null) {
         complete(batch, new SkeinException("broker sent no result for " + batch.partition,
             Status.Code.INTERNAL, null));
+      } else if (result.getOutcome() == ProduceOutcome.PRODUCE_OUTCOME_UNKNOWN
+          || (result.hasError() && ErrorReason.fromName(result.getError().getReason()).outcomeUnknown())) {
+        handleUnknownOutcome(batch, new OutcomeUnknownException(SkeinError.fromDetail(result.getError())));
       } else if (result.hasError() && !result.getError().getReason().isEmpty()) {
         handleBatchError(batch, SkeinError.fromDetail(result.getError()));
       } else {
@@ -274,12 +290,32 @@ final class Sender implements Runnable {
     return error.reason() == ErrorReason.UNKNOWN_TOPIC || error.reason() == ErrorReason.UNKNOWN_PARTITION;
   }
 
+  /**
+   * A call that failed as a whole after it was sent. With a Skein reason that refuses (for
+   * example INVALID_REQUEST) nothing was stored; without one (connection lost, reset,
+   * deadline) the broker may have appended the batches, so their outcome is unknown.
+   */
   private void handleCallFailure(BrokerAddress leader, List<ProducerBatch> batches, Throwable t) {
     SkeinException error = SkeinException.from(t);
     log.debug("produce to {} failed: {}", leader, error.getMessage());
+    boolean refused = error.reason().filter(reason -> !reason.outcomeUnknown()).isPresent();
     for (ProducerBatch batch : batches) {
-      retryOrFail(batch, error, error.retriable());
+      if (refused) {
+        retryOrFail(batch, error, error.retriable());
+      } else {
+        handleUnknownOutcome(batch, error instanceof OutcomeUnknownException e ? e
+            : new OutcomeUnknownException("the produce call to " + leader + " failed after it was sent ("
+                + error.getMessage() + "); the broker may have stored the record", error.code(), error));
+      }
     }
+  }
+
+  /** Idempotent batches are resent (the leader deduplicates them); any other is failed as in doubt. */
+  private void handleUnknownOutcome(ProducerBatch batch, OutcomeUnknownException error) {
+    batch.inDoubt = true;
+    batch.inDoubtCause = error;
+    boolean idempotent = batch.baseSequence >= 0;
+    retryOrFail(batch, error, idempotent);
   }
 
   private void retryOrFail(ProducerBatch batch, SkeinException error, boolean retriable) {
@@ -298,7 +334,21 @@ final class Sender implements Runnable {
       // Its sequence numbers are used up or in doubt: later batches need fresh numbering.
       accumulator.requestEpochBump();
     }
-    batch.fail(error);
+    batch.fail(finalError(batch, error));
     accumulator.release(batch);
+  }
+
+  /**
+   * The error a caller gets: if any attempt's outcome was unknown, the record may be stored
+   * whatever the last attempt said, and the error must say so.
+   */
+  private static RuntimeException finalError(ProducerBatch batch, RuntimeException last) {
+    if (!batch.inDoubt || last instanceof OutcomeUnknownException) {
+      return last;
+    }
+    String cause = batch.inDoubtCause == null ? "" : " (" + batch.inDoubtCause.getMessage() + ")";
+    return new OutcomeUnknownException(last.getMessage() + "; an earlier attempt's outcome is unknown" + cause
+        + ", so the record may have been stored", last instanceof SkeinException e ? e.code() : Status.Code.UNKNOWN,
+        batch.inDoubtCause != null ? batch.inDoubtCause : last);
   }
 }

@@ -70,6 +70,12 @@ class ProduceStreamTest {
       Status.Code code = failure instanceof StatusRuntimeException e ? e.getStatus().getCode() : Status.Code.UNKNOWN;
       batches.forEach(b -> byBatch.computeIfAbsent(b, k -> new CopyOnWriteArrayList<>()).add("failed " + code));
     }
+
+    @Override
+    public void onNotSent(List<ProducerBatch> batches, Throwable failure) {
+      Status.Code code = failure instanceof StatusRuntimeException e ? e.getStatus().getCode() : Status.Code.UNKNOWN;
+      batches.forEach(b -> byBatch.computeIfAbsent(b, k -> new CopyOnWriteArrayList<>()).add("not sent " + code));
+    }
   }
 
   private final FakeBroker broker = new FakeBroker();
@@ -125,10 +131,11 @@ class ProduceStreamTest {
     assertThat(stream.isBroken()).isTrue();
     assertThat(stream.inFlight()).isZero();
 
-    // A request sent on the failed stream does not wait for an answer that cannot come.
+    // A request sent on the failed stream does not wait for an answer that cannot come, and is
+    // reported as never sent (safe to resend), unlike the three the broker may have acted on.
     ProducerBatch late = batch(3);
     stream.send(ProduceRequest.getDefaultInstance(), List.of(late), true);
-    assertThat(outcomes.byBatch.get(late)).containsExactly("failed UNAVAILABLE");
+    assertThat(outcomes.byBatch.get(late)).containsExactly("not sent UNAVAILABLE");
     assertThat(stream.inFlight()).isZero();
     stream.close(); // closing a failed stream is harmless
   }
