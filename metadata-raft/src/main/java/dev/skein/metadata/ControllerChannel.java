@@ -13,7 +13,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,15 +113,15 @@ public final class ControllerChannel implements AutoCloseable {
           failure = e;
           maybeApplied = true;
         }
-      } else {
+      } else if (!certainlyNotCarriedOut(failure)) {
         maybeApplied = true;
       }
       boolean appliedSoFar = maybeApplied;
       Throwable cause = unwrap(failure);
       long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       long backoff = Math.max(0, Math.min(remaining, Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(attempt, 5))));
-      LOG.debug("Controller request {} failed ({}); retrying in {} ms", request.getRequestCase(), cause.toString(),
-          backoff);
+      LOG.debug("Controller request {} failed ({}, may have been carried out: {}); retrying in {} ms",
+          request.getRequestCase(), cause.toString(), appliedSoFar, backoff);
       try {
         scheduler.schedule(() -> attempt(request, message, deadline, attempt + 1, cause, appliedSoFar, result),
             backoff, TimeUnit.MILLISECONDS);
@@ -126,6 +130,25 @@ public final class ControllerChannel implements AutoCloseable {
             appliedSoFar));
       }
     });
+  }
+
+  /**
+   * Whether a failed attempt certainly did not reach a controller that could act on it: the
+   * connection was refused, or the server answered that it is not (or not yet) the ready
+   * leader. A timeout or a broken connection after sending proves nothing.
+   */
+  private static boolean certainlyNotCarriedOut(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof NotLeaderException
+          || t instanceof LeaderNotReadyException || t instanceof ServerNotReadyException
+          || t instanceof LeaderSteppingDownException) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   private static Throwable unwrap(Throwable error) {

@@ -28,6 +28,9 @@ class ControllerChannelTest {
           .satisfies(e -> {
             assertThat(((ControllerNotAvailableException) e).reason()).isEqualTo("CONTROLLER_NOT_AVAILABLE");
             assertThat(((ControllerNotAvailableException) e).code()).isEqualTo(14);
+            // Attempts timed out without an answer: that proves nothing about whether a
+            // controller acted on one, so the broker must report the outcome as unknown.
+            assertThat(((ControllerNotAvailableException) e).mayHaveBeenApplied()).as(e.toString()).isTrue();
           });
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       assertThat(elapsedMs).isBetween(1400L, 5000L);
