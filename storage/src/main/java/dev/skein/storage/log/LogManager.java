@@ -163,6 +163,8 @@ public final class LogManager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::checkpointQuietly, checkpointMs, checkpointMs, TimeUnit.MILLISECONDS);
     long expiryMs = config.producerIdExpirationCheckInterval().toMillis();
     scheduler.scheduleWithFixedDelay(this::expireProducersQuietly, expiryMs, expiryMs, TimeUnit.MILLISECONDS);
+    long retentionMs = config.retentionCheckInterval().toMillis();
+    scheduler.scheduleWithFixedDelay(this::enforceRetentionQuietly, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -385,6 +387,73 @@ public final class LogManager implements AutoCloseable {
       expired += managed.log().expireProducers(now, maxIdleMs);
     }
     return expired;
+  }
+
+  /**
+   * One retention round over every log: rolls active segments quiet for segment.ms, then
+   * removes the closed segments retention.ms or retention.bytes no longer keeps, never above a
+   * log's high watermark (each replica does this for its own log; a follower also follows its
+   * leader's log start). A log whose start moved is checkpointed at once, so a restart does not
+   * expose removed offsets' neighbours again.
+   *
+   * @return how many logs had their start moved
+   */
+  public int enforceRetention() {
+    long now = clock.millis();
+    int moved = 0;
+    for (Map.Entry<TopicPartition, ManagedLog> e : logs.entrySet()) {
+      PartitionLog partitionLog = e.getValue().log();
+      try {
+        partitionLog.rollIfQuiet();
+        long start = partitionLog.logStartOffset();
+        long target = Retention.newLogStart(partitionLog.closedSegments(), start, partitionLog.sizeInBytes(),
+            partitionLog.config(), now, partitionLog.highWatermark());
+        if (target > start) {
+          partitionLog.advanceLogStartOffset(target);
+          checkpoint(e.getKey(), e.getValue());
+          moved++;
+        }
+      } catch (LogClosedException ex) {
+        log.debug("{} was closed during retention", partitionLog.dir());
+      } catch (RuntimeException ex) {
+        log.error("Retention of {} failed", partitionLog.dir(), ex);
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * Moves a log's start offset (Kafka's DeleteRecords, or a follower taking its leader's start)
+   * and checkpoints it durably before returning.
+   *
+   * @return the log start offset now
+   */
+  public long advanceLogStartOffset(String topic, int partition, long newStart) {
+    TopicPartition tp = validated(topic, partition);
+    ManagedLog managed = logs.get(tp);
+    if (managed == null) {
+      throw new IllegalStateException("No log for " + topic + "-" + partition);
+    }
+    long before = managed.log().logStartOffset();
+    long now = managed.log().advanceLogStartOffset(newStart);
+    if (now > before) {
+      checkpoint(tp, managed);
+    }
+    return now;
+  }
+
+  private void checkpoint(TopicPartition tp, ManagedLog managed) {
+    synchronized (checkpointLock) {
+      checkpoints.writeAll(Map.of(partitionKey(managed.topicId(), tp.partition()), managed.log().checkpoint()), true);
+    }
+  }
+
+  private void enforceRetentionQuietly() {
+    try {
+      enforceRetention();
+    } catch (RuntimeException e) {
+      log.error("Retention of the logs in {} failed", dataDir, e);
+    }
   }
 
   private void expireProducersQuietly() {

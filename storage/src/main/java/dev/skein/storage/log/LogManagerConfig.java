@@ -16,12 +16,17 @@ import java.util.Objects;
  *                                          producer.id.expiration.ms, 1 day)
  * @param producerIdExpirationCheckInterval how often idle producers are looked for (Kafka's
  *                                          producer.id.expiration.check.interval.ms, 10 minutes)
+ * @param retentionCheckInterval            how often logs are checked against retention.ms and
+ *                                          retention.bytes, and quiet segments rolled by segment.ms (Kafka's
+ *                                          log.retention.check.interval.ms, 5 minutes)
  */
 public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval,
-                 Duration producerIdExpiration, Duration producerIdExpirationCheckInterval) {
+                 Duration producerIdExpiration, Duration producerIdExpirationCheckInterval,
+                 Duration retentionCheckInterval) {
 
   public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION = Duration.ofDays(1);
   public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL = Duration.ofMinutes(10);
+  public static final Duration DEFAULT_RETENTION_CHECK_INTERVAL = Duration.ofMinutes(5);
   public static final LogManagerConfig DEFAULT = new LogManagerConfig(Duration.ofSeconds(1), Duration.ofSeconds(5));
 
   public LogManagerConfig {
@@ -29,12 +34,26 @@ public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointI
     requirePositive(checkpointInterval, "checkpointInterval");
     requirePositive(producerIdExpiration, "producerIdExpiration");
     requirePositive(producerIdExpirationCheckInterval, "producerIdExpirationCheckInterval");
+    requirePositive(retentionCheckInterval, "retentionCheckInterval");
   }
 
-  /** With Kafka's default producer id expiration (1 day, checked every 10 minutes). */
+  /** With Kafka's default producer id expiration (1 day, checked every 10 minutes) and retention check (5 minutes). */
   public LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval) {
     this(flushCheckInterval, checkpointInterval, DEFAULT_PRODUCER_ID_EXPIRATION,
         DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL);
+  }
+
+  /** With Kafka's default retention check interval (5 minutes). */
+  public LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval, Duration producerIdExpiration,
+      Duration producerIdExpirationCheckInterval) {
+    this(flushCheckInterval, checkpointInterval, producerIdExpiration, producerIdExpirationCheckInterval,
+        DEFAULT_RETENTION_CHECK_INTERVAL);
+  }
+
+  /** The same with another retention check interval. */
+  public LogManagerConfig withRetentionCheckInterval(Duration interval) {
+    return new LogManagerConfig(flushCheckInterval, checkpointInterval, producerIdExpiration,
+        producerIdExpirationCheckInterval, interval);
   }
 
   private static void requirePositive(Duration duration, String name) {

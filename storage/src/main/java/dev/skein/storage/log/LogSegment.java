@@ -143,6 +143,20 @@ final class LogSegment {
     return maxTimestamp;
   }
 
+  /** Whether this (active) segment holds data and is older than segment.ms, so it should roll even without an append. */
+  boolean dueToRoll(long nowMs, LogConfig config) {
+    return size > 0 && rollingBaseTimeMs >= 0 && nowMs - rollingBaseTimeMs >= config.segmentMs();
+  }
+
+  /** When the segment file was last written, for retention when no batch carries a timestamp. */
+  long lastModifiedMs() {
+    try {
+      return java.nio.file.Files.getLastModifiedTime(logFile).toMillis();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   Path logFile() {
     return logFile;
   }

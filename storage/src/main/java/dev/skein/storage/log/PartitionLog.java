@@ -857,6 +857,115 @@ public final class PartitionLog implements AutoCloseable {
     }
   }
 
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * A closed (not active) segment as retention sees it: the offsets it holds are in
+   * [{@code baseOffset}, {@code nextOffset}); {@code maxTimestampMs} is its batches' largest
+   * timestamp, or the file's modification time when none carries one.
+   */
+  public record SegmentSummary(long baseOffset, long nextOffset, long sizeInBytes, long maxTimestampMs) {}
+
+  /** The closed segments at or above the log start, oldest first. */
+  public List<SegmentSummary> closedSegments() {
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      List<SegmentSummary> out = new ArrayList<>();
+      for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+        LogSegment segment = e.getValue();
+        if (segment == current.segment()) {
+          break;
+        }
+        Long next = segments.higherKey(e.getKey());
+        long nextOffset = next == null ? current.nextOffset() : next;
+        if (nextOffset <= logStartOffset) {
+          continue;
+        }
+        long ts = segment.maxTimestamp();
+        out.add(new SegmentSummary(segment.baseOffset(), nextOffset, segment.size(),
+            ts == LogSegment.NO_TIMESTAMP ? segment.lastModifiedMs() : ts));
+      }
+      return out;
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Rolls the active segment if it holds data and is older than segment.ms, so that time
+   * retention can remove it although nothing more is written (a roll otherwise happens only on
+   * an append). The finished segment is flushed as on any roll.
+   *
+   * @return whether it rolled
+   */
+  public boolean rollIfQuiet() {
+    long rolledAt;
+    appendLock.lock();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      if (!current.segment().dueToRoll(clock.millis(), config)) {
+        return false;
+      }
+      rolledAt = roll(current, config).baseOffset();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Roll of " + dir + " failed", e);
+    } finally {
+      appendLock.unlock();
+    }
+    afterAppend(rolledAt);
+    return true;
+  }
+
+  /**
+   * Raises the log start offset to {@code newStart} (never lowers it, never past the log end)
+   * and deletes every closed segment that then holds only offsets below it. Offsets do not
+   * change: a read below the new start gets {@link OffsetOutOfRangeException}. The caller
+   * bounds {@code newStart} (a leader by its high watermark) and checkpoints the new start.
+   * Readers are excluded only while files are removed; reads return copies, so none is cut short.
+   *
+   * @return the log start offset now
+   */
+  public long advanceLogStartOffset(long newStart) {
+    lockExclusively();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      long target = Math.min(newStart, current.nextOffset());
+      if (target <= logStartOffset) {
+        return logStartOffset;
+      }
+      logStartOffset = target;
+      highWatermark = Math.max(highWatermark, target);
+      long removedBytes = 0;
+      int removedSegments = 0;
+      for (Map.Entry<Long, LogSegment> e : new ArrayList<>(segments.entrySet())) {
+        LogSegment segment = e.getValue();
+        Long next = segments.higherKey(e.getKey());
+        if (segment == current.segment() || next == null || next > target) {
+          break;
+        }
+        removedBytes += segment.size();
+        removedSegments++;
+        segments.remove(e.getKey());
+        segment.deleteFiles();
+      }
+      if (removedSegments > 0) {
+        FileUtil.fsyncDirectory(dir);
+      }
+      epochCache.truncateFromStart(target);
+      log.info("Log start of {} moved to offset {}: deleted {} segments ({} bytes)", dir, target, removedSegments,
+          removedBytes);
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Deleting segments of " + dir + " failed", e);
+    } finally {
+      unlockExclusively();
+    }
+  }
+
   // ---------------------------------------------------------------- truncation
 
   /**
