@@ -4,6 +4,7 @@ import dev.skein.metadata.QuorumConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
+import dev.skein.storage.log.LogManagerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +32,8 @@ import java.util.Objects;
  * @param autoLeaderRebalance whether the controller moves leaderships back to preferred replicas
  *     (auto.leader.rebalance.enable)
  * @param leaderImbalanceCheckInterval how often the controller looks for partitions to move back
+ * @param retentionCheckInterval how often logs are checked against retention.ms and retention.bytes
+ *     (log.retention.check.interval.ms)
  */
 public record BrokerConfig(
     int nodeId,
@@ -48,7 +51,8 @@ public record BrokerConfig(
     Duration controlledShutdownTimeout,
     ReplicationConfig replication,
     boolean autoLeaderRebalance,
-    Duration leaderImbalanceCheckInterval) {
+    Duration leaderImbalanceCheckInterval,
+    Duration retentionCheckInterval) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -61,6 +65,10 @@ public record BrokerConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(replication, "replication");
     Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
+    if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
+      throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
+          + retentionCheckInterval);
+    }
     rack = rack == null ? "" : rack;
     if (advertised.isWildcard() || advertised.port() == 0) {
       throw new IllegalArgumentException("advertised address " + advertised
@@ -127,6 +135,7 @@ public record BrokerConfig(
     private ReplicationConfig replication = ReplicationConfig.DEFAULT;
     private boolean autoLeaderRebalance = QuorumConfig.DEFAULT_AUTO_LEADER_REBALANCE;
     private Duration leaderImbalanceCheckInterval = QuorumConfig.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
+    private Duration retentionCheckInterval = LogManagerConfig.DEFAULT_RETENTION_CHECK_INTERVAL;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -177,6 +186,11 @@ public record BrokerConfig(
       return this;
     }
 
+    public Builder retentionCheckInterval(Duration interval) {
+      this.retentionCheckInterval = interval;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -186,7 +200,7 @@ public record BrokerConfig(
           : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-          replication, autoLeaderRebalance, leaderImbalanceCheckInterval);
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval);
     }
   }
 }

@@ -74,7 +74,8 @@ public final class SkeinBroker implements AutoCloseable {
     this.config = config;
     setHealth(ServingStatus.NOT_SERVING);
     this.stateStore = StateStore.open(config.stateDir());
-    this.logs = LogManager.open(config.logsDir(), stateStore, LogManagerConfig.DEFAULT, Clock.systemUTC());
+    this.logs = LogManager.open(config.logsDir(), stateStore,
+        LogManagerConfig.DEFAULT.withRetentionCheckInterval(config.retentionCheckInterval()), Clock.systemUTC());
     DataWatchers commitWatchers = new DataWatchers();
     DataWatchers logEndWatchers = new DataWatchers();
     this.quorum = MetadataQuorum.start(config.quorumConfig());
@@ -95,7 +96,8 @@ public final class SkeinBroker implements AutoCloseable {
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
         .addService(new ClusterService(config.nodeId(), quorum, errors))
-        .addService(new AdminService(config, quorum, controller, errors))
+        .addService(new AdminService(config, quorum, controller, errors, replicas, commitWatchers, fetchExecutor,
+            timer))
         .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
             new ProducerIdManager(this::allocateProducerIds), produceFaults).definition())
         .addService(consumerService.bindService())

@@ -124,6 +124,11 @@ final class BrokerCommand implements Callable<Integer> {
       description = "How often the controller looks for leaderships to move back. Default: ${DEFAULT-VALUE}.")
   long leaderImbalanceCheckIntervalMs;
 
+  @Option(names = "--log-retention-check-interval-ms", defaultValue = "300000", paramLabel = "MS",
+      description = "How often logs are checked against retention.ms and retention.bytes, and quiet segments "
+          + "rolled by segment.ms (log.retention.check.interval.ms). Default: ${DEFAULT-VALUE}.")
+  long retentionCheckIntervalMs;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -167,6 +172,7 @@ final class BrokerCommand implements Callable<Integer> {
             Duration.ofMillis(controlledShutdownTimeoutMs))
         .replication(ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(replicaLagTimeMaxMs)))
         .leaderRebalance(autoLeaderRebalance, Duration.ofMillis(leaderImbalanceCheckIntervalMs))
+        .retentionCheckInterval(Duration.ofMillis(retentionCheckIntervalMs))
         .build();
   }
 

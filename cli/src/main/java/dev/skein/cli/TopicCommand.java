@@ -6,6 +6,7 @@ import dev.skein.client.PartitionInfo;
 import dev.skein.client.SkeinAdmin;
 import dev.skein.client.TopicDescription;
 import dev.skein.client.TopicListing;
+import dev.skein.client.TopicPartition;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +20,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code skein topic create|list|describe|delete}. */
+/** {@code skein topic create|list|describe|delete|delete-records}. */
 @Command(name = "topic", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
     subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
-        TopicCommand.Delete.class})
+        TopicCommand.Delete.class, TopicCommand.DeleteRecords.class})
 final class TopicCommand implements Runnable {
 
   @Spec
@@ -180,6 +181,34 @@ final class TopicCommand implements Runnable {
       try (SkeinAdmin admin = admin(client)) {
         admin.deleteTopic(topic);
         spec.commandLine().getOut().printf("Deleted topic %s.%n", topic);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "delete-records", mixinStandardHelpOptions = true,
+      description = "Delete a partition's records below an offset (Kafka's kafka-delete-records): the log start "
+          + "offset moves there on every in-sync replica; offsets do not change.")
+  static final class DeleteRecords implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--topic", required = true, paramLabel = "NAME", description = "Topic.")
+    String topic;
+    @Option(names = "--partition", required = true, paramLabel = "P", description = "Partition.")
+    int partition;
+    @Option(names = "--before-offset", required = true, paramLabel = "N",
+        description = "Delete the records below this offset; -1 deletes everything committed (up to the high "
+            + "watermark).")
+    long beforeOffset;
+
+    @Override
+    public Integer call() {
+      try (SkeinAdmin admin = admin(client)) {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        long start = admin.deleteRecords(Map.of(tp, beforeOffset)).get(tp);
+        spec.commandLine().getOut().printf("Partition: %s  Low watermark: %d%n", tp, start);
       }
       return 0;
     }

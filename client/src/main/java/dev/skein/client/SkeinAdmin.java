@@ -1,6 +1,13 @@
 package dev.skein.client;
 
 import dev.skein.client.internal.BrokerChannels;
+import dev.skein.client.internal.MetadataCache;
+import dev.skein.proto.v1.DeleteRecordsPartition;
+import dev.skein.proto.v1.DeleteRecordsRequest;
+import dev.skein.proto.v1.DeleteRecordsResponse;
+import dev.skein.proto.v1.DeleteRecordsResult;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import dev.skein.proto.v1.AdminServiceGrpc;
 import dev.skein.proto.v1.ClusterServiceGrpc;
 import dev.skein.proto.v1.CreateTopicRequest;
@@ -14,7 +21,9 @@ import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -26,9 +35,11 @@ public final class SkeinAdmin implements AutoCloseable {
 
   private final ClientConfig config;
   private final BrokerChannels channels = new BrokerChannels();
+  private final MetadataCache metadata;
 
   private SkeinAdmin(ClientConfig config) {
     this.config = config;
+    this.metadata = new MetadataCache(config, channels);
   }
 
   public static SkeinAdmin create(ClientConfig config) {
@@ -82,6 +93,64 @@ public final class SkeinAdmin implements AutoCloseable {
 
   public TopicDescription describeTopic(String name) {
     return describeTopics(List.of(name)).get(0);
+  }
+
+  /**
+   * Deletes the records of each partition below the given offset (-1: up to the high
+   * watermark), as Kafka's DeleteRecords: the log start offset moves there on every in-sync
+   * replica, durably; offsets do not change. Each partition is sent to its leader; a leader
+   * that moved meanwhile is looked up again once.
+   *
+   * @return each partition's log start offset afterwards
+   * @throws SkeinException for the first partition that failed (OFFSET_OUT_OF_RANGE above the
+   *     high watermark, UNKNOWN_TOPIC, ...)
+   */
+  public Map<TopicPartition, Long> deleteRecords(Map<TopicPartition, Long> beforeOffsets) {
+    Map<TopicPartition, Long> done = new LinkedHashMap<>();
+    Map<TopicPartition, Long> pending = new LinkedHashMap<>(beforeOffsets);
+    for (int attempt = 0; !pending.isEmpty(); attempt++) {
+      Map<BrokerAddress, List<TopicPartition>> byLeader = new LinkedHashMap<>();
+      for (TopicPartition tp : pending.keySet()) {
+        metadata.topic(tp.topic());
+        BrokerAddress leader = metadata.snapshot().leaderOf(tp).orElseThrow(() -> new SkeinException(
+            SkeinError.of(ErrorReason.LEADER_NOT_AVAILABLE, "partition " + tp + " has no leader right now")));
+        byLeader.computeIfAbsent(leader, k -> new ArrayList<>()).add(tp);
+      }
+      Map<TopicPartition, Long> retry = new LinkedHashMap<>();
+      for (Map.Entry<BrokerAddress, List<TopicPartition>> e : byLeader.entrySet()) {
+        DeleteRecordsRequest.Builder request = DeleteRecordsRequest.newBuilder()
+            .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis()));
+        for (TopicPartition tp : e.getValue()) {
+          request.addPartitions(DeleteRecordsPartition.newBuilder().setTopic(tp.topic())
+              .setPartition(tp.partition()).setBeforeOffset(pending.get(tp)));
+        }
+        DeleteRecordsResponse response;
+        try {
+          response = AdminServiceGrpc.newBlockingStub(channels.channel(e.getKey()))
+              .withDeadlineAfter(config.requestTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS)
+              .deleteRecords(request.build());
+        } catch (StatusRuntimeException failure) {
+          throw SkeinException.from(failure);
+        }
+        for (DeleteRecordsResult result : response.getResultsList()) {
+          TopicPartition tp = new TopicPartition(result.getTopic(), result.getPartition());
+          if (!result.hasError() || result.getError().getReason().isEmpty()) {
+            done.put(tp, result.getLogStartOffset());
+            continue;
+          }
+          SkeinError error = SkeinError.fromDetail(result.getError());
+          boolean leaderMoved = error.reason() == ErrorReason.NOT_LEADER
+              || error.reason() == ErrorReason.LEADER_NOT_AVAILABLE;
+          if (!leaderMoved || attempt > 0) {
+            throw new SkeinException(error);
+          }
+          retry.put(tp, pending.get(tp));
+        }
+      }
+      metadata.invalidate();
+      pending = retry;
+    }
+    return done;
   }
 
   public ClusterDescription describeCluster() {

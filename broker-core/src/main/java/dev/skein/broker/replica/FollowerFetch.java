@@ -59,7 +59,7 @@ final class FollowerFetch implements DataWatchers.Watcher {
       try {
         Partition partition = replicas.leaderPartition(p.getTopic(), p.getPartition());
         Partition.FollowerFetchCheck check = partition.onFollowerFetch(request.getReplicaId(),
-            p.getCurrentLeaderEpoch(), p.getFetchOffset(), p.getLastFetchedEpoch());
+            p.getCurrentLeaderEpoch(), p.getFetchOffset(), p.getLastFetchedEpoch(), p.getLogStartOffset());
         if (check instanceof Partition.FollowerFetchCheck.Ok) {
           readable.add(new Readable(partition, p, partition.highWatermark()));
           continue;

@@ -13,6 +13,8 @@ final class FollowerState {
   /** The leader's log end offset and the time at the follower's previous fetch. */
   long leaderEndAtLastFetch = -1;
   long lastFetchMs;
+  /** The follower's log start offset from its last fetch; -1 until it has fetched. */
+  long logStartOffset = -1;
 
   FollowerState(long lastCaughtUpMs) {
     this.lastCaughtUpMs = lastCaughtUpMs;

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.IntPredicate;
 import java.util.function.LongSupplier;
+import java.util.function.LongUnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,6 +111,8 @@ public final class Partition {
   private final ReplicationConfig replication;
   private final LongSupplier clockMs;
   private final IntPredicate usableBroker;
+  /** Moves this replica's log start offset and checkpoints it durably; returns the start now. */
+  private final LongUnaryOperator startAdvancer;
 
   private volatile Leadership leadership;
   private volatile TopicSettings settings;
@@ -127,7 +130,7 @@ public final class Partition {
 
   Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers commitWatchers, DataWatchers logEndWatchers,
       IsrChannel isrChannel, ReplicationConfig replication, LongSupplier clockMs, IntPredicate usableBroker,
-      PartitionRegistration registration, TopicSettings settings) {
+      LongUnaryOperator startAdvancer, PartitionRegistration registration, TopicSettings settings) {
     this.id = id;
     this.localBrokerId = localBrokerId;
     this.replicaLog = log;
@@ -137,6 +140,7 @@ public final class Partition {
     this.replication = replication;
     this.clockMs = clockMs;
     this.usableBroker = usableBroker;
+    this.startAdvancer = startAdvancer;
     this.settings = settings;
     this.leadership = new Leadership(PartitionRegistration.NO_LEADER, -1, -1, List.of(), List.of());
     update(registration, settings);
@@ -395,6 +399,54 @@ public final class Partition {
   }
 
   // ---------------------------------------------------------------------------------------
+  // Leader: delete records
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Moves the log start offset to {@code beforeOffset} (Kafka's DeleteRecords) as leader, durably;
+   * -1 means the high watermark. Followers move theirs when they next fetch. Refused, with
+   * nothing changed, above the high watermark: uncommitted records may still be truncated away.
+   *
+   * @return the offset the in-sync replicas must reach (see {@link #lowWatermark()})
+   */
+  public long deleteRecordsBefore(long beforeOffset) {
+    long target;
+    synchronized (this) {
+      requireLeader();
+      long highWatermark = replicaLog.highWatermark();
+      target = beforeOffset == -1 ? highWatermark : beforeOffset;
+      if (target < 0 || target > highWatermark) {
+        throw BrokerException.of(ErrorReason.OFFSET_OUT_OF_RANGE, "cannot delete the records of " + id + " before "
+            + "offset " + beforeOffset + ": it must be -1 (the high watermark) or between 0 and the high watermark "
+            + highWatermark, Map.of("log_start_offset", Long.toString(replicaLog.logStartOffset()),
+                "high_watermark", Long.toString(highWatermark)));
+      }
+      startAdvancer.applyAsLong(target);
+    }
+    // Readers waiting below the new start get OFFSET_OUT_OF_RANGE; followers learn it at once.
+    logEndWatchers.fire(id.key());
+    commitWatchers.fire(id.key());
+    return target;
+  }
+
+  /**
+   * The smallest log start offset among this leader and its in-sync followers (Kafka's low
+   * watermark); -1 for a follower whose start is not known yet. Leader only.
+   */
+  public synchronized long lowWatermark() {
+    Leadership l = requireLeader();
+    long low = replicaLog.logStartOffset();
+    for (int replica : l.isr()) {
+      if (replica == localBrokerId) {
+        continue;
+      }
+      FollowerState f = followers.get(replica);
+      low = Math.min(low, f == null ? -1 : f.logStartOffset);
+    }
+    return low;
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Leader: followers
   // ---------------------------------------------------------------------------------------
 
@@ -404,8 +456,9 @@ public final class Partition {
    * where the follower stands, it must truncate first (nothing is sent to it until then).
    */
   public FollowerFetchCheck onFollowerFetch(int replicaId, int currentLeaderEpoch, long fetchOffset,
-      int lastFetchedEpoch) {
+      int lastFetchedEpoch, long followerLogStart) {
     boolean highWatermarkMoved;
+    boolean followerStartMoved;
     synchronized (this) {
       Leadership l = leadership;
       if (l.leaderId() != localBrokerId) {
@@ -438,10 +491,13 @@ public final class Partition {
                 "log_end_offset", Long.toString(logEnd))));
       }
       follower.onFetch(fetchOffset, logEnd, clockMs.getAsLong());
+      followerStartMoved = followerLogStart > follower.logStartOffset;
+      follower.logStartOffset = Math.max(follower.logStartOffset, followerLogStart);
       maybeExpandIsr(replicaId, follower);
       highWatermarkMoved = maybeIncrementHighWatermark();
     }
-    if (highWatermarkMoved) {
+    if (highWatermarkMoved || followerStartMoved) {
+      // Waiting acks=all produces, and waiting record deletions, re-check.
       commitWatchers.fire(id.key());
     }
     return new FollowerFetchCheck.Ok();
@@ -582,6 +638,39 @@ public final class Partition {
       }
     }
     return true;
+  }
+
+  /**
+   * Follows the leader's log start offset (retention or DeleteRecords on the leader): records
+   * below it go here too, up to what this replica has. Returns false if it no longer follows
+   * the leader of {@code leaderEpoch}.
+   */
+  public boolean followLeaderLogStart(long leaderLogStart, int leaderEpoch) {
+    synchronized (this) {
+      if (!isFollowerIn(leaderEpoch)) {
+        return false;
+      }
+      long target = Math.min(leaderLogStart, replicaLog.logEndOffset());
+      if (target > replicaLog.logStartOffset()) {
+        startAdvancer.applyAsLong(target);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Empties this replica and restarts it at the leader's log start, when everything it has is
+   * below that start (it was away while the leader's records there were deleted).
+   */
+  public void restartAtLeaderLogStart(long leaderLogStart, int leaderEpoch) {
+    synchronized (this) {
+      if (isFollowerIn(leaderEpoch) && replicaLog.logEndOffset() < leaderLogStart) {
+        log.info("{}: log end {} is below the leader's log start {}; restarting the log there", id,
+            replicaLog.logEndOffset(), leaderLogStart);
+        replicaLog.truncateFullyAndStartAt(leaderLogStart);
+        startAdvancer.applyAsLong(leaderLogStart); // checkpoints the new start
+      }
+    }
   }
 
   /**

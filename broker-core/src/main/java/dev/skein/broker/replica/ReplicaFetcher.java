@@ -135,6 +135,7 @@ final class ReplicaFetcher {
           .setCurrentLeaderEpoch(f.leaderEpoch())
           .setFetchOffset(position.fetchOffset())
           .setLastFetchedEpoch(position.lastFetchedEpoch())
+          .setLogStartOffset(p.logStartOffset())
           .setMaxBytes(config.fetchMaxBytes()));
     }
     if (request.getPartitionsCount() == 0) {
@@ -224,8 +225,13 @@ final class ReplicaFetcher {
     if (fetched.hasError() && !fetched.getError().getReason().isEmpty()) {
       SkeinError error = SkeinError.fromDetail(fetched.getError());
       if (error.reason() == ErrorReason.OFFSET_OUT_OF_RANGE) {
-        // Without a diverging epoch this means the leader's log is shorter than ours (an unclean election).
-        p.truncateToLeaderEnd(fetched.getLogEndOffset(), f.leaderEpoch());
+        if (p.logEndOffset() < fetched.getLogStartOffset()) {
+          // Everything we have is below the leader's log start (deleted there while we were away).
+          p.restartAtLeaderLogStart(fetched.getLogStartOffset(), f.leaderEpoch());
+        } else {
+          // Without a diverging epoch this means the leader's log is shorter than ours (an unclean election).
+          p.truncateToLeaderEnd(fetched.getLogEndOffset(), f.leaderEpoch());
+        }
       } else {
         log.debug("fetch of {} from leader {} refused: {}", p.id(), leaderId, error);
       }
@@ -233,7 +239,7 @@ final class ReplicaFetcher {
       return;
     }
     if (!p.appendAsFollower(fetched.getEntries().asReadOnlyByteBuffer(), fetched.getHighWatermark(),
-        f.leaderEpoch())) {
+        f.leaderEpoch()) || !p.followLeaderLogStart(fetched.getLogStartOffset(), f.leaderEpoch())) {
       partitions.remove(p.id().toString(), f);
     }
   }

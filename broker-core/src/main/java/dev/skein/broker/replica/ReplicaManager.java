@@ -162,7 +162,8 @@ public final class ReplicaManager implements AutoCloseable {
       PartitionLog partitionLog = logs.getOrCreateLog(topic, partition, topicId, settings.log());
       existing = new Partition(new Partition.Id(topic, partition, topicId), brokerId, partitionLog,
           with.commitWatchers(), with.logEndWatchers(), with.isrChannel(), replication, with.clockMs(),
-          this::isUsableBroker, registration, settings);
+          this::isUsableBroker, start -> logs.advanceLogStartOffset(topic, partition, start), registration,
+          settings);
       partitions.put(key, existing);
       log.debug("hosting {} (leader {}, epoch {})", existing.id(), registration.leader(), registration.leaderEpoch());
     } else {

@@ -10,6 +10,10 @@ import dev.skein.proto.internal.v1.ControllerRequest;
 import dev.skein.proto.v1.AdminServiceGrpc;
 import dev.skein.proto.v1.CreateTopicRequest;
 import dev.skein.proto.v1.CreateTopicResponse;
+import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.replica.ReplicaManager;
+import dev.skein.proto.v1.DeleteRecordsRequest;
+import dev.skein.proto.v1.DeleteRecordsResponse;
 import dev.skein.proto.v1.DeleteTopicRequest;
 import dev.skein.proto.v1.DeleteTopicResponse;
 import dev.skein.proto.v1.DescribeTopicsRequest;
@@ -24,6 +28,8 @@ import io.grpc.stub.StreamObserver;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Topic administration. Changes go to the controller; the answer comes once this broker's
@@ -35,12 +41,25 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final MetadataQuorum quorum;
   private final ControllerCalls controller;
   private final Errors errors;
+  private final RecordDeletion recordDeletion;
 
-  public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors) {
+  public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
+      ReplicaManager replicas, DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer) {
     this.config = config;
     this.quorum = quorum;
     this.controller = controller;
     this.errors = errors;
+    this.recordDeletion = new RecordDeletion(replicas, commitWatchers, errors, executor, timer);
+  }
+
+  @Override
+  public void deleteRecords(DeleteRecordsRequest request, StreamObserver<DeleteRecordsResponse> response) {
+    if (request.getPartitionsCount() == 0 || request.getTimeoutMs() < 0) {
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST,
+          "delete records needs at least one partition and timeout_ms >= 0").error().toStatusException());
+      return;
+    }
+    complete(response, recordDeletion.handle(request), "delete records");
   }
 
   @Override

@@ -60,6 +60,7 @@ public final class TestCluster implements AutoCloseable {
           .membership(HEARTBEAT, SESSION_TIMEOUT, Duration.ofSeconds(10))
           .replication(replication)
           .leaderRebalance(true, Duration.ofSeconds(1))
+          .retentionCheckInterval(Duration.ofMillis(200))
           .build());
     }
   }
