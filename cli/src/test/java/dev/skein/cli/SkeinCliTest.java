@@ -86,6 +86,26 @@ class SkeinCliTest {
   }
 
   @Test
+  void deleteRecordsMovesTheLogStartAndConsumersStartThere() {
+    skein("", "topic", "create", "--topic", "cli-trim", "--partitions", "1", "--bootstrap", bootstrap());
+    skein("a\nb\nc\nd\n", "produce", "--topic", "cli-trim", "--acks", "all", "--bootstrap", bootstrap());
+
+    Run deleted = skein("", "topic", "delete-records", "--topic", "cli-trim", "--partition", "0",
+        "--before-offset", "2", "--bootstrap", bootstrap());
+    assertThat(deleted.code()).as(deleted.err()).isZero();
+    assertThat(deleted.out().strip()).isEqualTo("Partition: cli-trim-0  Low watermark: 2");
+
+    Run consumed = skein("", "consume", "--topic", "cli-trim", "--from-beginning", "--max-messages", "2",
+        "--print-offset", "--bootstrap", bootstrap());
+    assertThat(consumed.lines()).containsExactly("Offset:2\tc", "Offset:3\td");
+
+    Run tooFar = skein("", "topic", "delete-records", "--topic", "cli-trim", "--partition", "0",
+        "--before-offset", "99", "--bootstrap", bootstrap());
+    assertThat(tooFar.code()).isEqualTo(1);
+    assertThat(tooFar.err()).contains("between 0 and the high watermark 4", "(OFFSET_OUT_OF_RANGE)");
+  }
+
+  @Test
   void produceAndConsumeLinesWithKeys() {
     skein("", "topic", "create", "--topic", "cli-lines", "--partitions", "4", "--bootstrap", bootstrap());
     String input = "alice:first\nbob:second\nalice:third\ncarol:fourth\n";
