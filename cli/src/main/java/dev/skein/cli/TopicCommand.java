@@ -1,6 +1,7 @@
 package dev.skein.cli;
 
 import dev.skein.client.ClientConfig;
+import dev.skein.client.ConfigEntry;
 import dev.skein.client.NewTopic;
 import dev.skein.client.PartitionInfo;
 import dev.skein.client.SkeinAdmin;
@@ -20,9 +21,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code skein topic create|list|describe|delete|delete-records}. */
-@Command(name = "topic", mixinStandardHelpOptions = true, description = "Create, list, describe and delete topics.",
+/** {@code skein topic create|list|describe|alter|alter-config|describe-configs|delete|delete-records}. */
+@Command(name = "topic", mixinStandardHelpOptions = true,
+    description = "Create, list, describe, alter and delete topics; change their configs; delete records.",
     subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
+        TopicCommand.Alter.class, TopicCommand.AlterConfig.class, TopicCommand.DescribeConfigs.class,
         TopicCommand.Delete.class, TopicCommand.DeleteRecords.class})
 final class TopicCommand implements Runnable {
 
@@ -209,6 +212,104 @@ final class TopicCommand implements Runnable {
         TopicPartition tp = new TopicPartition(topic, partition);
         long start = admin.deleteRecords(Map.of(tp, beforeOffset)).get(tp);
         spec.commandLine().getOut().printf("Partition: %s  Low watermark: %d%n", tp, start);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "alter", mixinStandardHelpOptions = true,
+      description = "Raise a topic's partition count (a decrease is refused: keys would move to other partitions).")
+  static final class Alter implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--topic", required = true, paramLabel = "NAME", description = "Topic.")
+    String topic;
+    @Option(names = "--partitions", required = true, paramLabel = "N", description = "The new partition count.")
+    int partitions;
+
+    @Override
+    public Integer call() {
+      try (SkeinAdmin admin = admin(client)) {
+        TopicDescription t = admin.createPartitions(topic, partitions);
+        spec.commandLine().getOut().printf("Topic %s now has %d partitions.%n", t.name(), t.partitionCount());
+      }
+      return 0;
+    }
+  }
+
+  /** Which configs {@code alter-config} and {@code describe-configs} act on. */
+  static final class ConfigTarget {
+    @Option(names = "--topic", paramLabel = "NAME", description = "A topic.")
+    String topic;
+    @Option(names = "--entity", paramLabel = "broker-defaults",
+        description = "broker-defaults: the cluster-wide defaults of every topic without its own value.")
+    String entity;
+
+    boolean brokerDefaults() {
+      if (entity == null) {
+        return false;
+      }
+      if (!entity.equals("broker-defaults")) {
+        throw new IllegalArgumentException("--entity must be broker-defaults, not '" + entity + "'");
+      }
+      return true;
+    }
+  }
+
+  @Command(name = "alter-config", mixinStandardHelpOptions = true,
+      description = "Set or remove configs of a running topic, or the cluster-wide topic defaults (as kafka-configs "
+          + "--alter). Every replica applies the change without a restart.")
+  static final class AlterConfig implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+    @Spec
+    CommandSpec spec;
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    ConfigTarget target;
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A config to set. Repeatable.")
+    Map<String, String> set = new TreeMap<>();
+    @Option(names = "--delete", paramLabel = "KEY", description = "A config to remove. Repeatable.")
+    List<String> delete = new java.util.ArrayList<>();
+
+    @Override
+    public Integer call() {
+      if (set.isEmpty() && delete.isEmpty()) {
+        throw new IllegalArgumentException("nothing to change: give --set KEY=VALUE or --delete KEY");
+      }
+      try (SkeinAdmin admin = admin(client)) {
+        if (target.brokerDefaults()) {
+          admin.alterBrokerDefaults(set, delete);
+          spec.commandLine().getOut().println("Altered the broker defaults.");
+        } else {
+          admin.alterTopicConfigs(target.topic, set, delete);
+          spec.commandLine().getOut().printf("Altered the configs of topic %s.%n", target.topic);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "describe-configs", mixinStandardHelpOptions = true,
+      description = "Every config of a topic with its value and source (TOPIC, BROKER_DEFAULTS, STATIC_BROKER, "
+          + "DEFAULT), or the cluster-wide defaults that are set.")
+  static final class DescribeConfigs implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+    @Spec
+    CommandSpec spec;
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    ConfigTarget target;
+
+    @Override
+    public Integer call() {
+      try (SkeinAdmin admin = admin(client)) {
+        List<ConfigEntry> entries = target.brokerDefaults() ? admin.describeBrokerDefaults()
+            : admin.describeTopicConfigs(target.topic);
+        for (ConfigEntry e : entries) {
+          spec.commandLine().getOut().printf("%s=%s\tsource=%s%n", e.name(), e.value(), e.source());
+        }
       }
       return 0;
     }

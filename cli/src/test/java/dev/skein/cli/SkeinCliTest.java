@@ -106,6 +106,39 @@ class SkeinCliTest {
   }
 
   @Test
+  void alterConfigsAndPartitionsOfARunningTopic() {
+    skein("", "topic", "create", "--topic", "cli-alter", "--partitions", "2", "--bootstrap", bootstrap());
+
+    Run altered = skein("", "topic", "alter-config", "--topic", "cli-alter", "--set", "retention.ms=3600000",
+        "--set", "segment.ms=600000", "--bootstrap", bootstrap());
+    assertThat(altered.code()).as(altered.err()).isZero();
+    assertThat(altered.out().strip()).isEqualTo("Altered the configs of topic cli-alter.");
+    Run described = skein("", "topic", "describe-configs", "--topic", "cli-alter", "--bootstrap", bootstrap());
+    assertThat(described.lines()).contains("retention.ms=3600000\tsource=TOPIC", "segment.ms=600000\tsource=TOPIC",
+        "cleanup.policy=delete\tsource=DEFAULT");
+    assertThat(skein("", "topic", "describe", "--topic", "cli-alter", "--bootstrap", bootstrap()).lines().get(0))
+        .endsWith("Configs: retention.ms=3600000,segment.ms=600000");
+
+    Run bad = skein("", "topic", "alter-config", "--topic", "cli-alter", "--set", "segment.bytes=12",
+        "--bootstrap", bootstrap());
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("segment.bytes", "at least 1024", "(INVALID_CONFIG)");
+
+    assertThat(skein("", "topic", "alter-config", "--entity", "broker-defaults", "--set", "max.message.bytes=2000000",
+        "--bootstrap", bootstrap()).code()).isZero();
+    assertThat(skein("", "topic", "describe-configs", "--entity", "broker-defaults", "--bootstrap", bootstrap())
+        .lines()).containsExactly("max.message.bytes=2000000\tsource=BROKER_DEFAULTS");
+    assertThat(skein("", "topic", "alter-config", "--entity", "broker-defaults", "--delete", "max.message.bytes",
+        "--bootstrap", bootstrap()).code()).isZero();
+
+    Run grown = skein("", "topic", "alter", "--topic", "cli-alter", "--partitions", "4", "--bootstrap", bootstrap());
+    assertThat(grown.out().strip()).isEqualTo("Topic cli-alter now has 4 partitions.");
+    Run shrunk = skein("", "topic", "alter", "--topic", "cli-alter", "--partitions", "1", "--bootstrap", bootstrap());
+    assertThat(shrunk.code()).isEqualTo(1);
+    assertThat(shrunk.err()).contains("can only grow", "(INVALID_PARTITIONS)");
+  }
+
+  @Test
   void produceAndConsumeLinesWithKeys() {
     skein("", "topic", "create", "--topic", "cli-lines", "--partitions", "4", "--bootstrap", bootstrap());
     String input = "alice:first\nbob:second\nalice:third\ncarol:fourth\n";

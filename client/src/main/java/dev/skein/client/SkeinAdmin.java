@@ -2,6 +2,10 @@ package dev.skein.client;
 
 import dev.skein.client.internal.BrokerChannels;
 import dev.skein.client.internal.MetadataCache;
+import dev.skein.proto.v1.AlterConfigsRequest;
+import dev.skein.proto.v1.ConfigResourceType;
+import dev.skein.proto.v1.CreatePartitionsRequest;
+import dev.skein.proto.v1.DescribeConfigsRequest;
 import dev.skein.proto.v1.DeleteRecordsPartition;
 import dev.skein.proto.v1.DeleteRecordsRequest;
 import dev.skein.proto.v1.DeleteRecordsResponse;
@@ -93,6 +97,46 @@ public final class SkeinAdmin implements AutoCloseable {
 
   public TopicDescription describeTopic(String name) {
     return describeTopics(List.of(name)).get(0);
+  }
+
+  /**
+   * Sets and removes configs of a topic while it runs; every replica applies them without a
+   * restart. Invalid keys or values fail with INVALID_CONFIG and change nothing.
+   */
+  public void alterTopicConfigs(String topic, Map<String, String> set, Collection<String> delete) {
+    alterConfigs(ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC, topic, set, delete);
+  }
+
+  /** Sets and removes the cluster-wide defaults every topic without its own value uses. */
+  public void alterBrokerDefaults(Map<String, String> set, Collection<String> delete) {
+    alterConfigs(ConfigResourceType.CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS, "", set, delete);
+  }
+
+  private void alterConfigs(ConfigResourceType type, String name, Map<String, String> set,
+      Collection<String> delete) {
+    call(channel -> admin(channel).alterConfigs(AlterConfigsRequest.newBuilder().setResourceType(type)
+        .setResourceName(name).putAllSet(set).addAllDelete(delete).build()));
+  }
+
+  /** Every topic config of a topic, with its effective value and source. */
+  public List<ConfigEntry> describeTopicConfigs(String topic) {
+    return describeConfigs(ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC, topic);
+  }
+
+  /** The cluster-wide topic config defaults that are set. */
+  public List<ConfigEntry> describeBrokerDefaults() {
+    return describeConfigs(ConfigResourceType.CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS, "");
+  }
+
+  private List<ConfigEntry> describeConfigs(ConfigResourceType type, String name) {
+    return call(channel -> admin(channel).describeConfigs(DescribeConfigsRequest.newBuilder().setResourceType(type)
+        .setResourceName(name).build()).getEntriesList().stream().map(ConfigEntry::from).toList());
+  }
+
+  /** Raises a topic's partition count; a decrease is refused (INVALID_PARTITIONS). */
+  public TopicDescription createPartitions(String topic, int totalPartitions) {
+    return call(channel -> TopicDescription.from(admin(channel).createPartitions(CreatePartitionsRequest.newBuilder()
+        .setTopic(topic).setPartitions(totalPartitions).build()).getTopic()));
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.skein.broker.HostPort;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.metadata.image.BrokerRegistration;
 import dev.skein.metadata.image.ClusterImage;
+import dev.skein.metadata.image.ConfigResource;
 import dev.skein.metadata.image.MetadataDelta;
 import dev.skein.metadata.image.PartitionRegistration;
 import dev.skein.metadata.image.TopicImage;
@@ -117,6 +118,15 @@ public final class ReplicaManager implements AutoCloseable {
       applyPartition(newImage, change.topicId(), change.topicName(), change.partition(), change.current());
     }
     for (var resource : delta.changedConfigs()) {
+      if (resource.type() == ConfigResource.Type.CLUSTER) {
+        // The cluster-wide defaults changed: every hosted partition may have new settings.
+        for (Partition p : partitions.values()) {
+          newImage.topics().byId(p.id().topicId()).ifPresent(topic -> topic.partition(p.id().partition())
+              .ifPresent(registration -> applyPartition(newImage, topic.id(), topic.name(), p.id().partition(),
+                  registration)));
+        }
+        continue;
+      }
       newImage.topics().byId(resource.name()).ifPresent(topic -> topic.partitions().forEach((p, registration) -> {
         if (registration.isReplica(brokerId)) {
           applyPartition(newImage, topic.id(), topic.name(), p, registration);
@@ -152,7 +162,7 @@ public final class ReplicaManager implements AutoCloseable {
       }
       return;
     }
-    TopicSettings settings = TopicSettings.from(newImage.configs().topicConfigs(topicId), logDefaults);
+    TopicSettings settings = TopicSettings.from(newImage.configs().effectiveTopicConfigs(topicId), logDefaults);
     if (existing != null && !existing.id().topicId().equals(topicId)) {
       // Same name, new topic id: the old topic was deleted while we were not looking.
       removeReplica(topic, partition, existing.id().topicId());

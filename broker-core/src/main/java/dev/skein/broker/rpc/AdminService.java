@@ -12,6 +12,13 @@ import dev.skein.proto.v1.CreateTopicRequest;
 import dev.skein.proto.v1.CreateTopicResponse;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.broker.replica.ReplicaManager;
+import dev.skein.proto.v1.AlterConfigsRequest;
+import dev.skein.proto.v1.AlterConfigsResponse;
+import dev.skein.proto.v1.ConfigResourceType;
+import dev.skein.proto.v1.CreatePartitionsRequest;
+import dev.skein.proto.v1.CreatePartitionsResponse;
+import dev.skein.proto.v1.DescribeConfigsRequest;
+import dev.skein.proto.v1.DescribeConfigsResponse;
 import dev.skein.proto.v1.DeleteRecordsRequest;
 import dev.skein.proto.v1.DeleteRecordsResponse;
 import dev.skein.proto.v1.DeleteTopicRequest;
@@ -32,8 +39,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * Topic administration. Changes go to the controller; the answer comes once this broker's
- * own metadata shows the change, so a client can use a topic it just created.
+ * Topic administration: topics, partitions and configs go to the controller, and the answer
+ * comes once this broker's own metadata shows the change, so a client can use a topic it just
+ * created; DeleteRecords acts on the partition leaders here.
  */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
@@ -42,6 +50,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final ControllerCalls controller;
   private final Errors errors;
   private final RecordDeletion recordDeletion;
+  private final ConfigDescriber configDescriber;
 
   public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
       ReplicaManager replicas, DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer) {
@@ -50,6 +59,64 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     this.controller = controller;
     this.errors = errors;
     this.recordDeletion = new RecordDeletion(replicas, commitWatchers, errors, executor, timer);
+    this.configDescriber = new ConfigDescriber(config.logDefaults());
+  }
+
+  @Override
+  public void alterConfigs(AlterConfigsRequest request, StreamObserver<AlterConfigsResponse> response) {
+    dev.skein.proto.internal.v1.ConfigResourceType type;
+    if (request.getResourceType() == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC) {
+      type = dev.skein.proto.internal.v1.ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC;
+    } else if (request.getResourceType() == ConfigResourceType.CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS) {
+      type = dev.skein.proto.internal.v1.ConfigResourceType.CONFIG_RESOURCE_TYPE_CLUSTER;
+    } else {
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, "resource_type must be "
+          + "CONFIG_RESOURCE_TYPE_TOPIC or CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS").error().toStatusException());
+      return;
+    }
+    ControllerRequest alter = ControllerRequest.newBuilder().setAlterConfigs(
+        dev.skein.proto.internal.v1.AlterConfigsRequest.newBuilder().setResourceType(type)
+            .setResourceName(request.getResourceName()).putAllSet(request.getSetMap())
+            .addAllDelete(request.getDeleteList()).setValidateOnly(request.getValidateOnly()))
+        .build();
+    complete(response, controller.call(alter).thenApply(applied -> AlterConfigsResponse.getDefaultInstance()),
+        "alter configs of " + request.getResourceName());
+  }
+
+  @Override
+  public void describeConfigs(DescribeConfigsRequest request, StreamObserver<DescribeConfigsResponse> response) {
+    ClusterImage image = quorum.image();
+    DescribeConfigsResponse.Builder out = DescribeConfigsResponse.newBuilder();
+    if (request.getResourceType() == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC) {
+      TopicImage topic = image.topics().byName(request.getResourceName()).orElse(null);
+      if (topic == null) {
+        response.onError(BrokerException.of(ErrorReason.UNKNOWN_TOPIC, "topic '" + request.getResourceName()
+            + "' does not exist").error().toStatusException());
+        return;
+      }
+      out.addAllEntries(configDescriber.forTopic(image.configs().topicConfigs(topic.id()), image.configs()));
+    } else if (request.getResourceType() == ConfigResourceType.CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS) {
+      out.addAllEntries(configDescriber.clusterDefaults(image.configs()));
+    } else {
+      response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, "resource_type must be "
+          + "CONFIG_RESOURCE_TYPE_TOPIC or CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS").error().toStatusException());
+      return;
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void createPartitions(CreatePartitionsRequest request, StreamObserver<CreatePartitionsResponse> response) {
+    ControllerRequest create = ControllerRequest.newBuilder().setCreatePartitions(
+        dev.skein.proto.internal.v1.CreatePartitionsRequest.newBuilder().setName(request.getTopic())
+            .setPartitions(request.getPartitions()).setValidateOnly(request.getValidateOnly()))
+        .build();
+    complete(response, controller.call(create).thenApply(applied -> {
+      TopicImage topic = applied.image().topics().byName(request.getTopic()).orElseThrow(() -> BrokerException.of(
+          ErrorReason.UNKNOWN_TOPIC, "topic '" + request.getTopic() + "' was deleted meanwhile"));
+      return CreatePartitionsResponse.newBuilder().setTopic(MetadataMapping.topic(applied.image(), topic)).build();
+    }), "add partitions to " + request.getTopic());
   }
 
   @Override

@@ -142,6 +142,7 @@ public final class QuorumController implements AutoCloseable {
       case CREATE_TOPIC -> topics.createTopic(request.getCreateTopic(), image);
       case DELETE_TOPIC -> topics.deleteTopic(request.getDeleteTopic(), image);
       case ALTER_CONFIGS -> topics.alterConfigs(request.getAlterConfigs(), image);
+      case CREATE_PARTITIONS -> topics.createPartitions(request.getCreatePartitions(), image);
       case ALTER_PARTITION -> PartitionControl.alterPartition(request.getAlterPartition(), image);
       case REQUEST_NOT_SET -> ControllerDecision.answer(
           ControllerError.INVALID_REQUEST.response("empty controller request"));

@@ -3,12 +3,14 @@ package dev.skein.metadata.controller;
 import dev.skein.metadata.config.InvalidConfigException;
 import dev.skein.metadata.config.TopicConfigs;
 import dev.skein.metadata.image.ClusterImage;
+import dev.skein.metadata.image.ConfigResource;
 import dev.skein.metadata.image.TopicImage;
 import dev.skein.proto.internal.v1.AlterConfigsRequest;
 import dev.skein.proto.internal.v1.BrokerList;
 import dev.skein.proto.internal.v1.ConfigRecord;
 import dev.skein.proto.internal.v1.ConfigResourceType;
 import dev.skein.proto.internal.v1.ControllerResponse;
+import dev.skein.proto.internal.v1.CreatePartitionsRequest;
 import dev.skein.proto.internal.v1.CreateTopicRequest;
 import dev.skein.proto.internal.v1.CreateTopicResult;
 import dev.skein.proto.internal.v1.DeleteTopicRequest;
@@ -26,7 +28,7 @@ import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The controller's decisions about topics: creation (validation, placement), deletion, configs. */
+/** The controller's decisions about topics: creation (validation, placement), added partitions, deletion, configs. */
 final class TopicControl {
 
   private static final Logger LOG = LoggerFactory.getLogger(TopicControl.class);
@@ -121,15 +123,25 @@ final class TopicControl {
         (index, after) -> ControllerResponse.getDefaultInstance());
   }
 
+  /**
+   * Sets or removes configs of one topic, or of the cluster-wide topic config defaults (resource
+   * type CLUSTER, empty name), after validating every key and value; writes only real changes.
+   */
   ControllerDecision alterConfigs(AlterConfigsRequest request, ClusterImage image) {
-    if (request.getResourceType() != ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC) {
+    String resourceName;
+    ConfigResourceType type = request.getResourceType();
+    if (type == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC) {
+      Optional<TopicImage> topic = image.topics().byName(request.getResourceName());
+      if (topic.isEmpty()) {
+        return ControllerDecision.answer(ControllerError.UNKNOWN_TOPIC.response(
+            "topic '" + request.getResourceName() + "' does not exist"));
+      }
+      resourceName = topic.get().id();
+    } else if (type == ConfigResourceType.CONFIG_RESOURCE_TYPE_CLUSTER) {
+      resourceName = "";
+    } else {
       return ControllerDecision.answer(ControllerError.UNSUPPORTED.response(
-          "only topic configs can be altered; " + request.getResourceType() + " is not supported yet"));
-    }
-    Optional<TopicImage> topic = image.topics().byName(request.getResourceName());
-    if (topic.isEmpty()) {
-      return ControllerDecision.answer(ControllerError.UNKNOWN_TOPIC.response(
-          "topic '" + request.getResourceName() + "' does not exist"));
+          "configs of " + type + " cannot be altered; alter a topic's or the cluster-wide topic defaults"));
     }
     try {
       TopicConfigs.validate(request.getSetMap());
@@ -149,19 +161,74 @@ final class TopicControl {
     if (request.getValidateOnly()) {
       return ControllerDecision.answer(ControllerResponse.getDefaultInstance());
     }
-    String topicId = topic.get().id();
-    Map<String, String> current = image.configs().topicConfigs(topicId);
+    Map<String, String> current = image.configs().configsOf(type == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC
+        ? new ConfigResource(ConfigResource.Type.TOPIC, resourceName)
+        : ConfigResource.CLUSTER);
     List<MetadataRecord> records = new ArrayList<>();
     request.getSetMap().forEach((key, value) -> {
       if (!value.equals(current.get(key))) {
-        records.add(topicConfig(topicId, key, value));
+        records.add(config(type, resourceName, key, value));
       }
     });
     for (String key : new HashSet<>(request.getDeleteList())) {
       if (current.containsKey(key)) {
-        records.add(topicConfig(topicId, key, null));
+        records.add(config(type, resourceName, key, null));
       }
     }
+    LOG.info("Altering configs of {} '{}': set {}, delete {}", type, request.getResourceName(), request.getSetMap(),
+        request.getDeleteList());
     return new ControllerDecision(records, (index, after) -> ControllerResponse.getDefaultInstance());
+  }
+
+  /** Adds partitions to a topic, placed like a new topic's; the count never goes down. */
+  ControllerDecision createPartitions(CreatePartitionsRequest request, ClusterImage image) {
+    Optional<TopicImage> found = image.topics().byName(request.getName());
+    if (found.isEmpty()) {
+      return ControllerDecision.answer(ControllerError.UNKNOWN_TOPIC.response(
+          "topic '" + request.getName() + "' does not exist"));
+    }
+    TopicImage topic = found.get();
+    int current = topic.partitionCount();
+    int wanted = request.getPartitions();
+    if (wanted <= current) {
+      return ControllerDecision.answer(ControllerError.INVALID_PARTITIONS.response("topic '" + request.getName()
+          + "' has " + current + " partitions; the count can only grow (asked for " + wanted + "): fewer partitions "
+          + "would send keys to other partitions than the ones holding their records",
+          Map.of("partitions", Integer.toString(current))));
+    }
+    if (wanted > MAX_PARTITIONS) {
+      return ControllerDecision.answer(ControllerError.INVALID_PARTITIONS.response(
+          "number of partitions must be at most " + MAX_PARTITIONS + ", got " + wanted));
+    }
+    int replicationFactor = topic.partitions().get(0).replicas().size();
+    List<Integer> brokers = image.brokers().usableBrokerIds();
+    if (replicationFactor > brokers.size()) {
+      return ControllerDecision.answer(ControllerError.INVALID_REPLICATION_FACTOR.response(
+          "the topic's replication factor " + replicationFactor + " is larger than the " + brokers.size()
+              + " available broker" + (brokers.size() == 1 ? "" : "s") + "; the new partitions cannot be placed",
+          Map.of("available_brokers", String.valueOf(brokers.size()))));
+    }
+    if (request.getValidateOnly()) {
+      return ControllerDecision.answer(ControllerResponse.getDefaultInstance());
+    }
+    List<List<Integer>> assignment = ReplicaPlacer.place(brokers, wanted - current, replicationFactor, random);
+    List<MetadataRecord> records = new ArrayList<>();
+    for (int i = 0; i < assignment.size(); i++) {
+      List<Integer> replicas = assignment.get(i);
+      records.add(MetadataRecord.newBuilder().setPartition(PartitionRecord.newBuilder()
+          .setTopicId(topic.id()).setPartition(current + i).addAllReplicas(replicas).addAllIsr(replicas)
+          .setLeader(replicas.get(0)).setLeaderEpoch(0).setPartitionEpoch(0)).build());
+    }
+    LOG.info("Adding partitions {}..{} to topic {} ({})", current, wanted - 1, topic.name(), topic.id());
+    return new ControllerDecision(records, (index, after) -> ControllerResponse.getDefaultInstance());
+  }
+
+  private static MetadataRecord config(ConfigResourceType type, String resourceName, String key, String value) {
+    ConfigRecord.Builder config = ConfigRecord.newBuilder().setResourceType(type).setResourceName(resourceName)
+        .setKey(key);
+    if (value != null) {
+      config.setValue(value);
+    }
+    return MetadataRecord.newBuilder().setConfig(config).build();
   }
 }

@@ -16,6 +16,9 @@ public record ConfigResource(Type type, String name) {
     Objects.requireNonNull(name, "name");
   }
 
+  /** The cluster-wide topic config defaults. */
+  public static final ConfigResource CLUSTER = new ConfigResource(Type.CLUSTER, "");
+
   public static ConfigResource topic(String topicId) {
     return new ConfigResource(Type.TOPIC, topicId);
   }

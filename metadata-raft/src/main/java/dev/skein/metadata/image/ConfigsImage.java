@@ -29,4 +29,23 @@ public record ConfigsImage(Map<ConfigResource, Map<String, String>> configs) {
   public Map<String, String> topicConfigs(String topicId) {
     return configsOf(ConfigResource.topic(topicId));
   }
+
+  /** The dynamic cluster-wide defaults for topic configs. */
+  public Map<String, String> clusterDefaults() {
+    return configsOf(ConfigResource.CLUSTER);
+  }
+
+  /**
+   * What a topic's replicas use over their broker's own defaults: the topic's configs over the
+   * cluster-wide defaults.
+   */
+  public Map<String, String> effectiveTopicConfigs(String topicId) {
+    Map<String, String> defaults = clusterDefaults();
+    if (defaults.isEmpty()) {
+      return topicConfigs(topicId);
+    }
+    Map<String, String> merged = new HashMap<>(defaults);
+    merged.putAll(topicConfigs(topicId));
+    return merged;
+  }
 }

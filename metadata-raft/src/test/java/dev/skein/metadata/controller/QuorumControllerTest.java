@@ -7,6 +7,7 @@ import dev.skein.metadata.image.PartitionRegistration;
 import dev.skein.metadata.image.TopicImage;
 import dev.skein.proto.internal.v1.AllocateProducerIdsRequest;
 import dev.skein.proto.internal.v1.AlterConfigsRequest;
+import dev.skein.proto.internal.v1.CreatePartitionsRequest;
 import dev.skein.proto.internal.v1.BrokerHeartbeatResult;
 import dev.skein.proto.internal.v1.ConfigResourceType;
 import dev.skein.proto.internal.v1.ControllerRequest;
@@ -183,6 +184,46 @@ class QuorumControllerTest {
         ControllerError.INVALID_CONFIG, "must be at least 1");
     assertError(fixture.send(alterConfigs("t", Map.of(), List.of("bogus"), false)),
         ControllerError.INVALID_CONFIG, "unknown topic config 'bogus'");
+  }
+
+  @Test
+  void altersTheClusterWideTopicDefaults() {
+    fixture.startBrokers(1);
+    ControllerResponse set = fixture.send(ControllerRequest.newBuilder().setAlterConfigs(AlterConfigsRequest.newBuilder()
+        .setResourceType(ConfigResourceType.CONFIG_RESOURCE_TYPE_CLUSTER).putSet("retention.ms", "3600000")).build());
+    assertThat(set.getErrorReason()).isEmpty();
+    assertThat(fixture.image().configs().clusterDefaults()).containsExactlyEntriesOf(Map.of("retention.ms", "3600000"));
+
+    fixture.createTopic("t", 1, 1);
+    fixture.send(alterConfigs("t", Map.of("segment.ms", "1000"), List.of(), false));
+    assertThat(fixture.image().configs().effectiveTopicConfigs(fixture.topicId("t")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("retention.ms", "3600000", "segment.ms", "1000"));
+
+    assertError(fixture.send(ControllerRequest.newBuilder().setAlterConfigs(AlterConfigsRequest.newBuilder()
+        .setResourceType(ConfigResourceType.CONFIG_RESOURCE_TYPE_CLUSTER).putSet("retention.ms", "-2")).build()),
+        ControllerError.INVALID_CONFIG, "must be at least -1");
+  }
+
+  @Test
+  void addsPartitionsButNeverRemovesThem() {
+    fixture.startBrokers(1, 2, 3);
+    fixture.createTopic("t", 2, 3);
+    ControllerResponse grown = fixture.send(ControllerRequest.newBuilder().setCreatePartitions(
+        CreatePartitionsRequest.newBuilder().setName("t").setPartitions(4)).build());
+    assertThat(grown.getErrorReason()).isEmpty();
+    var topic = fixture.image().topics().byName("t").orElseThrow();
+    assertThat(topic.partitionCount()).isEqualTo(4);
+    assertThat(topic.partition(3).orElseThrow().replicas()).hasSize(3);
+    assertThat(topic.partition(3).orElseThrow().isr()).containsExactlyInAnyOrderElementsOf(
+        topic.partition(3).orElseThrow().replicas());
+
+    assertError(fixture.send(ControllerRequest.newBuilder().setCreatePartitions(
+        CreatePartitionsRequest.newBuilder().setName("t").setPartitions(3)).build()),
+        ControllerError.INVALID_PARTITIONS, "can only grow");
+    assertError(fixture.send(ControllerRequest.newBuilder().setCreatePartitions(
+        CreatePartitionsRequest.newBuilder().setName("nope").setPartitions(3)).build()),
+        ControllerError.UNKNOWN_TOPIC, "'nope'");
+    assertThat(fixture.image().topics().byName("t").orElseThrow().partitionCount()).isEqualTo(4);
   }
 
   private static ControllerRequest alterConfigs(String topic, Map<String, String> set, List<String> delete,
@@ -467,7 +508,7 @@ class QuorumControllerTest {
     assertError(fixture.send(ControllerRequest.getDefaultInstance()), ControllerError.INVALID_REQUEST, "empty");
     assertError(fixture.send(ControllerRequest.newBuilder().setAlterConfigs(AlterConfigsRequest.newBuilder()
         .setResourceType(ConfigResourceType.CONFIG_RESOURCE_TYPE_BROKER).setResourceName("1")).build()),
-        ControllerError.UNSUPPORTED, "only topic configs");
+        ControllerError.UNSUPPORTED, "alter a topic's or the cluster-wide topic defaults");
   }
 
   @Test
