@@ -155,7 +155,7 @@ public final class MetadataQuorum implements AutoCloseable {
             .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(10,
                 TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
-        membership = new ListenerMembership(admin, self);
+        membership = new ListenerMembership(admin, voterGroup, self);
         membership.start();
       }
       LOG.info("Metadata quorum member {} started at {} as a {}", node, config.raftAddress(),

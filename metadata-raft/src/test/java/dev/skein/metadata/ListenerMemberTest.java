@@ -69,6 +69,37 @@ class ListenerMemberTest {
     }
   }
 
+  /**
+   * Ratis' ADD mode keeps only the listeners named in the request, so a second listener joining
+   * that way silently dropped the first from the configuration: the first stopped receiving
+   * metadata. Both must stay listeners and follow every record.
+   */
+  @Test
+  void twoNonVotingBrokersBothStayListenersAndFollowEveryRecord() {
+    try (TestCluster cluster = new TestCluster(dir, 3)) {
+      cluster.startVoterBrokers();
+      cluster.awaitLeader();
+      cluster.awaitAllUnfenced();
+      TestCluster.Broker fourth = cluster.startBroker(4);
+      fourth.quorum().joined().orTimeout(30, TimeUnit.SECONDS).join();
+      TestCluster.Broker fifth = cluster.startBroker(5);
+      fifth.quorum().joined().orTimeout(30, TimeUnit.SECONDS).join();
+      fourth.lifecycle().unfenced().orTimeout(30, TimeUnit.SECONDS).join();
+      fifth.lifecycle().unfenced().orTimeout(30, TimeUnit.SECONDS).join();
+
+      assertThat(cluster.send(1, Requests.createTopic("after-both-joined", 5, 5)).getErrorReason()).isEmpty();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+        assertThat(cluster.quorum(4).image().topics().byName("after-both-joined")).isPresent();
+        assertThat(cluster.quorum(5).image().topics().byName("after-both-joined")).isPresent();
+      });
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        QuorumStatus status = cluster.quorum(1).quorumStatus().orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(status.members()).filteredOn(member -> member.role() == QuorumStatus.Role.LISTENER)
+            .extracting(QuorumStatus.Member::id).containsExactlyInAnyOrder(4, 5);
+      });
+    }
+  }
+
   private static void assertListedAsListener(TestCluster cluster) {
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       QuorumStatus status = cluster.quorum(4).quorumStatus().orTimeout(10, TimeUnit.SECONDS).join();
