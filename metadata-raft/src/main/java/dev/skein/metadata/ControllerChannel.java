@@ -137,7 +137,7 @@ public final class ControllerChannel implements AutoCloseable {
    * connection was refused, or the server answered that it is not (or not yet) the ready
    * leader. A timeout or a broken connection after sending proves nothing.
    */
-  private static boolean certainlyNotCarriedOut(Throwable failure) {
+  static boolean certainlyNotCarriedOut(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof java.net.ConnectException || t instanceof NotLeaderException
           || t instanceof LeaderNotReadyException || t instanceof ServerNotReadyException
