@@ -206,7 +206,8 @@ class ProduceContractTest {
 
   private static ProduceRequest request(int partition, String value) {
     RecordBatch batch = RecordBatch.newBuilder().setRecords(RecordSet.newBuilder()
-        .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8(value))).build().toByteString()).build();
+        .addRecords(Record.newBuilder().setTimestampMs(System.currentTimeMillis())
+            .setValue(ByteString.copyFromUtf8(value))).build().toByteString()).build();
     return ProduceRequest.newBuilder().setAcks(Acks.ACKS_ALL).setTimeoutMs(3_000)
         .addBatches(PartitionBatch.newBuilder().setTopic(TOPIC).setPartition(partition).setBatch(batch)).build();
   }

@@ -152,7 +152,8 @@ class ProduceOutcomeTest {
 
   static PartitionProduceResult produce(TestCluster cluster, int broker, String value, int timeoutMs) {
     RecordBatch batch = RecordBatch.newBuilder().setRecords(RecordSet.newBuilder()
-        .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8(value))).build().toByteString()).build();
+        .addRecords(Record.newBuilder().setTimestampMs(System.currentTimeMillis())
+            .setValue(ByteString.copyFromUtf8(value))).build().toByteString()).build();
     return ProducerServiceGrpc.newBlockingStub(cluster.channel(broker)).produce(ProduceRequest.newBuilder()
         .setAcks(Acks.ACKS_ALL).setTimeoutMs(timeoutMs)
         .addBatches(PartitionBatch.newBuilder().setTopic(TOPIC).setPartition(0).setBatch(batch)).build())

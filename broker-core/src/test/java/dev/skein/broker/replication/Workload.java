@@ -1,6 +1,7 @@
 package dev.skein.broker.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.skein.broker.cluster.TestCluster;
 import dev.skein.client.ConsumerRecord;
@@ -53,7 +54,12 @@ final class Workload implements AutoCloseable {
     for (int p = 0; p < partitionCount; p++) {
       partitions.add(new TopicPartition(topic, p));
     }
-    consumer.assign(partitions);
+    // The admin call that created the topic waited for one broker's metadata; the one this
+    // consumer asks may still be a moment behind.
+    await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
+      consumer.assign(partitions);
+      return true;
+    });
     consumer.seekToBeginning(partitions);
     this.producerThread = new Thread(this::produce, "workload-producer");
     this.consumerThread = new Thread(this::consume, "workload-consumer");
