@@ -1,6 +1,7 @@
 package dev.skein.broker;
 
 import dev.skein.metadata.QuorumConfig;
+import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -31,6 +32,7 @@ import java.util.Objects;
  * @param autoLeaderRebalance whether the controller moves leaderships back to preferred replicas
  *     (auto.leader.rebalance.enable)
  * @param leaderImbalanceCheckInterval how often the controller looks for partitions to move back
+ * @param groups the group coordinator's settings
  */
 public record BrokerConfig(
     int nodeId,
@@ -48,7 +50,8 @@ public record BrokerConfig(
     Duration controlledShutdownTimeout,
     ReplicationConfig replication,
     boolean autoLeaderRebalance,
-    Duration leaderImbalanceCheckInterval) {
+    Duration leaderImbalanceCheckInterval,
+    GroupConfig groups) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -61,6 +64,7 @@ public record BrokerConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(replication, "replication");
     Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
+    Objects.requireNonNull(groups, "groups");
     rack = rack == null ? "" : rack;
     if (advertised.isWildcard() || advertised.port() == 0) {
       throw new IllegalArgumentException("advertised address " + advertised
@@ -127,6 +131,7 @@ public record BrokerConfig(
     private ReplicationConfig replication = ReplicationConfig.DEFAULT;
     private boolean autoLeaderRebalance = QuorumConfig.DEFAULT_AUTO_LEADER_REBALANCE;
     private Duration leaderImbalanceCheckInterval = QuorumConfig.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
+    private GroupConfig groups = GroupConfig.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -177,6 +182,11 @@ public record BrokerConfig(
       return this;
     }
 
+    public Builder groups(GroupConfig value) {
+      this.groups = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -186,7 +196,7 @@ public record BrokerConfig(
           : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-          replication, autoLeaderRebalance, leaderImbalanceCheckInterval);
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, groups);
     }
   }
 }
