@@ -401,6 +401,23 @@ public final class SkeinConsumer implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops at once as if the process had died: no commit, no leave, no more heartbeats. The
+   * coordinator reassigns its partitions once its session times out. For failure drills and
+   * tests; applications call {@link #close}.
+   */
+  public void abandon() {
+    if (member != null) {
+      member.close();
+      member = null;
+    }
+    if (committer != null) {
+      committer.shutdownNow();
+    }
+    fetcher.close();
+    channels.close();
+  }
+
   /** Leaves the group if subscribed (committing first with enable.auto.commit), then closes. */
   @Override
   public void close() {
