@@ -25,6 +25,10 @@ final class MemberLoop implements AutoCloseable {
   /** Per partition, the nanoTime of the last record received. */
   final Map<TopicPartition, Long> lastReceived = new ConcurrentHashMap<>();
   final Set<TopicPartition> owned = ConcurrentHashMap.newKeySet();
+  /** Every record's partition and arrival time (nanoTime), in arrival order. */
+  final List<Arrival> arrivals = new CopyOnWriteArrayList<>();
+
+  record Arrival(TopicPartition partition, long nanos) {}
   final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final Thread thread;
   private volatile boolean running = true;
@@ -33,6 +37,10 @@ final class MemberLoop implements AutoCloseable {
   volatile java.util.function.Consumer<ConsumerRecord> onRecord = r -> {};
 
   MemberLoop(String name, SkeinConsumer consumer, Collection<String> topics, Ownership ownership) {
+    this(name, consumer, topics, ownership, true);
+  }
+
+  MemberLoop(String name, SkeinConsumer consumer, Collection<String> topics, Ownership ownership, boolean start) {
     this.name = name;
     this.consumer = consumer;
     ConsumerRebalanceListener listener = new ConsumerRebalanceListener() {
@@ -58,7 +66,9 @@ final class MemberLoop implements AutoCloseable {
         while (running) {
           for (ConsumerRecord r : consumer.poll(Duration.ofMillis(100))) {
             received.add(r);
-            lastReceived.put(r.topicPartition(), System.nanoTime());
+            long now = System.nanoTime();
+            lastReceived.put(r.topicPartition(), now);
+            arrivals.add(new Arrival(r.topicPartition(), now));
             onRecord.accept(r);
           }
         }
@@ -72,6 +82,12 @@ final class MemberLoop implements AutoCloseable {
       }
     }, "member-" + name);
     thread.setDaemon(true);
+    if (start) {
+      thread.start();
+    }
+  }
+
+  void start() {
     thread.start();
   }
 
