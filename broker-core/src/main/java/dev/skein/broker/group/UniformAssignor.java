@@ -11,7 +11,7 @@ import java.util.TreeSet;
 /**
  * Sticky and uniform: every member keeps the partitions it had as far as balance allows,
  * partitions nobody has go to the eligible member with the fewest, and then partitions move
- * one at a time from a member to an eligible one with at least two fewer, until none can.
+ * one at a time from the fullest member to an eligible one with at least two fewer, until none can.
  * With identical subscriptions member counts differ by at most one, and a joining member takes
  * partitions only from the members with the most.
  */
@@ -63,21 +63,40 @@ final class UniformAssignor implements Assignor {
         }
       }
     }
-    // 3. Balance: move single partitions from fuller to emptier eligible members.
-    boolean moved = true;
-    while (moved) {
-      moved = false;
-      List<String> byCountDescending = new ArrayList<>(memberIds);
-      byCountDescending.sort((a, b) -> Integer.compare(result.get(b).size(), result.get(a).size()));
-      for (String from : byCountDescending) {
-        for (TopicPartition tp : new ArrayList<>(result.get(from).descendingSet())) {
-          String to = fewest(eligibleByTopic.get(tp.topic()), result);
-          if (result.get(to).size() < result.get(from).size() - 1) {
-            result.get(from).remove(tp);
-            result.get(to).add(tp);
+    // 3. Balance: one partition at a time from the fullest member that has one the emptiest
+    // may take, while they differ by more than one. Taking from the fullest first means no
+    // member drops below its share only to be refilled later, so nothing moves needlessly.
+    while (true) {
+      List<String> ascending = new ArrayList<>(memberIds);
+      ascending.sort((a, b) -> Integer.compare(result.get(a).size(), result.get(b).size()));
+      List<String> descending = new ArrayList<>(ascending);
+      java.util.Collections.reverse(descending);
+      boolean moved = false;
+      for (String to : ascending) {
+        for (String from : descending) {
+          if (result.get(from).size() - result.get(to).size() <= 1) {
+            break;
+          }
+          TopicPartition pick = null;
+          for (TopicPartition tp : result.get(from).descendingSet()) {
+            if (subscriptions.get(to).contains(tp.topic())) {
+              pick = tp;
+              break;
+            }
+          }
+          if (pick != null) {
+            result.get(from).remove(pick);
+            result.get(to).add(pick);
             moved = true;
+            break;
           }
         }
+        if (moved) {
+          break;
+        }
+      }
+      if (!moved) {
+        break;
       }
     }
     return new TreeMap<>(result);
