@@ -81,7 +81,9 @@ class CoordinatorFailoverTest {
           FindCoordinatorRequest.newBuilder().setGroupId(group).build()).getCoordinatorId();
       cluster.stopBrokerAbruptly(coordinator);
       int alive = cluster.runningIds().get(0);
-      await().atMost(Duration.ofSeconds(20)).until(() -> GroupServiceGrpc.newBlockingStub(cluster.channel(alive))
+      // COORDINATOR_NOT_AVAILABLE (UNAVAILABLE) while the partition has no leader yet.
+      await().atMost(Duration.ofSeconds(20)).ignoreExceptionsInstanceOf(io.grpc.StatusRuntimeException.class)
+          .until(() -> GroupServiceGrpc.newBlockingStub(cluster.channel(alive))
           .findCoordinator(FindCoordinatorRequest.newBuilder().setGroupId(group).build()).getCoordinatorId()
           != coordinator);
 

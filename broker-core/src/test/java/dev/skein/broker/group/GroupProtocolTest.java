@@ -51,9 +51,21 @@ class GroupProtocolTest {
     cluster.close();
   }
 
+  /**
+   * The group's coordinator, once it serves: right after __consumer_offsets is created its
+   * leaders may still be opening their logs and answer COORDINATOR_NOT_AVAILABLE (retriable).
+   */
   static FindCoordinatorResponse coordinatorOf(String group) {
-    return GroupServiceGrpc.newBlockingStub(cluster.channel(1))
-        .findCoordinator(FindCoordinatorRequest.newBuilder().setGroupId(group).build());
+    FindCoordinatorResponse[] found = new FindCoordinatorResponse[1];
+    await().atMost(Duration.ofSeconds(20)).ignoreExceptionsMatching(e -> e instanceof StatusRuntimeException s
+        && s.getStatus().getCode() == Status.Code.UNAVAILABLE).until(() -> {
+          found[0] = GroupServiceGrpc.newBlockingStub(cluster.channel(1))
+              .findCoordinator(FindCoordinatorRequest.newBuilder().setGroupId(group).build());
+          GroupServiceGrpc.newBlockingStub(cluster.channel(found[0].getCoordinatorId()))
+              .fetchOffsets(FetchOffsetsRequest.newBuilder().setGroupId(group).build());
+          return true;
+        });
+    return found[0];
   }
 
   static GroupServiceGrpc.GroupServiceBlockingStub at(String group) {
