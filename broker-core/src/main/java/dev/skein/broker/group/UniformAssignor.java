@@ -1,7 +1,7 @@
 package dev.skein.broker.group;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,68 +27,71 @@ final class UniformAssignor implements Assignor {
   @Override
   public Map<String, Set<TopicPartition>> assign(Map<String, Set<String>> subscriptions,
       Map<String, Integer> partitionCounts, Map<String, Set<TopicPartition>> current) {
-    List<String> memberIds = new ArrayList<>(new TreeSet<>(subscriptions.keySet()));
-    Map<String, TreeSet<TopicPartition>> result = new TreeMap<>();
-    memberIds.forEach(m -> result.put(m, new TreeSet<>()));
-    Map<String, List<String>> eligibleByTopic = new HashMap<>();
+    // Members by index (in id order), so the hot loops work on arrays.
+    List<String> ids = new ArrayList<>(new TreeSet<>(subscriptions.keySet()));
+    int n = ids.size();
+    List<TreeSet<TopicPartition>> owned = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      owned.add(new TreeSet<>());
+    }
+    Map<String, int[]> eligibleByTopic = new TreeMap<>();
     for (String topic : partitionCounts.keySet()) {
-      List<String> eligible = new ArrayList<>();
-      for (String m : memberIds) {
-        if (subscriptions.get(m).contains(topic)) {
-          eligible.add(m);
+      List<Integer> eligible = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        if (subscriptions.get(ids.get(i)).contains(topic)) {
+          eligible.add(i);
         }
       }
-      eligibleByTopic.put(topic, eligible);
+      eligibleByTopic.put(topic, eligible.stream().mapToInt(Integer::intValue).toArray());
     }
-    Set<TopicPartition> taken = new java.util.HashSet<>();
+    Set<TopicPartition> taken = new HashSet<>();
     // 1. Stickiness: keep what is still valid.
-    for (String m : memberIds) {
-      for (TopicPartition tp : current.getOrDefault(m, Set.of())) {
+    for (int i = 0; i < n; i++) {
+      for (TopicPartition tp : current.getOrDefault(ids.get(i), Set.of())) {
         Integer count = partitionCounts.get(tp.topic());
-        if (count != null && tp.partition() < count && subscriptions.get(m).contains(tp.topic()) && taken.add(tp)) {
-          result.get(m).add(tp);
+        if (count != null && tp.partition() < count && subscriptions.get(ids.get(i)).contains(tp.topic())
+            && taken.add(tp)) {
+          owned.get(i).add(tp);
         }
       }
     }
     // 2. Partitions without an owner go to the eligible member with the fewest.
-    for (Map.Entry<String, Integer> topic : new TreeMap<>(partitionCounts).entrySet()) {
-      List<String> eligible = eligibleByTopic.get(topic.getKey());
-      if (eligible.isEmpty()) {
+    for (Map.Entry<String, int[]> topic : eligibleByTopic.entrySet()) {
+      int[] eligible = topic.getValue();
+      if (eligible.length == 0) {
         continue;
       }
-      for (int p = 0; p < topic.getValue(); p++) {
+      for (int p = 0; p < partitionCounts.get(topic.getKey()); p++) {
         TopicPartition tp = new TopicPartition(topic.getKey(), p);
         if (taken.add(tp)) {
-          result.get(fewest(eligible, result)).add(tp);
+          owned.get(fewest(eligible, owned)).add(tp);
         }
       }
     }
     // 3. Balance: one partition at a time from the fullest member that has one the emptiest
     // may take, while they differ by more than one. Taking from the fullest first means no
     // member drops below its share only to be refilled later, so nothing moves needlessly.
+    Set<String>[] subscribed = subscriptionsByIndex(ids, subscriptions);
     while (true) {
-      List<String> ascending = new ArrayList<>(memberIds);
-      ascending.sort((a, b) -> Integer.compare(result.get(a).size(), result.get(b).size()));
-      List<String> descending = new ArrayList<>(ascending);
-      java.util.Collections.reverse(descending);
+      List<Integer> ascending = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        ascending.add(i);
+      }
+      ascending.sort((a, b) -> Integer.compare(owned.get(a).size(), owned.get(b).size()));
       boolean moved = false;
-      for (String to : ascending) {
-        for (String from : descending) {
-          if (result.get(from).size() - result.get(to).size() <= 1) {
+      for (int to : ascending) {
+        for (int k = n - 1; k >= 0 && !moved; k--) {
+          int from = ascending.get(k);
+          if (owned.get(from).size() - owned.get(to).size() <= 1) {
             break;
           }
-          TopicPartition pick = null;
-          for (TopicPartition tp : result.get(from).descendingSet()) {
-            if (subscriptions.get(to).contains(tp.topic())) {
-              pick = tp;
+          for (TopicPartition tp : owned.get(from).descendingSet()) {
+            if (subscribed[to].contains(tp.topic())) {
+              owned.get(from).remove(tp);
+              owned.get(to).add(tp);
+              moved = true;
               break;
             }
-          }
-          if (pick != null) {
-            result.get(from).remove(pick);
-            result.get(to).add(pick);
-            moved = true;
-            break;
           }
         }
         if (moved) {
@@ -99,14 +102,27 @@ final class UniformAssignor implements Assignor {
         break;
       }
     }
-    return new TreeMap<>(result);
+    Map<String, Set<TopicPartition>> result = new TreeMap<>();
+    for (int i = 0; i < n; i++) {
+      result.put(ids.get(i), owned.get(i));
+    }
+    return result;
   }
 
-  private static String fewest(List<String> eligible, Map<String, TreeSet<TopicPartition>> result) {
-    String best = eligible.get(0);
-    int bestCount = result.get(best).size();
-    for (String m : eligible) {
-      int count = result.get(m).size();
+  @SuppressWarnings("unchecked")
+  private static Set<String>[] subscriptionsByIndex(List<String> ids, Map<String, Set<String>> subscriptions) {
+    Set<String>[] out = new Set[ids.size()];
+    for (int i = 0; i < ids.size(); i++) {
+      out[i] = subscriptions.get(ids.get(i));
+    }
+    return out;
+  }
+
+  private static int fewest(int[] eligible, List<TreeSet<TopicPartition>> owned) {
+    int best = eligible[0];
+    int bestCount = owned.get(best).size();
+    for (int m : eligible) {
+      int count = owned.get(m).size();
       if (count < bestCount) {
         best = m;
         bestCount = count;
