@@ -4,7 +4,9 @@
 //
 // Connects to a bootstrap broker, reads cluster metadata, creates a topic (fine if it exists),
 // writes keyed records with headers to each partition's leader, reads them back with Fetch and
-// with a Subscribe stream, and checks that what it read is exactly what it wrote.
+// with a Subscribe stream, and checks that what it read is exactly what it wrote. With --group, it
+// then consumes the topic as a member of that consumer group (GroupService: the coordinator
+// assigns partitions; reading starts at the group's committed offsets) and commits what it read.
 'use strict';
 
 const path = require('node:path');
@@ -18,7 +20,7 @@ const protobuf = require('protobufjs');
 const PROTO_DIR = path.resolve(__dirname, '../../rpc-proto/src/main/proto');
 
 const USAGE = 'usage: node client.js [--bootstrap host:port,...] [--topic T] [--partitions N] '
-  + '[--replication-factor N] [--records N] [--compression none|gzip]';
+  + '[--replication-factor N] [--records N] [--compression none|gzip] [--group G]';
 let args;
 try {
   ({ values: args } = parseArgs({ options: {
@@ -28,6 +30,7 @@ try {
     'replication-factor': { type: 'string' }, // unset: the broker's default
     records: { type: 'string' },
     compression: { type: 'string' },          // none or gzip (Node's zlib has both)
+    group: { type: 'string' },                // consume as a member of this consumer group, and commit
   } }));
   if (!['none', 'gzip', undefined].includes(args.compression)) throw new Error('--compression must be none or gzip');
   if (!(Number(args.records ?? 9) >= 1)) throw new Error('--records must be at least 1');
@@ -43,7 +46,8 @@ const compression = args.compression ?? 'none';
 // The services, for grpc-js. keepCase keeps the .proto's field names (base_offset, not baseOffset);
 // int64 fields arrive as strings and enums as their names.
 const skein = grpc.loadPackageDefinition(protoLoader.loadSync(
-  ['skein/v1/cluster.proto', 'skein/v1/admin.proto', 'skein/v1/producer.proto', 'skein/v1/consumer.proto'],
+  ['skein/v1/cluster.proto', 'skein/v1/admin.proto', 'skein/v1/producer.proto', 'skein/v1/consumer.proto',
+    'skein/v1/group.proto'],
   { includeDirs: [PROTO_DIR], keepCase: true, longs: String, enums: String, defaults: true },
 )).skein.v1;
 
@@ -239,6 +243,84 @@ function compare(what, written, base, read) {
   return problems;
 }
 
+// ---- consumer groups: the coordinator assigns partitions and keeps committed offsets
+
+let coordinator = null; // host:port of the group's coordinator, from FindCoordinator or a NOT_COORDINATOR redirect
+
+async function groupCall(group, method, request) {
+  for (let attempt = 1; ; attempt++) {
+    if (!coordinator) {
+      const c = await unary(skein.GroupService, bootstrap[0], 'FindCoordinator', { group_id: group });
+      coordinator = `${c.host}:${c.port}`;
+    }
+    try {
+      return await unary(skein.GroupService, coordinator, method, request);
+    } catch (err) {
+      const info = errorInfo(err);
+      if (info?.reason === 'NOT_COORDINATOR') { // the error says where the coordinator is now
+        coordinator = info.metadata.coordinator_address ?? null;
+      } else if (attempt < 10 && (err.code === grpc.status.UNAVAILABLE)) {
+        coordinator = null;
+        await sleep(100 * attempt);
+      } else {
+        throw err;
+      }
+    }
+  }
+}
+
+const partitionsOf = (assignment) => assignment.filter((t) => t.topic === topic).flatMap((t) => t.partitions);
+
+async function consumeAsGroupMember(group) {
+  // Join with epoch 0; heartbeat (reporting what we own) until the assignment stops changing.
+  const member = { group_id: group, member_epoch: 0, subscribed_topic_names: [topic], client_id: 'skein-node-example' };
+  let hb = await groupCall(group, 'Heartbeat', member);
+  for (let i = 0; i < 20; i++) {
+    const next = await groupCall(group, 'Heartbeat', { ...member, member_id: hb.member_id,
+      member_epoch: hb.member_epoch, owned_partitions: hb.assignment });
+    const settled = next.member_epoch === hb.member_epoch;
+    hb = next;
+    if (settled && partitionsOf(hb.assignment).length > 0) break;
+    await sleep(Math.min(hb.heartbeat_interval_ms, 500));
+  }
+  const owned = partitionsOf(hb.assignment).sort((a, b) => a - b);
+  console.log(`Group ${group}: member ${hb.member_id} (epoch ${hb.member_epoch}) was assigned ${topic} partitions ${owned}`);
+
+  // Start at the committed offset, or at the log start where the group has none.
+  const { offsets } = await groupCall(group, 'FetchOffsets', { group_id: group, partitions: [{ topic, partitions: owned }] });
+  const commits = [];
+  let consumed = 0;
+  for (const partition of owned) {
+    const committed = BigInt(offsets.find((o) => o.partition === partition)?.offset ?? -1);
+    let next = committed;
+    if (next < 0n) {
+      const leader = await leaderOf(partition);
+      const { results: [r] } = await unary(skein.ConsumerService, leader.address, 'ListOffsets',
+        { queries: [{ topic, partition, spec: 'OFFSET_SPEC_EARLIEST' }] });
+      next = BigInt(r.offset);
+    }
+    for (;;) {
+      const leader = await leaderOf(partition);
+      const { partitions: [fp] } = await unary(skein.ConsumerService, leader.address, 'Fetch',
+        { partitions: [{ topic, partition, offset: String(next) }], max_wait_ms: 0 });
+      if (fp.error) throw new PartitionError(`fetch ${topic}-${partition}`, fp.error);
+      const records = decodeBatches(fp.batches).filter((r) => r.offset >= next);
+      records.forEach((r) => console.log(`  group ${group} read ${topic}-${partition}@${r.offset} ${show(r)}`));
+      consumed += records.length;
+      if (records.length > 0) next = records[records.length - 1].offset + 1n;
+      if (next >= BigInt(fp.high_watermark)) break;
+    }
+    commits.push({ topic, partition, offset: String(next), leader_epoch: -1, metadata: 'skein-node-example' });
+  }
+  // Commit as this member, with its epoch: the coordinator writes it to every in-sync replica first.
+  await groupCall(group, 'CommitOffsets', { group_id: group, member_id: hb.member_id, member_epoch: hb.member_epoch,
+    offsets: commits });
+  const check = await groupCall(group, 'FetchOffsets', { group_id: group, partitions: [{ topic, partitions: owned }] });
+  const shown = check.offsets.map((o) => `${o.partition}:${o.offset}`).join(' ');
+  await groupCall(group, 'Heartbeat', { group_id: group, member_id: hb.member_id, member_epoch: -1 });
+  console.log(`Group ${group}: consumed ${consumed} records, committed offsets ${shown}, left the group`);
+}
+
 // ---- the example
 
 async function main() {
@@ -306,6 +388,7 @@ async function main() {
   }
   console.log(`Verified: ${recordCount} records read back (keys, values, headers, offsets) `
     + `from ${bases.size} partitions, by Fetch and by Subscribe`);
+  if (args.group) await consumeAsGroupMember(args.group);
 }
 
 main().then(

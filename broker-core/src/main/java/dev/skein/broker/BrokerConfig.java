@@ -1,6 +1,7 @@
 package dev.skein.broker;
 
 import dev.skein.metadata.QuorumConfig;
+import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -34,6 +35,7 @@ import java.util.Objects;
  * @param leaderImbalanceCheckInterval how often the controller looks for partitions to move back
  * @param retentionCheckInterval how often logs are checked against retention.ms and retention.bytes
  *     (log.retention.check.interval.ms)
+ * @param groups the group coordinator's settings
  */
 public record BrokerConfig(
     int nodeId,
@@ -52,7 +54,8 @@ public record BrokerConfig(
     ReplicationConfig replication,
     boolean autoLeaderRebalance,
     Duration leaderImbalanceCheckInterval,
-    Duration retentionCheckInterval) {
+    Duration retentionCheckInterval,
+    GroupConfig groups) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -69,6 +72,7 @@ public record BrokerConfig(
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
     }
+    Objects.requireNonNull(groups, "groups");
     rack = rack == null ? "" : rack;
     if (advertised.isWildcard() || advertised.port() == 0) {
       throw new IllegalArgumentException("advertised address " + advertised
@@ -136,6 +140,7 @@ public record BrokerConfig(
     private boolean autoLeaderRebalance = QuorumConfig.DEFAULT_AUTO_LEADER_REBALANCE;
     private Duration leaderImbalanceCheckInterval = QuorumConfig.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
     private Duration retentionCheckInterval = LogManagerConfig.DEFAULT_RETENTION_CHECK_INTERVAL;
+    private GroupConfig groups = GroupConfig.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -191,6 +196,11 @@ public record BrokerConfig(
       return this;
     }
 
+    public Builder groups(GroupConfig value) {
+      this.groups = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -200,7 +210,7 @@ public record BrokerConfig(
           : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval);
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups);
     }
   }
 }

@@ -2,6 +2,9 @@ package dev.skein.broker;
 
 import dev.skein.broker.fetch.ConsumerService;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.group.GroupCoordinator;
+import dev.skein.broker.group.GroupService;
+import dev.skein.broker.group.OffsetsTopic;
 import dev.skein.broker.produce.ProduceFaults;
 import dev.skein.broker.produce.ProducerIdManager;
 import dev.skein.broker.replica.PeerChannels;
@@ -19,6 +22,7 @@ import dev.skein.proto.internal.v1.ControllerRequest;
 import dev.skein.proto.v1.AdminServiceGrpc;
 import dev.skein.proto.v1.ClusterServiceGrpc;
 import dev.skein.proto.v1.ConsumerServiceGrpc;
+import dev.skein.proto.v1.GroupServiceGrpc;
 import dev.skein.proto.v1.ProducerServiceGrpc;
 import dev.skein.storage.log.LogManager;
 import dev.skein.storage.log.LogManagerConfig;
@@ -53,7 +57,8 @@ public final class SkeinBroker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SkeinBroker.class);
 
   private static final List<String> SERVICE_NAMES = List.of(ClusterServiceGrpc.SERVICE_NAME,
-      AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME);
+      AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME,
+      GroupServiceGrpc.SERVICE_NAME);
 
   private final BrokerConfig config;
   private final StateStore stateStore;
@@ -67,6 +72,7 @@ public final class SkeinBroker implements AutoCloseable {
   private final ExecutorService fetchExecutor;
   private final ScheduledExecutorService timer;
   private final ConsumerService consumerService;
+  private final GroupCoordinator groupCoordinator;
   private final Server server;
   private boolean closed;
 
@@ -92,6 +98,9 @@ public final class SkeinBroker implements AutoCloseable {
     Errors errors = new Errors(quorum::image);
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
     this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer);
+    this.groupCoordinator = new GroupCoordinator(config.nodeId(), config.groups(), new GroupCoordinator.Wiring(
+        replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
+        fetchExecutor, timer, System::currentTimeMillis));
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
@@ -101,6 +110,7 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
             new ProducerIdManager(this::allocateProducerIds), produceFaults).definition())
         .addService(consumerService.bindService())
+        .addService(new GroupService(groupCoordinator, errors).definition())
         .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
             lifecycle::reportUnreachable).bindService())
         .addService(health.getHealthService())
@@ -125,6 +135,7 @@ public final class SkeinBroker implements AutoCloseable {
   }
 
   private void onUnfenced() {
+    groupCoordinator.start();
     setHealth(ServingStatus.SERVING);
     log.info("broker {} is serving", config.nodeId());
   }
@@ -153,6 +164,11 @@ public final class SkeinBroker implements AutoCloseable {
   /** Batch bytes this broker has sent on Subscribe streams. */
   public long subscriptionBytesSent() {
     return consumerService.subscriptionBytesSent();
+  }
+
+  /** The group coordinator (for tests and benchmarks). */
+  public GroupCoordinator groupCoordinator() {
+    return groupCoordinator;
   }
 
   /** Switches for produce-path faults in tests and failure drills. */

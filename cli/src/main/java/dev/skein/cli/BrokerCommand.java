@@ -2,6 +2,7 @@ package dev.skein.cli;
 
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
+import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
@@ -129,6 +130,31 @@ final class BrokerCommand implements Callable<Integer> {
           + "rolled by segment.ms (log.retention.check.interval.ms). Default: ${DEFAULT-VALUE}.")
   long retentionCheckIntervalMs;
 
+  @Option(names = "--group-consumer-session-timeout-ms", defaultValue = "45000", paramLabel = "MS",
+      description = "A group member silent this long is removed and its partitions reassigned "
+          + "(group.consumer.session.timeout.ms). Default: ${DEFAULT-VALUE}.")
+  long groupSessionTimeoutMs;
+
+  @Option(names = "--group-consumer-heartbeat-interval-ms", defaultValue = "5000", paramLabel = "MS",
+      description = "How often settled group members heartbeat (group.consumer.heartbeat.interval.ms). "
+          + "Default: ${DEFAULT-VALUE}.")
+  long groupHeartbeatIntervalMs;
+
+  @Option(names = "--offsets-topic-num-partitions", defaultValue = "50", paramLabel = "N",
+      description = "Partitions of __consumer_offsets when it is created (offsets.topic.num.partitions). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int offsetsTopicPartitions;
+
+  @Option(names = "--offsets-topic-replication-factor", defaultValue = "3", paramLabel = "N",
+      description = "Its replication factor, at most the number of brokers (offsets.topic.replication.factor). "
+          + "Default: ${DEFAULT-VALUE}.")
+  int offsetsTopicReplicationFactor;
+
+  @Option(names = "--offsets-retention-minutes", defaultValue = "10080", paramLabel = "MIN",
+      description = "How long the offsets of a group without members are kept (offsets.retention.minutes). "
+          + "Default: ${DEFAULT-VALUE} (7 days).")
+  long offsetsRetentionMinutes;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -173,6 +199,10 @@ final class BrokerCommand implements Callable<Integer> {
         .replication(ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(replicaLagTimeMaxMs)))
         .leaderRebalance(autoLeaderRebalance, Duration.ofMillis(leaderImbalanceCheckIntervalMs))
         .retentionCheckInterval(Duration.ofMillis(retentionCheckIntervalMs))
+        .groups(GroupConfig.DEFAULT
+            .withTimeouts(Duration.ofMillis(groupSessionTimeoutMs), Duration.ofMillis(groupHeartbeatIntervalMs))
+            .withOffsetsTopic(offsetsTopicPartitions, offsetsTopicReplicationFactor)
+            .withOffsetsRetention(Duration.ofMinutes(offsetsRetentionMinutes)))
         .build();
   }
 

@@ -39,6 +39,10 @@ final class ConsumeCommand implements Callable<Integer> {
 
   @Option(names = "--topic", required = true, paramLabel = "NAME", description = "Topic to read.")
   String topic;
+  @Option(names = "--group", paramLabel = "GROUP",
+      description = "Consume as a member of this consumer group: partitions are shared with its other members and "
+          + "positions are committed (enable.auto.commit); --from-beginning applies where the group has no commit.")
+  String group;
   @Option(names = "--partition", paramLabel = "N", description = "Read only this partition.")
   Integer partition;
   @Option(names = "--offset", paramLabel = "N|earliest|latest",
@@ -78,15 +82,25 @@ final class ConsumeCommand implements Callable<Integer> {
     if (offset != null && fromBeginning) {
       throw new ParameterException(spec.commandLine(), "--offset and --from-beginning cannot be used together");
     }
+    if (group != null && (partition != null || offset != null)) {
+      throw new ParameterException(spec.commandLine(), "--group cannot be used with --partition or --offset");
+    }
     Map<String, String> settings = new HashMap<>(properties);
     settings.putAll(client.settings());
     settings.putIfAbsent("auto.offset.reset", fromBeginning ? "earliest" : "latest");
+    if (group != null) {
+      settings.put("group.id", group);
+    }
     PrintWriter out = spec.commandLine().getOut();
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(settings))) {
-      List<TopicPartition> partitions = partition == null ? consumer.partitionsFor(topic)
-          : List.of(new TopicPartition(topic, partition));
-      consumer.assign(partitions);
-      positionAtStart(consumer, partitions);
+      if (group != null) {
+        consumer.subscribe(List.of(topic));
+      } else {
+        List<TopicPartition> partitions = partition == null ? consumer.partitionsFor(topic)
+            : List.of(new TopicPartition(topic, partition));
+        consumer.assign(partitions);
+        positionAtStart(consumer, partitions);
+      }
       long printed = 0;
       long lastRecordAt = System.nanoTime();
       while (maxMessages == null || printed < maxMessages) {

@@ -41,6 +41,10 @@ final class PerfConsumeCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "10000", paramLabel = "MS",
       description = "Give up after this long without a record (default: ${DEFAULT-VALUE}).")
   long timeoutMs;
+  @Option(names = "--group", paramLabel = "GROUP",
+      description = "Consume as a member of this group (subscribe) instead of reading every partition directly; "
+          + "rebalance.time.ms is then the time until the first assignment.")
+  String group;
   @Option(names = "--fetch-size", paramLabel = "BYTES", description = "max.partition.fetch.bytes for each partition.")
   Integer fetchSize;
   @Option(names = "--from-latest", description = "Start at the end of each partition instead of the beginning.")
@@ -79,13 +83,32 @@ final class PerfConsumeCommand implements Callable<Integer> {
     long fetchStartMs;
     long lastRecordMs;
     long endMs;
+    long[] assignedAtMs = {-1};
+    if (group != null) {
+      settings.put("group.id", group);
+      settings.putIfAbsent("auto.offset.reset", fromLatest ? "latest" : "earliest");
+    }
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(settings))) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic);
-      consumer.assign(partitions);
-      if (fromLatest) {
-        consumer.seekToEnd(partitions);
+      if (group != null) {
+        consumer.subscribe(List.of(topic), new dev.skein.client.ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {}
+
+          @Override
+          public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+            if (assignedAtMs[0] < 0) {
+              assignedAtMs[0] = System.currentTimeMillis();
+            }
+          }
+        });
       } else {
-        consumer.seekToBeginning(partitions);
+        List<TopicPartition> partitions = consumer.partitionsFor(topic);
+        consumer.assign(partitions);
+        if (fromLatest) {
+          consumer.seekToEnd(partitions);
+        } else {
+          consumer.seekToBeginning(partitions);
+        }
       }
       fetchStartMs = System.currentTimeMillis();
       lastRecordMs = fetchStartMs;
@@ -104,7 +127,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
         long now = System.currentTimeMillis();
         if (now - windowStartMs >= reportingIntervalMs) {
           if (detailed) {
-            out.println(line(format, windowStartMs, now, windowBytes, windowRecords, now - windowStartMs));
+            out.println(line(format, windowStartMs, now, windowBytes, windowRecords, now - windowStartMs, 0));
             out.flush();
           } else {
             err.printf("%d records consumed, %.1f records/sec (%.2f MB/sec)%n", windowRecords,
@@ -119,8 +142,9 @@ final class PerfConsumeCommand implements Callable<Integer> {
       // Before closing the consumer, as Kafka's tool takes its end time.
       endMs = System.currentTimeMillis();
     }
+    long rebalanceMs = assignedAtMs[0] < 0 ? 0 : assignedAtMs[0] - fetchStartMs;
     if (!detailed) {
-      out.println(line(format, startMs, endMs, bytes, records, endMs - fetchStartMs));
+      out.println(line(format, startMs, endMs, bytes, records, endMs - fetchStartMs - rebalanceMs, rebalanceMs));
     }
     out.flush();
     if (records < numRecords) {
@@ -132,12 +156,12 @@ final class PerfConsumeCommand implements Callable<Integer> {
   }
 
   private static String line(SimpleDateFormat format, long startMs, long endMs, long bytes, long records,
-      long fetchMs) {
+      long fetchMs, long rebalanceMs) {
     double seconds = Math.max(1, endMs - startMs) / 1000.0;
     double fetchSeconds = Math.max(1, fetchMs) / 1000.0;
     return String.format("%s, %s, %.4f, %.4f, %d, %.4f, %d, %d, %.4f, %.4f",
         format.format(new Date(startMs)), format.format(new Date(endMs)), mb(bytes), mb(bytes) / seconds, records,
-        records / seconds, 0, fetchMs, mb(bytes) / fetchSeconds, records / fetchSeconds);
+        records / seconds, rebalanceMs, fetchMs, mb(bytes) / fetchSeconds, records / fetchSeconds);
   }
 
   private static double mb(long bytes) {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
         BrokerCommand.class,
         DevCommand.class,
         TopicCommand.class,
+        GroupCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,
         ClusterCommand.class,

@@ -91,6 +91,25 @@ class NodeClientExampleTest {
   }
 
   @Test
+  void consumesAsAGroupMemberAndCommits() {
+    Run first = node("--topic", "node-group-topic", "--group", "node-group");
+    assertThat(first.code()).as(first.out()).isZero();
+    assertThat(first.out()).containsPattern("Group node-group: member \\S+ \\(epoch \\d+\\) was assigned "
+        + "node-group-topic partitions 0,1,2");
+    assertThat(first.lines()).filteredOn(l -> l.startsWith("  group node-group read ")).hasSize(9);
+    assertThat(first.lines()).last().isEqualTo("Group node-group: consumed 9 records, committed offsets 0:3 1:3 2:3, "
+        + "left the group");
+
+    // The group remembers where it stopped: a second member reads only what was written since.
+    Run second = node("--topic", "node-group-topic", "--group", "node-group", "--records", "6");
+    assertThat(second.code()).as(second.out()).isZero();
+    assertThat(second.lines()).filteredOn(l -> l.startsWith("  group node-group read ")).hasSize(6)
+        .allMatch(l -> l.matches("  group node-group read node-group-topic-[012]@[34] .*"));
+    assertThat(second.lines()).last().isEqualTo("Group node-group: consumed 6 records, committed offsets 0:5 1:5 2:5, "
+        + "left the group");
+  }
+
+  @Test
   void reportsTheStatusCodeAndReasonOfAFailedCall() {
     Run bad = node("--topic", "no spaces allowed");
     assertThat(bad.code()).as(bad.out()).isEqualTo(1);

@@ -1,33 +1,55 @@
 package dev.skein.client;
 
 import dev.skein.client.internal.BrokerChannels;
+import dev.skein.client.internal.GroupCalls;
 import dev.skein.client.internal.MetadataCache;
+import dev.skein.proto.v1.AdminServiceGrpc;
 import dev.skein.proto.v1.AlterConfigsRequest;
+import dev.skein.proto.v1.ClusterServiceGrpc;
+import dev.skein.proto.v1.CommittedOffset;
 import dev.skein.proto.v1.ConfigResourceType;
+import dev.skein.proto.v1.ConsumerServiceGrpc;
 import dev.skein.proto.v1.CreatePartitionsRequest;
-import dev.skein.proto.v1.DescribeConfigsRequest;
+import dev.skein.proto.v1.CreateTopicRequest;
+import dev.skein.proto.v1.DeleteGroupRequest;
 import dev.skein.proto.v1.DeleteRecordsPartition;
 import dev.skein.proto.v1.DeleteRecordsRequest;
 import dev.skein.proto.v1.DeleteRecordsResponse;
 import dev.skein.proto.v1.DeleteRecordsResult;
-import dev.skein.rpc.ErrorReason;
-import dev.skein.rpc.SkeinError;
-import dev.skein.proto.v1.AdminServiceGrpc;
-import dev.skein.proto.v1.ClusterServiceGrpc;
-import dev.skein.proto.v1.CreateTopicRequest;
 import dev.skein.proto.v1.DeleteTopicRequest;
 import dev.skein.proto.v1.DescribeClusterRequest;
+import dev.skein.proto.v1.DescribeConfigsRequest;
+import dev.skein.proto.v1.DescribeGroupRequest;
+import dev.skein.proto.v1.DescribeGroupResponse;
 import dev.skein.proto.v1.DescribeTopicsRequest;
+import dev.skein.proto.v1.FetchOffsetsRequest;
+import dev.skein.proto.v1.GroupMember;
+import dev.skein.proto.v1.GroupServiceGrpc;
+import dev.skein.proto.v1.GroupState;
+import dev.skein.proto.v1.ListGroupsRequest;
+import dev.skein.proto.v1.ListOffsetsRequest;
 import dev.skein.proto.v1.ListTopicsRequest;
+import dev.skein.proto.v1.OffsetCommit;
+import dev.skein.proto.v1.OffsetQuery;
+import dev.skein.proto.v1.OffsetResult;
+import dev.skein.proto.v1.OffsetSpec;
+import dev.skein.proto.v1.ResetOffsetsRequest;
+import dev.skein.proto.v1.TopicPartitions;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -201,6 +223,201 @@ public final class SkeinAdmin implements AutoCloseable {
     return call(channel -> ClusterDescription.from(ClusterServiceGrpc.newBlockingStub(channel)
         .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .describeCluster(DescribeClusterRequest.getDefaultInstance())));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Consumer groups
+  // ---------------------------------------------------------------------------------------
+
+  /** Every consumer group in the cluster: each running broker lists the groups it coordinates. */
+  public List<ConsumerGroupListing> listGroups() {
+    Map<String, ConsumerGroupListing> out = new TreeMap<>();
+    for (BrokerNode broker : metadata.refresh().brokers().values()) {
+      if (!broker.running()) {
+        continue;
+      }
+      GroupServiceGrpc.newBlockingStub(channels.channel(broker.address()))
+          .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .listGroups(ListGroupsRequest.getDefaultInstance()).getGroupsList()
+          .forEach(g -> out.put(g.getGroupId(), new ConsumerGroupListing(g.getGroupId(), stateName(g.getState()),
+              g.getMembers(), g.getCoordinatorId())));
+    }
+    return List.copyOf(out.values());
+  }
+
+  /**
+   * A group's members and, per partition, committed offset, log end offset and lag. The log
+   * end offsets come from ListOffsets (the leaders' high watermarks), so no record is fetched.
+   */
+  public ConsumerGroupDescription describeGroup(String groupId) {
+    DescribeGroupResponse d = group(groupId).call(stub -> stub.describeGroup(
+        DescribeGroupRequest.newBuilder().setGroupId(groupId).build()), config.requestTimeout().toMillis());
+    Map<TopicPartition, Long> committed = new TreeMap<>();
+    d.getOffsetsList().forEach(o -> committed.put(new TopicPartition(o.getTopic(), o.getPartition()), o.getOffset()));
+    Map<TopicPartition, GroupMember> owners = new HashMap<>();
+    List<ConsumerGroupDescription.Member> members = new ArrayList<>();
+    for (GroupMember m : d.getMembersList()) {
+      List<TopicPartition> assigned = partitions(m.getAssignmentList());
+      assigned.forEach(tp -> owners.put(tp, m));
+      members.add(new ConsumerGroupDescription.Member(m.getMemberId(), m.getInstanceId(), m.getClientId(),
+          m.getClientHost(), m.getMemberEpoch(), assigned, partitions(m.getTargetList())));
+    }
+    TreeSet<TopicPartition> all = new TreeSet<>(committed.keySet());
+    all.addAll(owners.keySet());
+    Map<TopicPartition, Long> ends = logOffsets(all, OffsetSpec.OFFSET_SPEC_LATEST, 0);
+    List<ConsumerGroupDescription.PartitionLag> rows = new ArrayList<>();
+    for (TopicPartition tp : all) {
+      long current = committed.getOrDefault(tp, -1L);
+      long end = ends.getOrDefault(tp, -1L);
+      GroupMember owner = owners.get(tp);
+      rows.add(new ConsumerGroupDescription.PartitionLag(tp, current, end,
+          current >= 0 && end >= 0 ? Math.max(0, end - current) : -1,
+          owner == null ? "" : owner.getMemberId(), owner == null ? "" : owner.getClientHost(),
+          owner == null ? "" : owner.getClientId()));
+    }
+    return new ConsumerGroupDescription(d.getGroupId(), stateName(d.getState()), d.getGroupEpoch(), d.getAssignor(),
+        d.getCoordinatorId(), members, rows);
+  }
+
+  /** Deletes a group that has no members, with its committed offsets. */
+  public void deleteGroup(String groupId) {
+    group(groupId).call(stub -> stub.deleteGroup(DeleteGroupRequest.newBuilder().setGroupId(groupId).build()),
+        config.requestTimeout().toMillis());
+  }
+
+  /** The group's committed offsets (all of them). */
+  public Map<TopicPartition, Long> committedOffsets(String groupId) {
+    Map<TopicPartition, Long> out = new TreeMap<>();
+    for (CommittedOffset o : group(groupId).call(stub -> stub.fetchOffsets(FetchOffsetsRequest.newBuilder()
+        .setGroupId(groupId).build()), config.requestTimeout().toMillis()).getOffsetsList()) {
+      out.put(new TopicPartition(o.getTopic(), o.getPartition()), o.getOffset());
+    }
+    return out;
+  }
+
+  /**
+   * The offsets a reset would set, per partition, clamped to each log's [start, end] as
+   * kafka-consumer-groups does. Changes nothing: this is the dry run.
+   */
+  public Map<TopicPartition, Long> planOffsetReset(String groupId, Collection<TopicPartition> partitions,
+      OffsetReset reset) {
+    Map<TopicPartition, Long> earliest = logOffsets(partitions, OffsetSpec.OFFSET_SPEC_EARLIEST, 0);
+    Map<TopicPartition, Long> latest = logOffsets(partitions, OffsetSpec.OFFSET_SPEC_LATEST, 0);
+    Map<TopicPartition, Long> committed = reset instanceof OffsetReset.ShiftBy ? committedOffsets(groupId) : Map.of();
+    long timeMs = reset instanceof OffsetReset.ToDatetime t ? t.time().toEpochMilli()
+        : reset instanceof OffsetReset.ByDuration d ? Instant.now().minus(d.duration()).toEpochMilli() : -1;
+    Map<TopicPartition, Long> byTime = timeMs >= 0
+        ? logOffsets(partitions, OffsetSpec.OFFSET_SPEC_TIMESTAMP, timeMs) : Map.of();
+    Map<TopicPartition, Long> plan = new LinkedHashMap<>();
+    for (TopicPartition tp : new TreeSet<>(partitions)) {
+      long start = earliest.get(tp);
+      long end = latest.get(tp);
+      long target;
+      if (reset instanceof OffsetReset.ToEarliest) {
+        target = start;
+      } else if (reset instanceof OffsetReset.ToLatest) {
+        target = end;
+      } else if (reset instanceof OffsetReset.ToOffset o) {
+        target = o.offset();
+      } else if (reset instanceof OffsetReset.ShiftBy s) {
+        target = committed.getOrDefault(tp, start) + s.delta();
+      } else {
+        // By time: the first offset at or after it, or the end when every record is older.
+        long found = byTime.getOrDefault(tp, -1L);
+        target = found < 0 ? end : found;
+      }
+      plan.put(tp, Math.max(start, Math.min(end, target)));
+    }
+    return plan;
+  }
+
+  /** Sets committed offsets, backwards too; refused (GROUP_NOT_EMPTY) while the group has members. */
+  public void resetOffsets(String groupId, Map<TopicPartition, Long> offsets) {
+    ResetOffsetsRequest.Builder request = ResetOffsetsRequest.newBuilder().setGroupId(groupId);
+    offsets.forEach((tp, o) -> request.addOffsets(OffsetCommit.newBuilder().setTopic(tp.topic())
+        .setPartition(tp.partition()).setOffset(o).setLeaderEpoch(-1)));
+    group(groupId).call(stub -> stub.resetOffsets(request.build()), config.requestTimeout().toMillis());
+  }
+
+  /** Every partition of a topic, from metadata. */
+  public List<TopicPartition> partitionsOf(String topic) {
+    return metadata.topic(topic).partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+  }
+
+  /** Earliest, latest (high watermark) or by-timestamp offsets from each partition's leader; no records are read. */
+  public Map<TopicPartition, Long> logOffsets(Collection<TopicPartition> partitions, OffsetSpec spec, long timestamp) {
+    Map<TopicPartition, Long> out = new HashMap<>();
+    List<TopicPartition> remaining = new ArrayList<>(partitions);
+    long deadline = System.nanoTime() + config.requestTimeout().toNanos();
+    while (!remaining.isEmpty()) {
+      remaining.forEach(tp -> metadata.topic(tp.topic()));
+      MetadataCache.Snapshot view = metadata.current();
+      Map<BrokerAddress, List<TopicPartition>> byLeader = new LinkedHashMap<>();
+      for (TopicPartition tp : remaining) {
+        view.leaderOf(tp).ifPresent(leader -> byLeader.computeIfAbsent(leader, k -> new ArrayList<>()).add(tp));
+      }
+      List<TopicPartition> retry = new ArrayList<>(remaining);
+      for (Map.Entry<BrokerAddress, List<TopicPartition>> e : byLeader.entrySet()) {
+        ListOffsetsRequest.Builder request = ListOffsetsRequest.newBuilder();
+        e.getValue().forEach(tp -> request.addQueries(OffsetQuery.newBuilder().setTopic(tp.topic())
+            .setPartition(tp.partition()).setSpec(spec).setTimestampMs(timestamp)));
+        try {
+          for (OffsetResult r : ConsumerServiceGrpc.newBlockingStub(channels.channel(e.getKey()))
+              .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+              .listOffsets(request.build()).getResultsList()) {
+            TopicPartition tp = new TopicPartition(r.getTopic(), r.getPartition());
+            if (r.hasError() && !r.getError().getReason().isEmpty()) {
+              if (!r.getError().getRetriable()) {
+                throw new SkeinException(dev.skein.rpc.SkeinError.fromDetail(r.getError()));
+              }
+              metadata.invalidate();
+            } else {
+              out.put(tp, r.getOffset());
+              retry.remove(tp);
+            }
+          }
+        } catch (StatusRuntimeException failure) {
+          if (!SkeinException.from(failure).retriable()) {
+            throw SkeinException.from(failure);
+          }
+          metadata.invalidate();
+        }
+      }
+      remaining = retry;
+      if (!remaining.isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          throw new SkeinException("no leader answered for " + remaining, Status.Code.UNAVAILABLE, null);
+        }
+        metadata.invalidate();
+        try {
+          TimeUnit.MILLISECONDS.sleep(config.retryBackoff().toMillis());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new SkeinException("interrupted", Status.Code.CANCELLED, ie);
+        }
+      }
+    }
+    return out;
+  }
+
+  private GroupCalls group(String groupId) {
+    return new GroupCalls(groupId, config, channels, metadata);
+  }
+
+  private static List<TopicPartition> partitions(List<TopicPartitions> list) {
+    List<TopicPartition> out = new ArrayList<>();
+    list.forEach(t -> t.getPartitionsList().forEach(p -> out.add(new TopicPartition(t.getTopic(), p))));
+    return out;
+  }
+
+  /** Kafka's state names, as kafka-consumer-groups prints them. */
+  private static String stateName(GroupState state) {
+    return switch (state) {
+      case GROUP_STATE_EMPTY -> "Empty";
+      case GROUP_STATE_RECONCILING -> "Reconciling";
+      case GROUP_STATE_STABLE -> "Stable";
+      default -> "Unknown";
+    };
   }
 
   private AdminServiceGrpc.AdminServiceBlockingStub admin(Channel channel) {

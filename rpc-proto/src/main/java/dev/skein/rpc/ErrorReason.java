@@ -64,6 +64,29 @@ public enum ErrorReason {
   CONTROLLER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
   /** The broker is starting or stopping and does not serve this request now. */
   BROKER_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
+  /** This broker does not coordinate the group; metadata has coordinator_id and coordinator_address. */
+  NOT_COORDINATOR(Status.Code.FAILED_PRECONDITION, true),
+  /**
+   * The group's coordinator cannot answer now: its __consumer_offsets partition has no leader,
+   * or a write to it was not confirmed (nothing was acknowledged). Retry.
+   */
+  COORDINATOR_NOT_AVAILABLE(Status.Code.UNAVAILABLE, true),
+  /** The coordinator does not know the member (it left or its session timed out): join again with epoch 0. */
+  UNKNOWN_MEMBER_ID(Status.Code.NOT_FOUND, false),
+  /** The member epoch is not one the coordinator gave this member. */
+  FENCED_MEMBER_EPOCH(Status.Code.FAILED_PRECONDITION, false),
+  /** No such consumer group. */
+  UNKNOWN_GROUP(Status.Code.NOT_FOUND, false),
+  /** A group id that is empty or longer than 255 characters. */
+  INVALID_GROUP_ID(Status.Code.INVALID_ARGUMENT, false),
+  /** A subscription's regular expression does not compile. */
+  INVALID_REGULAR_EXPRESSION(Status.Code.INVALID_ARGUMENT, false),
+  /** An assignor name the coordinator does not have. */
+  UNSUPPORTED_ASSIGNOR(Status.Code.INVALID_ARGUMENT, false),
+  /** The group has active members, and the operation (reset, delete, commit without membership) needs none. */
+  GROUP_NOT_EMPTY(Status.Code.FAILED_PRECONDITION, false),
+  /** A commit below the committed offset: offsets move backwards only by an explicit reset. */
+  OFFSET_REGRESSION(Status.Code.FAILED_PRECONDITION, false),
   /** A feature the cluster does not support yet. */
   UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
   /** A bug or an I/O failure on the broker; the broker log has details. */

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.ConsumerConfig;
@@ -44,7 +45,8 @@ public final class TestCluster implements AutoCloseable {
   private final List<AutoCloseable> clients = new ArrayList<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
-  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication) {
+  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication,
+      GroupConfig groups) {
     List<QuorumVoter> quorum = new ArrayList<>();
     int[] ports = freePorts(brokers * 2);
     for (int id = 1; id <= voters; id++) {
@@ -61,6 +63,7 @@ public final class TestCluster implements AutoCloseable {
           .replication(replication)
           .leaderRebalance(true, Duration.ofSeconds(1))
           .retentionCheckInterval(Duration.ofMillis(200))
+          .groups(groups)
           .build());
     }
   }
@@ -76,7 +79,17 @@ public final class TestCluster implements AutoCloseable {
 
   public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults,
       ReplicationConfig replication) {
-    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults, replication);
+    return start(dir, brokers, voters, logDefaults, replication, GroupConfig.DEFAULT);
+  }
+
+  /** Starts {@code brokers} brokers (up to three voting) with these group coordinator settings. */
+  public static TestCluster start(Path dir, int brokers, GroupConfig groups) {
+    return start(dir, brokers, Math.min(brokers, 3), LogConfig.DEFAULT, ReplicationConfig.DEFAULT, groups);
+  }
+
+  public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults,
+      ReplicationConfig replication, GroupConfig groups) {
+    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults, replication, groups);
     try {
       for (BrokerConfig config : cluster.configs) {
         cluster.startBroker(config.nodeId(), false);

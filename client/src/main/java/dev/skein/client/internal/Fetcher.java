@@ -56,6 +56,8 @@ public final class Fetcher {
   private final ArrayDeque<ConsumerRecord> buffered = new ArrayDeque<>();
   /** What the buffered records take (see {@link #size}): streams pause at fetch.max.bytes. */
   private long bufferedBytes;
+  /** Leader epoch of the last record poll returned, per partition (committed with the position). */
+  private final Map<TopicPartition, Integer> lastReturnedEpoch = new HashMap<>();
 
   public Fetcher(ConsumerConfig config, MetadataCache metadata, BrokerChannels channels) {
     this.config = config;
@@ -67,6 +69,7 @@ public final class Fetcher {
     Set<TopicPartition> wanted = new HashSet<>(partitions);
     positions.keySet().retainAll(wanted);
     needsReset.retainAll(wanted);
+    lastReturnedEpoch.keySet().retainAll(wanted);
     dropBuffered(r -> !wanted.contains(r.topicPartition()));
     for (TopicPartition tp : partitions) {
       metadata.topic(tp.topic());
@@ -107,6 +110,28 @@ public final class Fetcher {
       }
     }
     return positions.get(tp);
+  }
+
+  /**
+   * The position of every assigned partition that has one (without resetting any), with the
+   * leader epoch of the last record returned (-1 if none): what a commit of the current positions sends.
+   */
+  public Map<TopicPartition, long[]> knownPositions() {
+    Map<TopicPartition, long[]> out = new LinkedHashMap<>();
+    for (Map.Entry<TopicPartition, Long> e : positions.entrySet()) {
+      if (e.getValue() == null || needsReset.contains(e.getKey())) {
+        continue;
+      }
+      long position = e.getValue();
+      for (ConsumerRecord r : buffered) {
+        if (r.topicPartition().equals(e.getKey())) {
+          position = r.offset();
+          break;
+        }
+      }
+      out.put(e.getKey(), new long[] {position, lastReturnedEpoch.getOrDefault(e.getKey(), -1)});
+    }
+    return out;
   }
 
   /** Earliest, latest (high watermark) or first-at-or-after-a-timestamp offsets, from each partition's leader. */
@@ -227,6 +252,7 @@ public final class Fetcher {
     while (!buffered.isEmpty() && out.size() < config.maxPollRecords()) {
       ConsumerRecord r = buffered.pollFirst();
       bufferedBytes -= size(r);
+      lastReturnedEpoch.put(r.topicPartition(), r.leaderEpoch());
       out.add(r);
     }
     return out;
