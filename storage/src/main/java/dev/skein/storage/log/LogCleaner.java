@@ -75,6 +75,8 @@ final class LogCleaner {
   private final PayloadCodec codec;
   private final Clock clock;
   private final CleanerHook hook;
+  /** Set by {@link #stop()}: the cleaning in progress gives up at its next batch. */
+  private volatile boolean stopped;
 
   LogCleaner(OffsetMap map, CleanerThrottle throttle, PayloadCodec codec, Clock clock, CleanerHook hook) {
     this.map = map;
@@ -82,6 +84,11 @@ final class LogCleaner {
     this.codec = codec;
     this.clock = clock;
     this.hook = hook;
+  }
+
+  /** Makes the cleaning in progress (and any later one) abort soon, for shutdown. */
+  void stop() {
+    stopped = true;
   }
 
   /** The cleanable prefix of {@code view}'s closed segments and how much of it is dirty. */
@@ -378,6 +385,9 @@ final class LogCleaner {
     }
 
     StoredBatch next() {
+      if (stopped) {
+        throw new CleaningAbortedException("The cleaner is stopping");
+      }
       if (!chunk.hasRemaining()) {
         if (position >= size) {
           return null;

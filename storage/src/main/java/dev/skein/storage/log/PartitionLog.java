@@ -107,6 +107,9 @@ public final class PartitionLog implements AutoCloseable {
    * raising the log start), so a cleaning that started before sees that its copy is stale. Structure write lock.
    */
   private volatile long structureGeneration;
+  /** The lowest log end a truncation left since the cleaner last asked; see {@link #takeLowestTruncation()}. */
+  private final java.util.concurrent.atomic.AtomicLong lowestTruncation =
+      new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
   /** Changed under the append lock (appends, epoch assignment) or the exclusive lock (truncation). */
   private final LeaderEpochCache epochCache;
   private final LeaderEpochLoader.Report epochLoadReport;
@@ -1023,6 +1026,14 @@ public final class PartitionLog implements AutoCloseable {
   }
 
   /**
+   * The lowest offset the log was truncated to since the last call ({@link Long#MAX_VALUE} if none), and
+   * forgets it: the cleaned-up-to point must come down to it, since what is written there anew is dirty.
+   */
+  long takeLowestTruncation() {
+    return lowestTruncation.getAndSet(Long.MAX_VALUE);
+  }
+
+  /**
    * The last offset of every idempotent producer's last batch: the cleaner keeps those batches (emptied if
    * need be), so producer state rebuilt from batch headers still knows each producer's epoch and sequence.
    */
@@ -1176,6 +1187,7 @@ public final class PartitionLog implements AutoCloseable {
       }
       FileUtil.fsyncDirectory(dir);
       long newEnd = cut.baseOffset();
+      lowestTruncation.accumulateAndGet(newEnd, Math::min);
       end = new LogEnd(newEnd, containing, containing.size());
       recoveryPoint = Math.min(recoveryPoint, newEnd);
       highWatermark = Math.min(highWatermark, newEnd);
@@ -1222,6 +1234,7 @@ public final class PartitionLog implements AutoCloseable {
 
   private void startAt(long offset) throws IOException {
     structureGeneration++;
+    lowestTruncation.accumulateAndGet(offset, Math::min);
     // Snapshots first: one left at the new log end after a crash would bring back producers of deleted data.
     deleteProducerSnapshots();
     for (LogSegment segment : segments.values()) {
