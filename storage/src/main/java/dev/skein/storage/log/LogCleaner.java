@@ -30,8 +30,9 @@ import java.util.Set;
  * <p>What a cleaned batch keeps: its header (base offset, last_offset_delta, epoch, producer fields,
  * timestamps), with record_count, the payload (the kept records' encodings, recompressed with the batch's
  * codec) and the CRC re-stamped. A batch left without records is dropped, unless it is the first or last of
- * its group (so a cleaned segment spans exactly the offsets of the segments it replaces) or the last batch
- * of an idempotent producer (so producer state rebuilt from headers stays right); those stay with an empty,
+ * its group (so a cleaned segment spans exactly the offsets of the segments it replaces), the last batch
+ * of an idempotent producer (so producer state rebuilt from headers stays right) or the first batch of a
+ * leader epoch (so the epoch cache rebuilt from headers stays right); those stay with an empty,
  * uncompressed payload. A batch that follows a dropped one is marked {@link BatchLayout#FLAG_OFFSET_GAP_BEFORE}.
  * Batches whose codec the {@link PayloadCodec} lacks are kept whole.
  */
@@ -147,6 +148,10 @@ final class LogCleaner {
     map.clear();
     long mapEnd = buildMap(partitionLog, view.generation(), cleanable, firstDirty, firstUncleanable, counters);
     Set<Long> producerLastOffsets = partitionLog.producerLastOffsets();
+    Set<Long> epochStarts = new java.util.HashSet<>();
+    for (EpochEntry entry : partitionLog.epochEntries()) {
+      epochStarts.add(entry.startOffset());
+    }
     long deleteHorizonMs = nowMs - view.config().deleteRetentionMs();
     List<CleanableSegment> toClean = new ArrayList<>();
     for (CleanableSegment segment : cleanable) {
@@ -157,7 +162,7 @@ final class LogCleaner {
     }
     int groups = 0;
     for (List<CleanableSegment> group : groups(toClean, view.config())) {
-      cleanGroup(partitionLog, view, group, mapEnd, deleteHorizonMs, producerLastOffsets, counters);
+      cleanGroup(partitionLog, view, group, mapEnd, deleteHorizonMs, producerLastOffsets, epochStarts, counters);
       groups++;
     }
     Result result = new Result(firstDirty, mapEnd, firstUncleanable, counters.read, counters.written,
@@ -243,7 +248,8 @@ final class LogCleaner {
   }
 
   private void cleanGroup(PartitionLog partitionLog, CleanerView view, List<CleanableSegment> group, long mapEnd,
-              long deleteHorizonMs, Set<Long> producerLastOffsets, Counters counters) throws IOException {
+              long deleteHorizonMs, Set<Long> producerLastOffsets, Set<Long> epochStarts, Counters counters)
+      throws IOException {
     long groupBase = group.get(0).baseOffset();
     long groupEnd = group.get(group.size() - 1).nextOffset();
     LogConfig config = view.config();
@@ -274,7 +280,9 @@ final class LogCleaner {
               }
             }
             counters.removed += records.size() - kept.size();
-            if (kept.isEmpty() && !firstOfGroup && !lastOfGroup && !producerLast) {
+            // The first batch of a leader epoch stays too, so the epoch cache rebuilt from headers is unchanged.
+            if (kept.isEmpty() && !firstOfGroup && !lastOfGroup && !producerLast
+                && !epochStarts.contains(batch.baseOffset())) {
               continue; // dropped whole
             }
             boolean gap = batch.baseOffset() != expected;

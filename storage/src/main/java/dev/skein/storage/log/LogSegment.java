@@ -531,7 +531,9 @@ final class LogSegment {
       if (batch == null) {
         break;
       }
-      boolean markedGap = batch.baseOffset() > expected && batches > 0
+      // Also before a segment's first batch: a follower that rolls just before a gap in its leader's
+      // cleaned log starts the segment at its log end, below that batch.
+      boolean markedGap = batch.baseOffset() > expected
           && (scanner.lastFlags() & BatchLayout.FLAG_OFFSET_GAP_BEFORE) != 0;
       if (batch.baseOffset() != expected && !markedGap) {
         problem = new InvalidBatchException(InvalidBatchException.Reason.INVALID_HEADER, "Batch at position "

@@ -380,6 +380,29 @@ class LogCleanerTest {
   }
 
   @Test
+  void theFirstBatchOfEveryLeaderEpochSurvivesSoTheEpochCacheIsUnchanged() throws Exception {
+    LogConfig config = compacted("segment.bytes", "800", "delete.retention.ms", "0");
+    Path dir = tmp.resolve("epochs");
+    PartitionLog log = PartitionLog.open(dir, config, PartitionCheckpoint.NONE, Clock.systemUTC());
+    for (int epoch = 0; epoch < 4; epoch++) {
+      for (int i = 0; i < 15; i++) {
+        log.appendAsLeader(KeyedRecords.batch(List.of(new Keyed("k" + (i % 2), "e" + epoch + "-" + i)),
+            System.currentTimeMillis(), 1), epoch);
+      }
+    }
+    log.updateHighWatermark(log.logEndOffset());
+    List<EpochEntry> before = log.epochEntries();
+    assertThat(before).hasSize(4);
+    cleanFully(cleaner(1 << 20, Clock.systemUTC(), CleanerHook.NONE), log, 0, new AtomicLong());
+    assertThat(KeyedRecords.readAll(log)).hasSizeLessThan(20);
+    log.abandon();
+    // Without a stored cache, the log rebuilds it from batch headers.
+    try (PartitionLog reopened = PartitionLog.open(dir, config, PartitionCheckpoint.NONE, Clock.systemUTC())) {
+      assertThat(reopened.epochEntries()).isEqualTo(before);
+    }
+  }
+
+  @Test
   void aFollowerTakesTheCleanedLogWithItsGapsButRefusesAnUnmarkedGap() throws Exception {
     LogConfig config = compacted("segment.bytes", "1500", "delete.retention.ms", "0");
     Written leader = new Written(PartitionLog.open(tmp.resolve("leader"), config, PartitionCheckpoint.NONE, Clock.systemUTC()));
@@ -388,7 +411,9 @@ class LogCleanerTest {
     }
     cleanFully(cleaner(1 << 20, Clock.systemUTC(), CleanerHook.NONE), leader.log, 0, new AtomicLong());
     List<Read> leaderRecords = KeyedRecords.readAll(leader.log);
-    try (PartitionLog follower = PartitionLog.open(tmp.resolve("follower"), config, PartitionCheckpoint.NONE,
+    // The follower's tiny segments roll at batches that follow gaps: its segments may start below their first batch.
+    LogConfig followerConfig = compacted("segment.bytes", "300");
+    try (PartitionLog follower = PartitionLog.open(tmp.resolve("follower"), followerConfig, PartitionCheckpoint.NONE,
         Clock.systemUTC())) {
       long offset = 0;
       while (offset < leader.log.logEndOffset()) {
@@ -398,6 +423,13 @@ class LogCleanerTest {
       }
       assertThat(KeyedRecords.readAll(follower)).isEqualTo(leaderRecords);
       assertThat(follower.logEndOffset()).isEqualTo(leader.log.logEndOffset());
+      follower.abandon();
+    }
+    // Every segment re-validated: the marked gaps pass, nothing is truncated.
+    try (PartitionLog recovered = PartitionLog.open(tmp.resolve("follower"), followerConfig, PartitionCheckpoint.NONE,
+        Clock.systemUTC())) {
+      assertThat(recovered.recoveryReport().truncatedAtOffset()).isEqualTo(-1);
+      assertThat(KeyedRecords.readAll(recovered)).isEqualTo(leaderRecords);
     }
     // A batch above the log end without the cleaner's mark is refused, as before compaction.
     try (PartitionLog other = PartitionLog.open(tmp.resolve("other"), config, PartitionCheckpoint.NONE, Clock.systemUTC())) {
