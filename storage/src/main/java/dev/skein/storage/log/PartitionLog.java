@@ -60,6 +60,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (the {@link LogManager} does every checkpoint interval) and at {@link #close()}; opening and truncation
  * start from the newest usable snapshot and replay the batch headers after it.
  *
+ * <p><b>Compaction.</b> The {@link LogCleaner} reads closed segments through {@link #readForCleaner} (shared
+ * lock, per chunk) and swaps cleaned ones in with {@link #replaceSegments}, which takes only the structure
+ * write lock: appends never touch closed segments, so they go on during a swap; readers wait only for its
+ * renames. Truncation, restarting and raising the log start bump a generation counter that makes a cleaning
+ * begun before them abort instead of swapping in a stale copy.
+ *
  * <p><b>Errors.</b> Requests the log refuses throw a {@link LogException}; an {@link UncheckedIOException}
  * means the disk failed and the log should be taken offline. Do not interrupt threads that call into a
  * log: the JDK closes a {@code FileChannel} whose reader or writer is interrupted.
