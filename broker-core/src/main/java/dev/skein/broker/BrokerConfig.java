@@ -5,6 +5,7 @@ import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
+import dev.skein.storage.log.LogCleanerConfig;
 import dev.skein.storage.log.LogManagerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,8 @@ import java.util.Objects;
  * @param retentionCheckInterval how often logs are checked against retention.ms and retention.bytes
  *     (log.retention.check.interval.ms)
  * @param groups the group coordinator's settings
+ * @param cleaner log compaction: log.cleaner.threads, log.cleaner.dedupe.buffer.size,
+ *     log.cleaner.io.max.bytes.per.second, log.cleaner.backoff.ms
  */
 public record BrokerConfig(
     int nodeId,
@@ -55,7 +58,8 @@ public record BrokerConfig(
     boolean autoLeaderRebalance,
     Duration leaderImbalanceCheckInterval,
     Duration retentionCheckInterval,
-    GroupConfig groups) {
+    GroupConfig groups,
+    LogCleanerConfig cleaner) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -68,6 +72,7 @@ public record BrokerConfig(
     Objects.requireNonNull(dataDir, "dataDir");
     Objects.requireNonNull(replication, "replication");
     Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
+    Objects.requireNonNull(cleaner, "cleaner");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -141,6 +146,7 @@ public record BrokerConfig(
     private Duration leaderImbalanceCheckInterval = QuorumConfig.DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL;
     private Duration retentionCheckInterval = LogManagerConfig.DEFAULT_RETENTION_CHECK_INTERVAL;
     private GroupConfig groups = GroupConfig.DEFAULT;
+    private LogCleanerConfig cleaner = LogCleanerConfig.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -201,6 +207,11 @@ public record BrokerConfig(
       return this;
     }
 
+    public Builder cleaner(LogCleanerConfig value) {
+      this.cleaner = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -210,7 +221,7 @@ public record BrokerConfig(
           : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups);
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner);
     }
   }
 }

@@ -81,7 +81,9 @@ public final class SkeinBroker implements AutoCloseable {
     setHealth(ServingStatus.NOT_SERVING);
     this.stateStore = StateStore.open(config.stateDir());
     this.logs = LogManager.open(config.logsDir(), stateStore,
-        LogManagerConfig.DEFAULT.withRetentionCheckInterval(config.retentionCheckInterval()), Clock.systemUTC());
+        LogManagerConfig.DEFAULT.withRetentionCheckInterval(config.retentionCheckInterval())
+            .withCleaner(config.cleaner().withPayloadCodec(CleanerPayloadCodec.INSTANCE)),
+        Clock.systemUTC());
     DataWatchers commitWatchers = new DataWatchers();
     DataWatchers logEndWatchers = new DataWatchers();
     this.quorum = MetadataQuorum.start(config.quorumConfig());

@@ -6,6 +6,7 @@ import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
+import dev.skein.storage.log.LogCleanerConfig;
 import dev.skein.storage.log.LogConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -155,6 +156,26 @@ final class BrokerCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE} (7 days).")
   long offsetsRetentionMinutes;
 
+  @Option(names = "--log-cleaner-threads", defaultValue = "1", paramLabel = "N",
+      description = "Threads compacting logs of topics with cleanup.policy=compact; 0 turns compaction off "
+          + "(log.cleaner.threads). Default: ${DEFAULT-VALUE}.")
+  int cleanerThreads;
+
+  @Option(names = "--log-cleaner-dedupe-buffer-size", defaultValue = "134217728", paramLabel = "BYTES",
+      description = "Memory for the cleaners' key to offset maps, shared by the threads "
+          + "(log.cleaner.dedupe.buffer.size). Default: ${DEFAULT-VALUE}.")
+  long cleanerDedupeBufferSize;
+
+  @Option(names = "--log-cleaner-io-max-bytes-per-second", paramLabel = "BYTES",
+      description = "Limit on the cleaners' read plus write rate (log.cleaner.io.max.bytes.per.second). "
+          + "Default: no limit.")
+  Double cleanerIoMaxBytesPerSecond;
+
+  @Option(names = "--log-cleaner-backoff-ms", defaultValue = "15000", paramLabel = "MS",
+      description = "How long a cleaner rests when no log needs cleaning (log.cleaner.backoff.ms). "
+          + "Default: ${DEFAULT-VALUE}.")
+  long cleanerBackoffMs;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -203,6 +224,11 @@ final class BrokerCommand implements Callable<Integer> {
             .withTimeouts(Duration.ofMillis(groupSessionTimeoutMs), Duration.ofMillis(groupHeartbeatIntervalMs))
             .withOffsetsTopic(offsetsTopicPartitions, offsetsTopicReplicationFactor)
             .withOffsetsRetention(Duration.ofMinutes(offsetsRetentionMinutes)))
+        .cleaner(LogCleanerConfig.DEFAULT.withThreads(cleanerThreads)
+            .withDedupeBufferSize(cleanerDedupeBufferSize)
+            .withIoMaxBytesPerSecond(cleanerIoMaxBytesPerSecond == null ? Double.POSITIVE_INFINITY
+                : cleanerIoMaxBytesPerSecond)
+            .withBackoff(Duration.ofMillis(cleanerBackoffMs)))
         .build();
   }
 

@@ -49,6 +49,18 @@ class BrokerCommandTest {
   }
 
   @Test
+  void cleanerFlagsConfigureCompaction() {
+    assertThat(parse(Map.of()).cleaner().threads()).isEqualTo(1);
+    assertThat(parse(Map.of()).cleaner().ioMaxBytesPerSecond()).isInfinite();
+    var cleaner = parse(Map.of("SKEIN_LOG_CLEANER_THREADS", "2"), "--log-cleaner-dedupe-buffer-size", "1048576",
+        "--log-cleaner-io-max-bytes-per-second", "5000000", "--log-cleaner-backoff-ms", "100").cleaner();
+    assertThat(cleaner.threads()).isEqualTo(2);
+    assertThat(cleaner.dedupeBufferSize()).isEqualTo(1048576);
+    assertThat(cleaner.ioMaxBytesPerSecond()).isEqualTo(5_000_000);
+    assertThat(cleaner.backoff()).isEqualTo(java.time.Duration.ofMillis(100));
+  }
+
+  @Test
   void flagsBeatTheEnvironment() {
     assertThat(parse(Map.of("SKEIN_NODE_ID", "2"), "--node-id", "7", "--quorum-voters", "7@h:9999").nodeId())
         .isEqualTo(7);

@@ -42,8 +42,9 @@ public final class OffsetsTopic {
     int replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor(), brokers));
     CreateTopicRequest.Builder create = CreateTopicRequest.newBuilder().setName(NAME).setInternal(true)
         .setPartitions(config.offsetsTopicPartitions()).setReplicationFactor(replicationFactor)
-        // Time and size retention would remove the commits of groups that stopped committing.
-        .putConfigs("retention.ms", "-1");
+        // Compacted: a group's last record is its whole state, so older ones can go; time and
+        // size retention would remove the commits of groups that stopped committing.
+        .putConfigs("cleanup.policy", "compact");
     if (replicationFactor >= 3) {
       // An acknowledged commit then survives the loss of any one replica.
       create.putAllConfigs(Map.of("min.insync.replicas", "2"));

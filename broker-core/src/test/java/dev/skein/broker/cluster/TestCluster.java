@@ -14,6 +14,7 @@ import dev.skein.client.SkeinAdmin;
 import dev.skein.client.SkeinConsumer;
 import dev.skein.client.SkeinProducer;
 import dev.skein.metadata.QuorumVoter;
+import dev.skein.storage.log.LogCleanerConfig;
 import dev.skein.storage.log.LogConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -64,6 +65,8 @@ public final class TestCluster implements AutoCloseable {
           .leaderRebalance(true, Duration.ofSeconds(1))
           .retentionCheckInterval(Duration.ofMillis(200))
           .groups(groups)
+          // Small maps (they are allocated up front) and a short rest, so tests see compaction soon.
+          .cleaner(LogCleanerConfig.DEFAULT.withDedupeBufferSize(4 << 20).withBackoff(Duration.ofMillis(200)))
           .build());
     }
   }

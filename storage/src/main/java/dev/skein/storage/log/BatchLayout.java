@@ -69,6 +69,15 @@ public final class BatchLayout {
 
   /** The value of {@code TimestampType.TIMESTAMP_TYPE_LOG_APPEND_TIME}. */
   public static final int TIMESTAMP_TYPE_LOG_APPEND_TIME = 2;
+  /**
+   * Bit of {@code flags} set by the log cleaner on a batch whose base offset is above the end of the batch
+   * before it in the same segment (the batches between were compacted away). Recovery and follower appends
+   * accept such a gap only before a batch carrying it; the bit is covered by the CRC, so a corrupt
+   * base_offset is still caught in batches that do not carry it. Kept clear of the low bits, which Kafka
+   * uses for transactions and control batches.
+   */
+  public static final int FLAG_OFFSET_GAP_BEFORE = 1 << 16;
+
   /** Largest value a one-byte varint (compression, timestamp_type) can hold. */
   public static final int MAX_ONE_BYTE_VARINT = 0x7F;
 

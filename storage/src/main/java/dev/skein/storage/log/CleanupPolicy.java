@@ -3,7 +3,7 @@ package dev.skein.storage.log;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** Kafka's {@code cleanup.policy} values. Carried in {@link LogConfig}; enforced by a later issue. */
+/** Kafka's {@code cleanup.policy} values. Delete is enforced by {@link Retention}, compact by {@link LogCleaner}. */
 public enum CleanupPolicy {
   DELETE("delete"),
   COMPACT("compact");

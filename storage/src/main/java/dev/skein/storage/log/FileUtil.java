@@ -17,6 +17,12 @@ final class FileUtil {
   }
 
   /** Makes creations, renames and deletions of the directory's entries durable (Linux: fsync on the dir). */
+  /** Renames {@code from} to {@code to} atomically, replacing {@code to} if it exists. */
+  static void atomicMove(Path from, Path to) throws IOException {
+    java.nio.file.Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
   static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);

@@ -9,7 +9,8 @@ import java.util.function.Function;
 /**
  * Per-topic log settings, with Kafka's names, meanings and defaults.
  *
- * <p>Retention and compaction settings are carried but not yet enforced.
+ * <p>Retention applies with cleanup.policy containing delete ({@link Retention}); compaction with
+ * cleanup.policy containing compact ({@link LogCleaner}).
  *
  * @param segmentBytes       segment.bytes: roll a segment before it would grow beyond this
  * @param segmentMs          segment.ms: roll a segment this long after its first batch was appended
@@ -21,10 +22,18 @@ import java.util.function.Function;
  * @param retentionMs        retention.ms: -1 keeps data forever
  * @param retentionBytes     retention.bytes: -1 means no size limit
  * @param cleanupPolicy      cleanup.policy: delete and/or compact
+ * @param deleteRetentionMs  delete.retention.ms: how long a tombstone stays after the segment holding it was
+ *                           last written
+ * @param minCompactionLagMs min.compaction.lag.ms: records newer than this are never compacted
+ * @param maxCompactionLagMs max.compaction.lag.ms: a log with dirty records older than this is cleaned
+ *                           whatever its dirty ratio
+ * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: the share of dirty bytes above which a log is
+ *                           worth cleaning
  */
 public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes, int indexIntervalBytes,
             long flushMessages, long flushMs, int maxMessageBytes, long retentionMs,
-            long retentionBytes, Set<CleanupPolicy> cleanupPolicy) {
+            long retentionBytes, Set<CleanupPolicy> cleanupPolicy, long deleteRetentionMs,
+            long minCompactionLagMs, long maxCompactionLagMs, double minCleanableDirtyRatio) {
 
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String SEGMENT_MS = "segment.ms";
@@ -36,6 +45,13 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
   public static final String CLEANUP_POLICY = "cleanup.policy";
+  public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+  public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+  public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
+  public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+  /** Kafka's delete.retention.ms default: one day. */
+  public static final long DEFAULT_DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
+  public static final double DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
 
   private static final long SEVEN_DAYS_MS = 7L * 24 * 60 * 60 * 1000;
 
@@ -48,6 +64,15 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
   /** Kafka's defaults. Like Kafka, the defaults leave flushing to the OS page cache. */
   public static final LogConfig DEFAULT = new LogConfig(1 << 30, SEVEN_DAYS_MS, 10 * 1024 * 1024, 4096,
       Long.MAX_VALUE, Long.MAX_VALUE, 1048588, SEVEN_DAYS_MS, -1, Set.of(CleanupPolicy.DELETE));
+
+  /** With Kafka's compaction defaults (delete.retention.ms one day, no lags, dirty ratio 0.5). */
+  public LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes, int indexIntervalBytes,
+           long flushMessages, long flushMs, int maxMessageBytes, long retentionMs, long retentionBytes,
+           Set<CleanupPolicy> cleanupPolicy) {
+    this(segmentBytes, segmentMs, segmentIndexBytes, indexIntervalBytes, flushMessages, flushMs, maxMessageBytes,
+        retentionMs, retentionBytes, cleanupPolicy, DEFAULT_DELETE_RETENTION_MS, 0, Long.MAX_VALUE,
+        DEFAULT_MIN_CLEANABLE_DIRTY_RATIO);
+  }
 
   public LogConfig {
     atLeast(SEGMENT_BYTES, segmentBytes, BatchLayout.HEADER_SIZE);
@@ -64,6 +89,18 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
           + Arrays.toString(CleanupPolicy.values()));
     }
     cleanupPolicy = Set.copyOf(cleanupPolicy);
+    atLeast(DELETE_RETENTION_MS, deleteRetentionMs, 0);
+    atLeast(MIN_COMPACTION_LAG_MS, minCompactionLagMs, 0);
+    atLeast(MAX_COMPACTION_LAG_MS, maxCompactionLagMs, 1);
+    if (!(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1)) {
+      throw new IllegalArgumentException("Invalid value " + minCleanableDirtyRatio + " for configuration '"
+          + MIN_CLEANABLE_DIRTY_RATIO + "': must be between 0 and 1");
+    }
+  }
+
+  /** Whether cleanup.policy asks for compaction. */
+  public boolean compacts() {
+    return cleanupPolicy.contains(CleanupPolicy.COMPACT);
   }
 
   /**
@@ -84,7 +121,18 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
         p.integer(MAX_MESSAGE_BYTES, defaults.maxMessageBytes),
         p.longValue(RETENTION_MS, defaults.retentionMs),
         p.longValue(RETENTION_BYTES, defaults.retentionBytes),
-        p.value(CLEANUP_POLICY, defaults.cleanupPolicy, LogConfig::parseCleanupPolicy));
+        p.value(CLEANUP_POLICY, defaults.cleanupPolicy, LogConfig::parseCleanupPolicy),
+        p.longValue(DELETE_RETENTION_MS, defaults.deleteRetentionMs),
+        p.longValue(MIN_COMPACTION_LAG_MS, defaults.minCompactionLagMs),
+        p.longValue(MAX_COMPACTION_LAG_MS, defaults.maxCompactionLagMs),
+        p.value(MIN_CLEANABLE_DIRTY_RATIO, defaults.minCleanableDirtyRatio, text -> {
+          try {
+            return Double.parseDouble(text);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("Invalid value '" + text + "' for configuration '"
+                + MIN_CLEANABLE_DIRTY_RATIO + "': expected a number between 0 and 1", e);
+          }
+        }));
   }
 
   /** Whether retention.ms keeps data forever. */

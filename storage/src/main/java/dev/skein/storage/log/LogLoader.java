@@ -5,6 +5,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +36,7 @@ import java.util.regex.Pattern;
 final class LogLoader {
 
   private static final Logger log = LoggerFactory.getLogger(LogLoader.class);
+  private static final Pattern SWAP_LOG_FILE = Pattern.compile("\\d{20}\\.log\\.swap");
   private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index|\\.timeindex)");
 
   record Loaded(List<LogSegment> segments, long logEndOffset, long logStartOffset, long recoveryPoint,
@@ -76,6 +79,7 @@ final class LogLoader {
   }
 
   private Loaded load() throws IOException {
+    completeInterruptedCleaning();
     List<Long> bases = findSegmentBases();
     long recoveryPoint = checkpoint.recoveryPoint();
     Long knownNextOffset = null;
@@ -160,6 +164,72 @@ final class LogLoader {
       log.info("Loaded {} with recovery: {}", dir, report);
     }
     return new Loaded(List.copyOf(kept), logEndOffset, logStartOffset, logEndOffset, report);
+  }
+
+  /**
+   * Finishes or discards what a cleaning left when the process stopped (see
+   * {@link PartitionLog#replaceSegments}): files still being written ({@code .cleaned}) are deleted; a
+   * {@code <base>.log.swap} is a committed replacement of the segments in [base, its end), so those are
+   * deleted and it takes the place of {@code <base>.log}. Its indexes are rebuilt by recovery.
+   */
+  private void completeInterruptedCleaning() throws IOException {
+    List<Path> swaps = new ArrayList<>();
+    List<Path> strays = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (name.endsWith(LogSegment.CLEANED_SUFFIX)) {
+          strays.add(entry);
+        } else if (SWAP_LOG_FILE.matcher(name).matches()) {
+          swaps.add(entry);
+        } else if (name.endsWith(LogSegment.SWAP_SUFFIX)) {
+          strays.add(entry); // index swaps: deleted below, the indexes are rebuilt
+        }
+      }
+    }
+    for (Path stray : strays) {
+      Files.deleteIfExists(stray);
+    }
+    for (Path swap : swaps) {
+      long base = Long.parseLong(swap.getFileName().toString().substring(0, 20));
+      long next = nextOffsetOfSwap(swap);
+      if (next < 0) {
+        log.warn("Deleting {}: it holds no valid batches", swap);
+        Files.deleteIfExists(swap);
+        continue;
+      }
+      for (long covered : findSegmentBases()) {
+        if (covered > base && covered < next) {
+          log.info("Completing an interrupted cleaning of {}: deleting segment {}", dir, covered);
+          Files.deleteIfExists(LogSegment.logFile(dir, covered));
+          Files.deleteIfExists(LogSegment.indexFile(dir, covered));
+          Files.deleteIfExists(LogSegment.timeIndexFile(dir, covered));
+        }
+      }
+      Files.deleteIfExists(LogSegment.indexFile(dir, base));
+      Files.deleteIfExists(LogSegment.timeIndexFile(dir, base));
+      FileUtil.atomicMove(swap, LogSegment.logFile(dir, base));
+      log.info("Completed an interrupted cleaning of {}: segment {} replaced offsets {}..{}", dir, base, base, next - 1);
+    }
+    if (!swaps.isEmpty() || !strays.isEmpty()) {
+      FileUtil.fsyncDirectory(dir);
+    }
+  }
+
+  /** The offset after the last batch of a swap file, or -1 if it holds no valid batch. */
+  private static long nextOffsetOfSwap(Path swap) throws IOException {
+    try (FileChannel channel = FileChannel.open(swap, StandardOpenOption.READ)) {
+      ValidatingBatchScanner scanner = new ValidatingBatchScanner(channel, 0, channel.size());
+      long next = -1;
+      try {
+        for (BatchLocation batch = scanner.next(); batch != null; batch = scanner.next()) {
+          next = batch.nextOffset();
+        }
+      } catch (InvalidBatchException e) {
+        return -1; // fsynced before it was renamed, so this is damage, not a torn write
+      }
+      return next;
+    }
   }
 
   /** Base offsets of the segments in the directory, ascending; removes index files that lost their log. */

@@ -72,6 +72,13 @@ public final class LogManager implements AutoCloseable {
   private final PartitionCheckpointStore checkpoints;
   private final LeaderEpochCheckpointStore epochCheckpoints;
   private final ProducerStateCheckpointStore producerCheckpoints;
+  private final CleanerCheckpointStore cleanerCheckpoints;
+  /** Runs the log.cleaner.threads cleaner tasks; null when compaction is off. */
+  private final ScheduledThreadPoolExecutor cleanerPool;
+  private final CleanerThrottle cleanerThrottle;
+  private final List<LogCleaner> cleaners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** Logs a cleaner is working on, so two threads never clean one log. */
+  private final java.util.Set<TopicPartition> beingCleaned = ConcurrentHashMap.newKeySet();
   private final LogManagerConfig config;
   private final Clock clock;
   private final FileChannel lockChannel;
@@ -82,7 +89,7 @@ public final class LogManager implements AutoCloseable {
   private final Object lifecycleLock = new Object();
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
   private final Object checkpointLock = new Object();
-  private boolean closed;
+  private volatile boolean closed;
 
   private LogManager(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock,
             FileChannel lockChannel, FileLock directoryLock) {
@@ -90,6 +97,22 @@ public final class LogManager implements AutoCloseable {
     this.checkpoints = new PartitionCheckpointStore(stateStore);
     this.epochCheckpoints = new LeaderEpochCheckpointStore(stateStore);
     this.producerCheckpoints = new ProducerStateCheckpointStore(stateStore);
+    this.cleanerCheckpoints = new CleanerCheckpointStore(stateStore);
+    LogCleanerConfig cleanerConfig = config.cleaner();
+    this.cleanerThrottle = Double.isInfinite(cleanerConfig.ioMaxBytesPerSecond()) ? CleanerThrottle.unlimited()
+        : new CleanerThrottle(cleanerConfig.ioMaxBytesPerSecond());
+    if (cleanerConfig.threads() > 0) {
+      AtomicInteger cleanerThreads = new AtomicInteger();
+      this.cleanerPool = new ScheduledThreadPoolExecutor(cleanerConfig.threads(), runnable -> {
+        Thread thread = new Thread(runnable, "skein-log-cleaner-" + cleanerThreads.incrementAndGet());
+        thread.setDaemon(true);
+        return thread;
+      });
+      cleanerPool.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+      cleanerPool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    } else {
+      this.cleanerPool = null;
+    }
     this.config = config;
     this.clock = clock;
     this.lockChannel = lockChannel;
@@ -165,6 +188,124 @@ public final class LogManager implements AutoCloseable {
     scheduler.scheduleWithFixedDelay(this::expireProducersQuietly, expiryMs, expiryMs, TimeUnit.MILLISECONDS);
     long retentionMs = config.retentionCheckInterval().toMillis();
     scheduler.scheduleWithFixedDelay(this::enforceRetentionQuietly, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
+    if (cleanerPool != null) {
+      long backoffMs = config.cleaner().backoff().toMillis();
+      for (int i = 0; i < config.cleaner().threads(); i++) {
+        LogCleaner cleaner = newCleaner();
+        cleanerPool.scheduleWithFixedDelay(() -> cleanQuietly(cleaner), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
+      }
+    }
+  }
+
+  private LogCleaner newCleaner() {
+    LogCleaner cleaner = new LogCleaner(new OffsetMap(config.cleaner().dedupeBufferPerThread()), cleanerThrottle,
+        config.cleaner().payloadCodec(), clock, CleanerHook.NONE);
+    cleaners.add(cleaner);
+    return cleaner;
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /**
+   * Cleans logs with cleanup.policy containing compact until none needs it: each time the one with the
+   * highest dirty ratio at or above its min.cleanable.dirty.ratio, or first one with dirty records older than
+   * max.compaction.lag.ms. The cleaner threads do this every log.cleaner.backoff.ms; tests call it directly.
+   *
+   * @return how many cleaning passes ran
+   */
+  public int cleanLogs() {
+    LogCleaner cleaner = newCleaner();
+    try {
+      return cleanWith(cleaner);
+    } finally {
+      cleaners.remove(cleaner);
+    }
+  }
+
+  private void cleanQuietly(LogCleaner cleaner) {
+    try {
+      cleanWith(cleaner);
+    } catch (RuntimeException e) {
+      log.error("Cleaning the logs in {} failed", dataDir, e);
+    }
+  }
+
+  private int cleanWith(LogCleaner cleaner) {
+    int passes = 0;
+    while (!closed) {
+      Map.Entry<TopicPartition, ManagedLog> chosen = claimDirtiestLog();
+      if (chosen == null) {
+        return passes;
+      }
+      TopicPartition tp = chosen.getKey();
+      ManagedLog managed = chosen.getValue();
+      String key = partitionKey(managed.topicId(), tp.partition());
+      try {
+        long cleanedUpTo = cleanedUpTo(key, managed.log());
+        LogCleaner.Result result = cleaner.clean(managed.log(), cleanedUpTo);
+        if (result.cleanedUpTo() != cleanedUpTo && !managed.log().isClosed()) {
+          cleanerCheckpoints.write(key, result.cleanedUpTo());
+        }
+        passes++;
+      } catch (CleaningAbortedException | LogClosedException e) {
+        log.info("Cleaning of {} stopped: {}", managed.log().dir(), e.getMessage());
+        if (closed) {
+          return passes;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cleaning of " + managed.log().dir() + " failed", e);
+      } finally {
+        beingCleaned.remove(tp);
+      }
+    }
+    return passes;
+  }
+
+  /** The checkpointed cleaned-up-to offset, lowered (durably) to where the log was truncated since. */
+  private long cleanedUpTo(String key, PartitionLog partitionLog) {
+    long checkpointed = cleanerCheckpoints.read(key);
+    long truncatedTo = partitionLog.takeLowestTruncation();
+    if (truncatedTo < checkpointed) {
+      cleanerCheckpoints.write(key, truncatedTo);
+      return truncatedTo;
+    }
+    return checkpointed;
+  }
+
+  /** Picks the log most in need of cleaning and marks it as being cleaned; null if none needs it. */
+  private Map.Entry<TopicPartition, ManagedLog> claimDirtiestLog() {
+    synchronized (beingCleaned) {
+      long now = clock.millis();
+      Map.Entry<TopicPartition, ManagedLog> best = null;
+      double bestScore = -1;
+      for (Map.Entry<TopicPartition, ManagedLog> e : logs.entrySet()) {
+        PartitionLog partitionLog = e.getValue().log();
+        if (!partitionLog.config().compacts() || beingCleaned.contains(e.getKey()) || partitionLog.isClosed()) {
+          continue;
+        }
+        try {
+          String key = partitionKey(e.getValue().topicId(), e.getKey().partition());
+          LogCleaner.Assessment assessment = LogCleaner.assess(partitionLog.cleanerView(),
+              cleanerCheckpoints.read(key), now);
+          if (!assessment.hasDirty()) {
+            continue;
+          }
+          double ratio = assessment.dirtyRatio();
+          // A log past max.compaction.lag.ms goes first, whatever its ratio.
+          double score = assessment.pastMaxLag() ? 2 + ratio : ratio;
+          if ((assessment.pastMaxLag() || ratio >= partitionLog.config().minCleanableDirtyRatio()) && score > bestScore) {
+            best = e;
+            bestScore = score;
+          }
+        } catch (LogClosedException ex) {
+          log.debug("{} was closed while choosing a log to clean", partitionLog.dir());
+        }
+      }
+      if (best != null) {
+        beingCleaned.add(best.getKey());
+      }
+      return best;
+    }
   }
 
   /**
@@ -289,6 +430,7 @@ public final class LogManager implements AutoCloseable {
     }
     epochCheckpoints.delete(partitionKey);
     producerCheckpoints.deleteAll(partitionKey);
+    cleanerCheckpoints.delete(partitionKey);
   }
 
   private void scheduleDeletion(Path dir) {
@@ -486,7 +628,16 @@ public final class LogManager implements AutoCloseable {
     }
     // Never shutdownNow(): interrupting a thread inside FileChannel I/O closes that channel.
     scheduler.shutdown();
-    awaitSchedulerTermination();
+    if (cleanerPool != null) {
+      cleanerPool.shutdown();
+    }
+    for (LogCleaner cleaner : cleaners) {
+      cleaner.stop(); // a cleaning in progress gives up at its next batch
+    }
+    awaitSchedulerTermination(scheduler);
+    if (cleanerPool != null) {
+      awaitSchedulerTermination(cleanerPool);
+    }
     RuntimeException failure = null;
     Map<String, PartitionCheckpoint> finalCheckpoints = new HashMap<>();
     for (Map.Entry<TopicPartition, ManagedLog> entry : logs.entrySet()) {
@@ -519,12 +670,12 @@ public final class LogManager implements AutoCloseable {
     }
   }
 
-  private void awaitSchedulerTermination() {
+  private void awaitSchedulerTermination(ScheduledThreadPoolExecutor executor) {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          if (scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+          if (executor.awaitTermination(10, TimeUnit.SECONDS)) {
             return;
           }
           log.info("Waiting for the background task of {} to finish", dataDir);

@@ -19,10 +19,11 @@ import java.util.Objects;
  * @param retentionCheckInterval            how often logs are checked against retention.ms and
  *                                          retention.bytes, and quiet segments rolled by segment.ms (Kafka's
  *                                          log.retention.check.interval.ms, 5 minutes)
+ * @param cleaner                           how logs with cleanup.policy=compact are compacted
  */
 public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval,
                  Duration producerIdExpiration, Duration producerIdExpirationCheckInterval,
-                 Duration retentionCheckInterval) {
+                 Duration retentionCheckInterval, LogCleanerConfig cleaner) {
 
   public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION = Duration.ofDays(1);
   public static final Duration DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL = Duration.ofMinutes(10);
@@ -35,6 +36,20 @@ public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointI
     requirePositive(producerIdExpiration, "producerIdExpiration");
     requirePositive(producerIdExpirationCheckInterval, "producerIdExpirationCheckInterval");
     requirePositive(retentionCheckInterval, "retentionCheckInterval");
+    Objects.requireNonNull(cleaner, "cleaner");
+  }
+
+  /** With Kafka's cleaner defaults ({@link LogCleanerConfig#DEFAULT}). */
+  public LogManagerConfig(Duration flushCheckInterval, Duration checkpointInterval, Duration producerIdExpiration,
+      Duration producerIdExpirationCheckInterval, Duration retentionCheckInterval) {
+    this(flushCheckInterval, checkpointInterval, producerIdExpiration, producerIdExpirationCheckInterval,
+        retentionCheckInterval, LogCleanerConfig.DEFAULT);
+  }
+
+  /** The same with other cleaner settings. */
+  public LogManagerConfig withCleaner(LogCleanerConfig newCleaner) {
+    return new LogManagerConfig(flushCheckInterval, checkpointInterval, producerIdExpiration,
+        producerIdExpirationCheckInterval, retentionCheckInterval, newCleaner);
   }
 
   /** With Kafka's default producer id expiration (1 day, checked every 10 minutes) and retention check (5 minutes). */
@@ -53,7 +68,7 @@ public record LogManagerConfig(Duration flushCheckInterval, Duration checkpointI
   /** The same with another retention check interval. */
   public LogManagerConfig withRetentionCheckInterval(Duration interval) {
     return new LogManagerConfig(flushCheckInterval, checkpointInterval, producerIdExpiration,
-        producerIdExpirationCheckInterval, interval);
+        producerIdExpirationCheckInterval, interval, cleaner);
   }
 
   private static void requirePositive(Duration duration, String name) {

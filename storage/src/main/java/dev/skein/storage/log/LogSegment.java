@@ -85,6 +85,43 @@ final class LogSegment {
     return dir.resolve(fileStem(baseOffset) + TIME_INDEX_SUFFIX);
   }
 
+  /** Suffix of the files of a segment the cleaner is still writing; never part of the log. */
+  static final String CLEANED_SUFFIX = ".cleaned";
+  /** Suffix of the files of a cleaned segment committed to replace the segments it covers. */
+  static final String SWAP_SUFFIX = ".swap";
+
+  static Path withSuffix(Path file, String suffix) {
+    return file.resolveSibling(file.getFileName() + suffix);
+  }
+
+  /**
+   * Creates an empty, writable segment at {@code baseOffset} whose files carry {@link #CLEANED_SUFFIX}, for
+   * the cleaner to fill next to the segments it replaces. Leftovers of an abandoned cleaning are replaced.
+   */
+  static LogSegment createCleaned(Path dir, long baseOffset, LogConfig config) throws IOException {
+    Path file = withSuffix(logFile(dir, baseOffset), CLEANED_SUFFIX);
+    Path index = withSuffix(indexFile(dir, baseOffset), CLEANED_SUFFIX);
+    Path timeIndex = withSuffix(timeIndexFile(dir, baseOffset), CLEANED_SUFFIX);
+    Files.deleteIfExists(file);
+    Files.deleteIfExists(index);
+    Files.deleteIfExists(timeIndex);
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    try {
+      return new LogSegment(baseOffset, file, channel,
+          new OffsetIndex(index, baseOffset, config.segmentIndexBytes(), true),
+          new TimeIndex(timeIndex, baseOffset, config.segmentIndexBytes(), true), 0);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  /** Sets the log file's modification time (a cleaned segment keeps that of the newest segment it replaces). */
+  void setLastModifiedMs(long ms) throws IOException {
+    Files.setLastModifiedTime(logFile, java.nio.file.attribute.FileTime.fromMillis(ms));
+  }
+
   /** Creates an empty, writable segment starting at {@code baseOffset}. */
   static LogSegment create(Path dir, long baseOffset, LogConfig config) throws IOException {
     // Index files without a log are leftovers of a deleted segment: start them afresh.
@@ -466,7 +503,8 @@ final class LogSegment {
 
   /**
    * Validates every batch from the start of the file (layout, CRC, base offsets dense from the segment's
-   * base offset), rebuilds both indexes, and truncates the file at the first torn or corrupt batch.
+   * base offset, except for a gap the cleaner left and marked with {@link BatchLayout#FLAG_OFFSET_GAP_BEFORE}),
+   * rebuilds both indexes, and truncates the file at the first torn or corrupt batch.
    * Leaves the indexes writable; the caller seals the segment if it is not the last.
    */
   Recovery recover(LogConfig config) throws IOException {
@@ -493,7 +531,11 @@ final class LogSegment {
       if (batch == null) {
         break;
       }
-      if (batch.baseOffset() != expected) {
+      // Also before a segment's first batch: a follower that rolls just before a gap in its leader's
+      // cleaned log starts the segment at its log end, below that batch.
+      boolean markedGap = batch.baseOffset() > expected
+          && (scanner.lastFlags() & BatchLayout.FLAG_OFFSET_GAP_BEFORE) != 0;
+      if (batch.baseOffset() != expected && !markedGap) {
         problem = new InvalidBatchException(InvalidBatchException.Reason.INVALID_HEADER, "Batch at position "
             + batch.position() + " starts at offset " + batch.baseOffset() + ", expected " + expected);
         break;

@@ -73,7 +73,7 @@ final class OffsetIndex extends MappedIndex {
 
   /**
    * Rejects an index that cannot describe a log of {@code logSize} bytes. Like Kafka's, the check is O(1):
-   * the first entry must be the segment start, the last two must increase (a zero tail left by a crash
+   * the first entry must be the segment's first batch (position 0), the last two must increase (a zero tail left by a crash
    * before trimming fails this) and the last must point inside the log.
    */
   void sanityCheck(int logSize) {
@@ -86,7 +86,9 @@ final class OffsetIndex extends MappedIndex {
     if (count == 0) {
       return;
     }
-    if (index.getInt(0) != 0 || index.getInt(4) != 0) {
+    // The first batch may start above the segment's base offset (after a gap the cleaner left), never
+    // anywhere but at position 0.
+    if (index.getInt(0) < 0 || index.getInt(4) != 0) {
       throw new CorruptIndexException("Offset index " + file() + " does not start with the segment's first batch");
     }
     int last = count - 1;

@@ -60,6 +60,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (the {@link LogManager} does every checkpoint interval) and at {@link #close()}; opening and truncation
  * start from the newest usable snapshot and replay the batch headers after it.
  *
+ * <p><b>Compaction.</b> The {@link LogCleaner} reads closed segments through {@link #readForCleaner} (shared
+ * lock, per chunk) and swaps cleaned ones in with {@link #replaceSegments}, which takes only the structure
+ * write lock: appends never touch closed segments, so they go on during a swap; readers wait only for its
+ * renames. Truncation, restarting and raising the log start bump a generation counter that makes a cleaning
+ * begun before them abort instead of swapping in a stale copy.
+ *
  * <p><b>Errors.</b> Requests the log refuses throw a {@link LogException}; an {@link UncheckedIOException}
  * means the disk failed and the log should be taken offline. Do not interrupt threads that call into a
  * log: the JDK closes a {@code FileChannel} whose reader or writer is interrupted.
@@ -102,6 +108,14 @@ public final class PartitionLog implements AutoCloseable {
   private volatile long recoveryPoint;
   private volatile long lastFlushTimeMs;
   private volatile boolean closed;
+  /**
+   * Changes whenever segments are removed or rewritten other than by the cleaner (truncation, restarting,
+   * raising the log start), so a cleaning that started before sees that its copy is stale. Structure write lock.
+   */
+  private volatile long structureGeneration;
+  /** The lowest log end a truncation left since the cleaner last asked; see {@link #takeLowestTruncation()}. */
+  private final java.util.concurrent.atomic.AtomicLong lowestTruncation =
+      new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
   /** Changed under the append lock (appends, epoch assignment) or the exclusive lock (truncation). */
   private final LeaderEpochCache epochCache;
   private final LeaderEpochLoader.Report epochLoadReport;
@@ -327,17 +341,22 @@ public final class PartitionLog implements AutoCloseable {
    *
    * @param entries whole entries from its position to its limit (the position is not moved)
    * @throws InvalidBatchException           if any entry is malformed, truncated or fails its CRC
-   * @throws UnexpectedAppendOffsetException if the offsets do not continue the log densely
+   * @throws UnexpectedAppendOffsetException if the offsets do not continue the log densely (a gap is accepted
+   *                                         only before a batch the leader's cleaner marked with
+   *                                         {@link BatchLayout#FLAG_OFFSET_GAP_BEFORE})
    */
   public LogAppendResult appendAsFollower(ByteBuffer entries) {
     ByteBuffer source = entries.slice().order(ByteOrder.LITTLE_ENDIAN);
     List<BatchLocation> batches = new ArrayList<>();
     List<EpochEntry> risingEpochs = new ArrayList<>(1);
+    int firstBatchFlags = 0;
     long maxTimestamp = LogAppendResult.NO_TIMESTAMP;
     while (source.hasRemaining()) {
       int position = source.position();
       StoredBatch batch = StoredBatch.readFrom(source);
-      if (!batches.isEmpty() && batch.baseOffset() != batches.get(batches.size() - 1).nextOffset()) {
+      if (batches.isEmpty()) {
+        firstBatchFlags = batch.flags();
+      } else if (!follows(batches.get(batches.size() - 1).nextOffset(), batch.baseOffset(), batch.flags())) {
         throw new UnexpectedAppendOffsetException(batches.get(batches.size() - 1).nextOffset(), batch.baseOffset());
       }
       batches.add(BatchLocation.of(batch, position));
@@ -357,7 +376,7 @@ public final class PartitionLog implements AutoCloseable {
         return new LogAppendResult(current.nextOffset(), current.nextOffset() - 1, LogAppendResult.NO_TIMESTAMP,
             LogAppendResult.NO_TIMESTAMP, current.segment().baseOffset(), current.position(), 0);
       }
-      if (batches.get(0).baseOffset() != current.nextOffset()) {
+      if (!follows(current.nextOffset(), batches.get(0).baseOffset(), firstBatchFlags)) {
         throw new UnexpectedAppendOffsetException(current.nextOffset(), batches.get(0).baseOffset());
       }
       epochCache.truncateFromEnd(current.nextOffset());
@@ -409,6 +428,12 @@ public final class PartitionLog implements AutoCloseable {
     }
     afterAppend(flushThrough);
     return result;
+  }
+
+  /** Whether a batch at {@code baseOffset} may follow a log or batch ending at {@code expected}. */
+  private static boolean follows(long expected, long baseOffset, int flags) {
+    return baseOffset == expected
+        || (baseOffset > expected && (flags & BatchLayout.FLAG_OFFSET_GAP_BEFORE) != 0);
   }
 
   /** The segment a batch goes to: the active one, or a new one if it must roll first. Append lock held. */
@@ -939,6 +964,7 @@ public final class PartitionLog implements AutoCloseable {
       }
       logStartOffset = target;
       highWatermark = Math.max(highWatermark, target);
+      structureGeneration++;
       long removedBytes = 0;
       int removedSegments = 0;
       for (Map.Entry<Long, LogSegment> e : new ArrayList<>(segments.entrySet())) {
@@ -964,6 +990,160 @@ public final class PartitionLog implements AutoCloseable {
     } finally {
       unlockExclusively();
     }
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /**
+   * A closed segment as the cleaner sees it: the segment itself (so a later read or swap can check it is still
+   * part of the log), the offsets [baseOffset, nextOffset) it spans, its size, its largest batch timestamp
+   * ({@link LogSegment#NO_TIMESTAMP} if none) and when its file was last written.
+   */
+  record CleanableSegment(LogSegment segment, long baseOffset, long nextOffset, long sizeInBytes,
+              long maxTimestampMs, long lastModifiedMs) {
+  }
+
+  /** What a cleaning starts from: the closed segments oldest first, and the offsets bounding what it may do. */
+  record CleanerView(List<CleanableSegment> closedSegments, long logStartOffset, long highWatermark,
+             long generation, LogConfig config) {
+  }
+
+  /** The closed segments (the active one is never cleaned) and the current bounds; see {@link LogCleaner}. */
+  CleanerView cleanerView() {
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      LogEnd current = end;
+      List<CleanableSegment> out = new ArrayList<>();
+      for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+        LogSegment segment = e.getValue();
+        if (segment == current.segment()) {
+          break;
+        }
+        Long next = segments.higherKey(e.getKey());
+        long nextOffset = next == null ? current.nextOffset() : next;
+        out.add(new CleanableSegment(segment, segment.baseOffset(), nextOffset, segment.size(),
+            segment.maxTimestamp(), segment.lastModifiedMs()));
+      }
+      return new CleanerView(out, logStartOffset, highWatermark, structureGeneration, config);
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * The lowest offset the log was truncated to since the last call ({@link Long#MAX_VALUE} if none), and
+   * forgets it: the cleaned-up-to point must come down to it, since what is written there anew is dirty.
+   */
+  long takeLowestTruncation() {
+    return lowestTruncation.getAndSet(Long.MAX_VALUE);
+  }
+
+  /**
+   * The last offset of every idempotent producer's last batch: the cleaner keeps those batches (emptied if
+   * need be), so producer state rebuilt from batch headers still knows each producer's epoch and sequence.
+   */
+  java.util.Set<Long> producerLastOffsets() {
+    appendLock.lock();
+    try {
+      java.util.Set<Long> out = new java.util.HashSet<>();
+      for (ProducerStateEntry entry : producers.entries()) {
+        out.add(entry.lastOffset());
+      }
+      return out;
+    } finally {
+      appendLock.unlock();
+    }
+  }
+
+  /**
+   * Reads {@code length} bytes at {@code position} of a segment the cleaner copies, under the shared lock.
+   *
+   * @throws CleaningAbortedException if the segment is no longer part of the log, or the log changed shape
+   */
+  ByteBuffer readForCleaner(LogSegment segment, long generation, int position, int length) {
+    structureLock.readLock().lock();
+    try {
+      if (closed || generation != structureGeneration || segments.get(segment.baseOffset()) != segment) {
+        throw new CleaningAbortedException(dir + " changed while it was being cleaned");
+      }
+      return segment.read(position, length);
+    } finally {
+      structureLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Replaces the consecutive closed segments {@code group} with the cleaned segment the cleaner wrote next to
+   * them (files with {@link LogSegment#CLEANED_SUFFIX}, fsynced, starting at the group's base offset and
+   * ending where the group ends). Crash-safe by renames: the cleaned files become {@code .swap} files (the
+   * commit point: {@link LogLoader} completes a swap it finds), the group's other segments are deleted, then
+   * the swap files are renamed over the first segment's files. Readers are excluded only for these renames;
+   * appends continue (they never touch closed segments).
+   *
+   * @return false, deleting the cleaned files, if the log changed shape since {@code generation}
+   */
+  boolean replaceSegments(List<LogSegment> group, long generation, CleanerHook hook) throws IOException {
+    LogSegment first = group.get(0);
+    long base = first.baseOffset();
+    Path log = LogSegment.logFile(dir, base);
+    Path index = LogSegment.indexFile(dir, base);
+    Path timeIndex = LogSegment.timeIndexFile(dir, base);
+    structureLock.writeLock().lock();
+    try {
+      if (closed || generation != structureGeneration || !isRunOfClosedSegments(group)) {
+        for (Path file : List.of(log, index, timeIndex)) {
+          Files.deleteIfExists(LogSegment.withSuffix(file, LogSegment.CLEANED_SUFFIX));
+        }
+        return false;
+      }
+      // The log's .swap file last: its presence means the index swaps are complete too.
+      for (Path file : List.of(index, timeIndex, log)) {
+        FileUtil.atomicMove(LogSegment.withSuffix(file, LogSegment.CLEANED_SUFFIX),
+            LogSegment.withSuffix(file, LogSegment.SWAP_SUFFIX));
+      }
+      FileUtil.fsyncDirectory(dir);
+      hook.reached(CleanerHook.Step.SWAP_CREATED);
+      for (LogSegment old : group.subList(1, group.size())) {
+        segments.remove(old.baseOffset());
+        old.deleteFiles();
+      }
+      hook.reached(CleanerHook.Step.OLD_SEGMENTS_DELETED);
+      for (Path file : List.of(index, timeIndex, log)) {
+        FileUtil.atomicMove(LogSegment.withSuffix(file, LogSegment.SWAP_SUFFIX), file);
+      }
+      hook.reached(CleanerHook.Step.SWAP_RENAMED);
+      first.close();
+      LogSegment replacement = LogSegment.open(dir, base, config, false);
+      try {
+        replacement.loadTrusted();
+      } catch (CorruptIndexException e) {
+        replacement.recover(config);
+        replacement.seal();
+        replacement.flush();
+      }
+      segments.put(base, replacement);
+      FileUtil.fsyncDirectory(dir);
+      return true;
+    } finally {
+      structureLock.writeLock().unlock();
+    }
+  }
+
+  /** Whether {@code group} is still a run of consecutive closed segments of this log. Structure lock held. */
+  private boolean isRunOfClosedSegments(List<LogSegment> group) {
+    LogSegment active = end.segment();
+    for (int i = 0; i < group.size(); i++) {
+      LogSegment segment = group.get(i);
+      if (segment == active || segments.get(segment.baseOffset()) != segment) {
+        return false;
+      }
+      Long next = segments.higherKey(segment.baseOffset());
+      if (next == null || (i + 1 < group.size() && next != group.get(i + 1).baseOffset())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- truncation
@@ -995,6 +1175,7 @@ public final class PartitionLog implements AutoCloseable {
         startAt(offset);
         return offset;
       }
+      structureGeneration++;
       LogSegment containing = segments.floorEntry(offset).getValue();
       BatchLocation cut = containing.locate(offset, maxPosition(containing, current));
       if (cut == null) {
@@ -1012,6 +1193,7 @@ public final class PartitionLog implements AutoCloseable {
       }
       FileUtil.fsyncDirectory(dir);
       long newEnd = cut.baseOffset();
+      lowestTruncation.accumulateAndGet(newEnd, Math::min);
       end = new LogEnd(newEnd, containing, containing.size());
       recoveryPoint = Math.min(recoveryPoint, newEnd);
       highWatermark = Math.min(highWatermark, newEnd);
@@ -1057,6 +1239,8 @@ public final class PartitionLog implements AutoCloseable {
   }
 
   private void startAt(long offset) throws IOException {
+    structureGeneration++;
+    lowestTruncation.accumulateAndGet(offset, Math::min);
     // Snapshots first: one left at the new log end after a crash would bring back producers of deleted data.
     deleteProducerSnapshots();
     for (LogSegment segment : segments.values()) {

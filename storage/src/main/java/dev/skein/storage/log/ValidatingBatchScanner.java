@@ -25,6 +25,7 @@ final class ValidatingBatchScanner {
   /** File position of chunk[0]; the chunk holds file bytes [chunkStart, chunkStart + chunk.limit()). */
   private long chunkStart;
   private long position;
+  private int lastFlags;
 
   ValidatingBatchScanner(FileChannel channel, long start, long end) {
     this.channel = channel;
@@ -37,6 +38,11 @@ final class ValidatingBatchScanner {
   /** File position of the next entry: after the last valid batch returned. */
   long position() {
     return position;
+  }
+
+  /** The flags field of the batch {@link #next()} returned last. */
+  int lastFlags() {
+    return lastFlags;
   }
 
   /**
@@ -64,11 +70,13 @@ final class ValidatingBatchScanner {
     }
     BatchLocation batch = BatchLocation.fromHeader(chunk, index, Math.toIntExact(position));
     int storedCrc = chunk.getInt(index + BatchLayout.CRC_POSITION);
+    int flags = chunk.getInt(index + BatchLayout.FLAGS_POSITION); // before crcOf, which may refill the chunk
     int computedCrc = crcOf(position + BatchLayout.CRC_COVERAGE_START, position + size);
     if (storedCrc != computedCrc) {
       throw new InvalidBatchException(Reason.CRC_MISMATCH, "CRC-32C mismatch in batch at position "
           + position + " (offset " + batch.baseOffset() + ")");
     }
+    lastFlags = flags;
     position += size;
     return batch;
   }

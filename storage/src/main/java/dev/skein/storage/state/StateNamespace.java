@@ -19,7 +19,12 @@ public enum StateNamespace {
    * a zero byte and the big-endian offset the snapshot is valid at; written by the log package's
    * {@code ProducerStateCheckpointStore}.
    */
-  PRODUCER_STATES("producer-states");
+  PRODUCER_STATES("producer-states"),
+  /**
+   * Each compacted partition's cleaned-up-to offset (8 bytes, big-endian) keyed by partition key, written by
+   * the log package's {@code CleanerCheckpointStore}.
+   */
+  CLEANER_CHECKPOINTS("cleaner-checkpoints");
 
   private final String columnFamilyName;
 
