@@ -1,0 +1,78 @@
+package dev.skein.chaos.workload;
+
+import dev.skein.chaos.history.HistoryWriter;
+import dev.skein.chaos.history.Op;
+import dev.skein.client.ConsumerConfig;
+import dev.skein.client.ConsumerRecord;
+import dev.skein.client.SkeinConsumer;
+import dev.skein.client.TopicPartition;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * One consumer process under {@code assign}: every partition from the beginning, each record
+ * it is given written as a {@code read}. Errors are noted and polling goes on with the same
+ * positions; the checker holds it to strictly increasing offsets per partition.
+ */
+public final class AssignConsumer implements Runnable {
+
+  private final String process;
+  private final String bootstrap;
+  private final String topic;
+  private final int partitions;
+  private final HistoryWriter history;
+  private volatile boolean stopped;
+  private volatile boolean crashed;
+
+  public AssignConsumer(String process, String bootstrap, String topic, int partitions, HistoryWriter history) {
+    this.process = process;
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.partitions = partitions;
+    this.history = history;
+  }
+
+  public String process() {
+    return process;
+  }
+
+  @Override
+  public void run() {
+    List<TopicPartition> all = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
+    try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(Map.of(
+        "bootstrap.servers", bootstrap,
+        "auto.offset.reset", "earliest",
+        "request.timeout.ms", "5000",
+        "fetch.max.wait.ms", "200")))) {
+      consumer.assign(all);
+      consumer.seekToBeginning(all);
+      history.append(Op.info(Op.F.ASSIGN, process, history.now(), null, "all partitions from the beginning", null));
+      while (!stopped) {
+        try {
+          for (ConsumerRecord r : consumer.poll(Duration.ofMillis(200))) {
+            if (crashed) {
+              break;
+            }
+            history.append(Op.ok(Op.F.READ, process, history.now(), r.partition(), r.offset(), r.valueString()));
+          }
+        } catch (RuntimeException e) {
+          if (!stopped) {
+            history.append(Op.info("poll", process, history.now(), null, null, Outcome.describe(e)));
+          }
+        }
+      }
+    }
+  }
+
+  public void stop() {
+    stopped = true;
+  }
+
+  public void crash() {
+    crashed = true;
+    stopped = true;
+    history.append(Op.info(Op.F.CRASH, process, history.now(), null, null, "client crash"));
+  }
+}
