@@ -12,6 +12,10 @@ import java.time.Duration;
  * @param seed the fault schedule's seed
  * @param image the broker image
  * @param out where histories and reports go
+ * @param voters how many of the brokers vote in the metadata quorum ({@code -Dchaos.voters}); the
+ *     rest join as listeners. Default 5: with two or more listeners the listeners stop getting
+ *     metadata (see the README's chaos section), so the issue's 3-voter layout is opt-in until that
+ *     is fixed.
  */
 public record ChaosConfig(Duration duration, int rate, long seed, String image, Path out, int brokers, int voters,
     int partitions, int replicationFactor, int minInsyncReplicas) {
@@ -23,7 +27,7 @@ public record ChaosConfig(Duration duration, int rate, long seed, String image, 
         Long.getLong("chaos.seed", 42),
         System.getProperty("chaos.image", "skein:dev"),
         Path.of(System.getProperty("chaos.out", "target/chaos")),
-        5, 3, 4, 3, 2);
+        5, Integer.getInteger("chaos.voters", 5), 4, 3, 2);
   }
 
   public ChaosConfig withDuration(Duration d) {

@@ -135,7 +135,7 @@ public final class ChaosRun {
 
   private static void awaitLeaders(DockerCluster cluster, HistoryWriter history) {
     try {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+      await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
           .until(() -> cluster.everyPartitionHasALeader(TOPIC));
       history.append(Op.info(Op.F.LEADERS, "nemesis", history.now(), null, "every partition has a leader", null));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -146,7 +146,7 @@ public final class ChaosRun {
   /** Waits (bounded) until every partition took an acknowledged write sent after the heal. */
   private static void awaitProgress(ChaosConfig config, HistoryWriter history, long heal) {
     try {
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
         Set<String> invokedAfter = new HashSet<>();
         Set<Integer> progressed = new HashSet<>();
         for (Op op : history.ops()) {

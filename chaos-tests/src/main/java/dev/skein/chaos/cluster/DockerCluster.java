@@ -8,7 +8,6 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.Network.Ipam;
 import dev.skein.chaos.ChaosConfig;
-import dev.skein.client.BrokerNode;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.ClusterDescription;
 import dev.skein.client.NewTopic;
@@ -93,7 +92,15 @@ public final class DockerCluster implements AutoCloseable {
               .withStartupTimeout(Duration.ofSeconds(120)));
       containers.add(c);
     }
-    Startables.deepStart(containers).join();
+    // Voters together; non-voters one at a time, each once the previous one runs: two brokers
+    // joining the quorum as listeners at once can leave one of them out of the Raft group and
+    // fenced for good (seen with Skein 0.1.0-SNAPSHOT; see the chaos-tests README section).
+    Startables.deepStart(containers.subList(0, config.voters())).join();
+    awaitRunning(voterIds(), Duration.ofSeconds(120));
+    for (int id = config.voters() + 1; id <= config.brokers(); id++) {
+      containers.get(id - 1).start();
+      awaitRunning(IntStream.rangeClosed(1, id).boxed().toList(), Duration.ofSeconds(120));
+    }
   }
 
   public String ip(int id) {
@@ -120,7 +127,7 @@ public final class DockerCluster implements AutoCloseable {
     try (SkeinAdmin admin = admin()) {
       admin.createTopic(NewTopic.of(name, config.partitions(), config.replicationFactor())
           .withConfigs(Map.of("min.insync.replicas", Integer.toString(config.minInsyncReplicas()))));
-      return await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+      return await().pollInSameThread().atMost(Duration.ofSeconds(30)).ignoreExceptions()
           .until(() -> admin.describeTopics(List.of(name)).get(0),
               t -> t.partitions().stream().allMatch(p -> p.hasLeader() && p.isr().size() == config.replicationFactor()));
     }
@@ -128,11 +135,17 @@ public final class DockerCluster implements AutoCloseable {
 
   /** Polls until every broker is registered and running and the quorum has a leader. */
   public void awaitAllRunning(Duration atMost) {
-    try (SkeinAdmin admin = admin()) {
-      await().atMost(atMost).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
+    awaitRunning(ids(), atMost);
+  }
+
+  private void awaitRunning(List<Integer> ids, Duration atMost) {
+    String bootstrap = ids.stream().map(id -> ip(id) + ":9092").collect(Collectors.joining(","));
+    try (SkeinAdmin admin = SkeinAdmin.create(ClientConfig.from(Map.of("bootstrap.servers", bootstrap,
+        "request.timeout.ms", "3000")))) {
+      await().pollInSameThread().atMost(atMost).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
         ClusterDescription d = admin.describeCluster();
-        return d.quorum().leaderId() >= 0 && d.brokers().size() == config.brokers()
-            && d.brokers().stream().map(BrokerNode::state).allMatch(BrokerState.BROKER_STATE_RUNNING::equals);
+        return d.quorum().leaderId() >= 0 && d.brokers().stream()
+            .filter(b -> ids.contains(b.id()) && b.state() == BrokerState.BROKER_STATE_RUNNING).count() == ids.size();
       });
     }
   }

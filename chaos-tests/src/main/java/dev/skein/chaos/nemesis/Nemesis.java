@@ -35,7 +35,7 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
       new Nemesis("kill-raft-leader", (t, r) -> killAll(t.cluster(), List.of(t.cluster().raftLeader()),
           "kill -9 of the Raft leader, broker ")),
       new Nemesis("kill-majority", (t, r) -> killAll(t.cluster(), majority(t.cluster(), r),
-          "kill -9 of a majority (two voters), brokers ")),
+          "kill -9 of a majority of the voters, brokers ")),
       new Nemesis("pause", (t, r) -> pause(t.cluster(), pick(t.cluster().ids(), r), "docker pause of broker ")),
       new Nemesis("pause-leader", (t, r) -> pause(t.cluster(), partitionLeader(t, r),
           "docker pause of a partition leader (a zombie when it wakes), broker ")),
@@ -70,8 +70,10 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
     Collections.shuffle(voters, random);
     List<Integer> others = new ArrayList<>(cluster.ids());
     others.removeAll(cluster.voterIds());
-    List<Integer> victims = new ArrayList<>(voters.subList(0, 2));
-    victims.add(pick(others, random));
+    List<Integer> victims = new ArrayList<>(voters.subList(0, voters.size() / 2 + 1));
+    if (!others.isEmpty()) {
+      victims.add(pick(others, random));
+    }
     Collections.sort(victims);
     return victims;
   }

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import static org.awaitility.Awaitility.await;
 
 /**
  * One consumer process under {@code assign}: every partition from the beginning, each record
@@ -40,14 +41,31 @@ public final class AssignConsumer implements Runnable {
 
   @Override
   public void run() {
+    try {
+      consume();
+    } catch (RuntimeException e) {
+      history.append(Op.info(Op.F.CRASH, process, history.now(), null, null, "consumer died: " + Outcome.describe(e)));
+    }
+  }
+
+  private void consume() {
     List<TopicPartition> all = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(Map.of(
         "bootstrap.servers", bootstrap,
         "auto.offset.reset", "earliest",
         "request.timeout.ms", "5000",
         "fetch.max.wait.ms", "200")))) {
-      consumer.assign(all);
-      consumer.seekToBeginning(all);
+      // A new topic reaches each broker's metadata a little later; retry until it is known.
+      await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        try {
+          consumer.assign(all);
+          consumer.seekToBeginning(all);
+          return true;
+        } catch (RuntimeException e) {
+          history.append(Op.info("poll", process, history.now(), null, null, Outcome.describe(e)));
+          return false;
+        }
+      });
       history.append(Op.info(Op.F.ASSIGN, process, history.now(), null, "all partitions from the beginning", null));
       while (!stopped) {
         try {

@@ -28,12 +28,26 @@ public final class Drain {
     history.append(Op.invoke(Op.F.DRAIN, "drain", history.now(), null, null));
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(Map.of(
         "bootstrap.servers", bootstrap, "auto.offset.reset", "none", "request.timeout.ms", "5000")))) {
-      Map<TopicPartition, Long> ends = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
-          .until(() -> consumer.endOffsets(all), e -> e.size() == all.size());
+      // Assigned first: the consumer looks up leaders only for partitions it is assigned.
       consumer.assign(all);
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      RuntimeException[] last = new RuntimeException[1];
+      try {
+        await().pollInSameThread().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+          try {
+            ends.putAll(consumer.endOffsets(all));
+            return ends.size() == all.size();
+          } catch (RuntimeException e) {
+            last[0] = e;
+            return false;
+          }
+        });
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new IllegalStateException("no end offsets within 30 s: " + (last[0] == null ? "?" : Outcome.describe(last[0])));
+      }
       consumer.seekToBeginning(all);
       Map<TopicPartition, Long> next = new HashMap<>();
-      await().atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
+      await().pollInSameThread().atMost(atMost).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
         for (ConsumerRecord r : consumer.poll(Duration.ofMillis(500))) {
           history.append(Op.ok(Op.F.DRAIN_READ, "drain", history.now(), r.partition(), r.offset(), r.valueString()));
           next.put(r.topicPartition(), r.offset() + 1);
