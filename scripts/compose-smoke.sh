@@ -14,7 +14,10 @@ log() { echo "compose-smoke: $*" >&2; }
 cleanup() { $compose down -v --remove-orphans >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-command -v docker-compose >/dev/null || { log "installing docker-compose"; apt-get install -y -q docker-compose >/dev/null; }
+if ! command -v docker-compose >/dev/null; then
+  log "installing docker-compose with apt"
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
+fi
 cleanup
 log "up"
 $compose up -d
