@@ -52,7 +52,9 @@ public final class AssignConsumer implements Runnable {
     List<TopicPartition> all = IntStream.range(0, partitions).mapToObj(p -> new TopicPartition(topic, p)).toList();
     try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(Map.of(
         "bootstrap.servers", bootstrap,
-        "auto.offset.reset", "earliest",
+        // "none": a position the broker calls out of range is an error to record, never a silent
+        // jump back to the log start (which the checker would see as a non-monotonic read).
+        "auto.offset.reset", "none",
         "request.timeout.ms", "5000",
         "fetch.max.wait.ms", "200")))) {
       // A new topic reaches each broker's metadata a little later; retry until it is known.
