@@ -80,6 +80,8 @@ public final class AssignConsumer implements Runnable {
         } catch (RuntimeException e) {
           if (!stopped) {
             history.append(Op.info("poll", process, history.now(), null, null, Outcome.describe(e)));
+            // Retry back-off, so an error that repeats at once does not flood the history.
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
           }
         }
       }
