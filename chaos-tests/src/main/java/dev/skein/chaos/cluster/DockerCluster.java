@@ -3,8 +3,10 @@ package dev.skein.chaos.cluster;
 import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.ExecCreateCmdResponse;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HealthCheck;
 import com.github.dockerjava.api.model.Network.Ipam;
 import dev.skein.chaos.ChaosConfig;
@@ -239,10 +241,9 @@ public final class DockerCluster implements AutoCloseable {
         .withAttachStdout(true).withAttachStderr(true).exec();
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     try {
-      docker.execStartCmd(created.getId()).exec(new com.github.dockerjava.api.async.ResultCallback.Adapter<
-          com.github.dockerjava.api.model.Frame>() {
+      docker.execStartCmd(created.getId()).exec(new ResultCallback.Adapter<Frame>() {
         @Override
-        public void onNext(com.github.dockerjava.api.model.Frame frame) {
+        public void onNext(Frame frame) {
           output.writeBytes(frame.getPayload());
         }
       }).awaitCompletion(30, TimeUnit.SECONDS);

@@ -1,5 +1,7 @@
 package dev.skein.chaos.workload;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.skein.chaos.history.HistoryWriter;
 import dev.skein.chaos.history.Op;
 import dev.skein.client.ConsumerConfig;
@@ -9,8 +11,8 @@ import dev.skein.client.TopicPartition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
-import static org.awaitility.Awaitility.await;
 
 /**
  * One consumer process under {@code assign}: every partition from the beginning, each record
@@ -81,7 +83,7 @@ public final class AssignConsumer implements Runnable {
           if (!stopped) {
             history.append(Op.info("poll", process, history.now(), null, null, Outcome.describe(e)));
             // Retry back-off, so an error that repeats at once does not flood the history.
-            java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);
+            LockSupport.parkNanos(100_000_000L);
           }
         }
       }

@@ -84,7 +84,7 @@ public final class ProducerWorker implements Runnable {
     }
   }
 
-  /** Stops sending and waits (bounded) for every send in flight to complete. */
+  /** Stops sending; the worker's thread then closes the producer, which waits for sends in flight. */
   public void stop() {
     stopped = true;
   }
