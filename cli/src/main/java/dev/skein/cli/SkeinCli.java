@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
         ProduceCommand.class,
         ConsumeCommand.class,
         ClusterCommand.class,
+        HealthCommand.class,
         PerfCommand.class,
         CommandLine.HelpCommand.class
     },

@@ -1,0 +1,34 @@
+package dev.skein.chaos.checker;
+
+/** One thing the history shows that a correct log must never do. */
+public record Anomaly(Kind kind, Integer partition, String detail) {
+
+  public enum Kind {
+    /** Acknowledged, never read, although later offsets of its partition were read. */
+    LOST_WRITE,
+    /** Acknowledged, absent from the final drain. */
+    UNSEEN,
+    /** One value at two offsets. */
+    DUPLICATE,
+    /** Two values at one offset (in reads, or a read against the acknowledgement). */
+    INCONSISTENT_OFFSET,
+    /** An {@code assign} consumer was given a partition's offsets out of order. */
+    NON_MONOTONIC_READ,
+    /** A value was read whose send definitely failed. */
+    READ_OF_FAILED_WRITE,
+    /** A value was read that nobody sent. */
+    NEVER_SENT,
+    /** Read once, not at that offset in the final drain. */
+    VISIBLE_THEN_MISSING,
+    /** A group's committed offset for a partition moved backwards. */
+    COMMIT_BACKWARDS,
+    /** Two members of a group owned one partition at once. */
+    DOUBLE_OWNERSHIP,
+    /** Some partition had no leader 30 s after the heal (or never). */
+    NO_LEADER_AFTER_HEAL,
+    /** No send or no read succeeded after the heal. */
+    NO_PROGRESS,
+    /** The final drain did not read every partition to its end, so nothing after it can be trusted. */
+    DRAIN_INCOMPLETE
+  }
+}

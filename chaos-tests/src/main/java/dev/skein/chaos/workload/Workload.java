@@ -1,0 +1,100 @@
+package dev.skein.chaos.workload;
+
+import dev.skein.chaos.history.HistoryWriter;
+import dev.skein.chaos.nemesis.Nemesis;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The clients of one run: two producer processes sharing the rate and one {@code assign}
+ * consumer. A client crash replaces a process with a new one under a new name, as a restarted
+ * client would be.
+ */
+public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
+
+  private static final int PRODUCERS = 2;
+
+  private final String bootstrap;
+  private final String topic;
+  private final int partitions;
+  private final double ratePerProducer;
+  private final HistoryWriter history;
+  private final ExecutorService threads = Executors.newCachedThreadPool();
+  private final List<ProducerWorker> producers = new ArrayList<>();
+  private final List<AssignConsumer> consumers = new ArrayList<>();
+  private int nextProducer;
+  private int nextConsumer;
+
+  public Workload(String bootstrap, String topic, int partitions, int rate, HistoryWriter history) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.partitions = partitions;
+    this.ratePerProducer = (double) rate / PRODUCERS;
+    this.history = history;
+  }
+
+  public synchronized void start() {
+    for (int i = 0; i < PRODUCERS; i++) {
+      startProducer();
+    }
+    startConsumer();
+  }
+
+  private void startProducer() {
+    ProducerWorker p = new ProducerWorker("p" + nextProducer++, bootstrap, topic, partitions, ratePerProducer, history);
+    producers.add(p);
+    threads.execute(p);
+  }
+
+  private void startConsumer() {
+    AssignConsumer c = new AssignConsumer("c" + nextConsumer++, bootstrap, topic, partitions, history);
+    consumers.add(c);
+    threads.execute(c);
+  }
+
+  @Override
+  public synchronized String crashAndReplace(Random random) {
+    ProducerWorker p = producers.remove(random.nextInt(producers.size()));
+    p.crash();
+    AssignConsumer c = consumers.remove(0);
+    c.crash();
+    startProducer();
+    startConsumer();
+    return "client crash: producer " + p.process() + " and consumer " + c.process() + " replaced";
+  }
+
+  /** Consumers only: for scenarios that need acknowledged writes nobody has read yet. */
+  public synchronized void crashConsumers() {
+    consumers.forEach(AssignConsumer::crash);
+    consumers.clear();
+  }
+
+  public synchronized void restartConsumers() {
+    startConsumer();
+  }
+
+  /**
+   * Stops every client; returns once producers have closed, which waits (bounded) for their
+   * sends in flight to complete.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      producers.forEach(ProducerWorker::stop);
+      consumers.forEach(AssignConsumer::stop);
+    }
+    threads.shutdown();
+    try {
+      if (!threads.awaitTermination(60, TimeUnit.SECONDS)) {
+        threads.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

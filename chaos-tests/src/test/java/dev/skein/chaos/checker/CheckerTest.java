@@ -1,0 +1,224 @@
+package dev.skein.chaos.checker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.skein.chaos.checker.Anomaly.Kind;
+import dev.skein.chaos.history.Op;
+import dev.skein.chaos.history.Op.F;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Hand-made histories: a clean one passes, and each planted anomaly is found (and only it). */
+class CheckerTest {
+
+  /** Builds a history with a clock that ticks one millisecond per operation. */
+  static final class History {
+    final List<Op> ops = new ArrayList<>();
+    long time;
+
+    long tick() {
+      return time += 1_000;
+    }
+
+    History sent(String process, int partition, long offset, String value) {
+      ops.add(Op.invoke(F.SEND, process, tick(), partition, value));
+      ops.add(Op.ok(F.SEND, process, tick(), partition, offset, value));
+      return this;
+    }
+
+    History sendFailed(String process, int partition, String value) {
+      ops.add(Op.invoke(F.SEND, process, tick(), partition, value));
+      ops.add(Op.fail(F.SEND, process, tick(), partition, value, "NOT_ENOUGH_REPLICAS"));
+      return this;
+    }
+
+    History sendUnknown(String process, int partition, String value) {
+      ops.add(Op.invoke(F.SEND, process, tick(), partition, value));
+      ops.add(Op.info(F.SEND, process, tick(), partition, value, "DEADLINE_EXCEEDED"));
+      return this;
+    }
+
+    History read(String process, int partition, long offset, String value) {
+      ops.add(Op.ok(F.READ, process, tick(), partition, offset, value));
+      return this;
+    }
+
+    History op(Op op) {
+      ops.add(op);
+      return this;
+    }
+
+    History heal() {
+      ops.add(Op.info(F.HEAL, "nemesis", tick(), null, "all healed", null));
+      ops.add(Op.info(F.LEADERS, "nemesis", tick(), null, "every partition has a leader", null));
+      return this;
+    }
+
+    History drain(String... partitionOffsetValue) {
+      ops.add(Op.invoke(F.DRAIN, "drain", tick(), null, null));
+      for (String pov : partitionOffsetValue) {
+        String[] parts = pov.split(":");
+        ops.add(Op.ok(F.DRAIN_READ, "drain", tick(), Integer.parseInt(parts[0]), Long.parseLong(parts[1]), parts[2]));
+      }
+      ops.add(Op.ok(F.DRAIN, "drain", tick(), null, null, null));
+      return this;
+    }
+
+    CheckResult check() {
+      return new Checker().check(ops);
+    }
+  }
+
+  /** Two partitions, a fault and its heal, writes and reads on both sides of it, a full drain. */
+  static History clean() {
+    return new History()
+        .sent("p0", 0, 0, "a").sent("p0", 1, 0, "b").read("c0", 0, 0, "a")
+        .sendUnknown("p0", 0, "u")          // unknown outcome, here it did land
+        .sendFailed("p0", 1, "f")           // definitely not stored
+        .read("c0", 0, 1, "u").read("c0", 1, 0, "b")
+        .heal()
+        .sent("p1", 0, 2, "c").sent("p1", 1, 1, "d")
+        .read("c0", 0, 2, "c").read("c0", 1, 1, "d")
+        .drain("0:0:a", "0:1:u", "0:2:c", "1:0:b", "1:1:d");
+  }
+
+  private static List<Kind> kinds(CheckResult result) {
+    return result.anomalies().stream().map(Anomaly::kind).distinct().toList();
+  }
+
+  @Test
+  void cleanHistoryPasses() {
+    CheckResult result = clean().check();
+    assertThat(result.anomalies()).isEmpty();
+    assertThat(result.counts().sendsOk()).isEqualTo(4);
+    assertThat(result.counts().sendsFailed()).isEqualTo(1);
+    assertThat(result.counts().sendsUnknown()).isEqualTo(1);
+    assertThat(result.recoveryMicros()).isPresent();
+  }
+
+  @Test
+  void lostWriteAndUnseen() {
+    // "x" acknowledged at offset 3, nobody ever read it, but offset 4 was read.
+    History h = new History().sent("p0", 0, 0, "a").sent("p0", 0, 1, "x").sent("p0", 0, 2, "b")
+        .read("c0", 0, 0, "a").heal().sent("p0", 0, 3, "c").read("c0", 0, 3, "c")
+        .drain("0:0:a", "0:3:c");
+    CheckResult result = h.check();
+    assertThat(result.anomalies()).filteredOn(a -> a.kind() == Kind.LOST_WRITE)
+        .extracting(Anomaly::detail).anyMatch(d -> d.startsWith("value x acknowledged at offset 1 never read"));
+    assertThat(result.anomalies()).filteredOn(a -> a.kind() == Kind.UNSEEN)
+        .extracting(Anomaly::detail).anyMatch(d -> d.startsWith("value x"));
+  }
+
+  @Test
+  void unseenOnlyWhenNothingLaterWasRead() {
+    CheckResult result = new History().sent("p0", 0, 0, "a").read("c0", 0, 0, "a").heal()
+        .sent("p0", 0, 1, "z").read("c0", 0, 0, "a").op(Op.info(F.ASSIGN, "c0", 0, null, null, null))
+        .drain("0:0:a").check();
+    // "z" is the last write: not a lost write (nothing after it was read), but the drain lacks it.
+    assertThat(kinds(result)).contains(Kind.UNSEEN).doesNotContain(Kind.LOST_WRITE);
+  }
+
+  @Test
+  void duplicate() {
+    History h = clean();
+    h.ops.add(h.ops.size() - 1, Op.ok(F.DRAIN_READ, "drain", h.tick(), 0, 3L, "a"));
+    assertThat(kinds(h.check())).containsExactly(Kind.DUPLICATE);
+  }
+
+  @Test
+  void inconsistentOffsets() {
+    History h = clean().read("c1", 1, 1, "other");
+    assertThat(kinds(h.check())).contains(Kind.INCONSISTENT_OFFSET, Kind.NEVER_SENT, Kind.VISIBLE_THEN_MISSING);
+    assertThat(h.check().anomalies()).filteredOn(a -> a.kind() == Kind.INCONSISTENT_OFFSET)
+        .extracting(Anomaly::detail).contains("offset 1 read with values [d, other]");
+  }
+
+  @Test
+  void nonMonotonicReadWithinOneConsumer() {
+    History h = clean().read("c0", 0, 1, "u");
+    assertThat(kinds(h.check())).containsExactly(Kind.NON_MONOTONIC_READ);
+    // After it re-seeks (a restart), going back is fine.
+    History restarted = clean().op(Op.info(F.ASSIGN, "c0", 0, null, null, null)).read("c0", 0, 1, "u");
+    assertThat(restarted.check().anomalies()).isEmpty();
+  }
+
+  @Test
+  void readOfAFailedWrite() {
+    History h = clean();
+    h.ops.add(h.ops.size() - 1, Op.ok(F.DRAIN_READ, "drain", h.tick(), 1, 2L, "f"));
+    assertThat(kinds(h.check())).containsExactly(Kind.READ_OF_FAILED_WRITE);
+  }
+
+  @Test
+  void valueNeverSent() {
+    History h = clean();
+    h.ops.add(h.ops.size() - 1, Op.ok(F.DRAIN_READ, "drain", h.tick(), 1, 2L, "ghost"));
+    assertThat(kinds(h.check())).containsExactly(Kind.NEVER_SENT);
+  }
+
+  @Test
+  void visibleThenMissing() {
+    // "b" was read at partition 1 offset 0; the final drain does not have it there.
+    History h = new History().sent("p0", 1, 0, "b").read("c0", 1, 0, "b").heal().sent("p0", 1, 1, "d")
+        .read("c0", 1, 1, "d").drain("1:1:d");
+    CheckResult result = h.check();
+    assertThat(kinds(result)).contains(Kind.VISIBLE_THEN_MISSING, Kind.UNSEEN);
+    assertThat(result.anomalies()).filteredOn(a -> a.kind() == Kind.VISIBLE_THEN_MISSING)
+        .extracting(Anomaly::detail).containsExactly("value b read at offset 0 by c0, final drain has nothing there");
+  }
+
+  @Test
+  void committedOffsetGoingBackwards() {
+    History h = clean()
+        .op(Op.ok(F.COMMIT, "g0", 1, 0, 5L, null).withGroup("g"))
+        .op(Op.ok(F.COMMIT, "g1", 2, 0, 7L, null).withGroup("g"))
+        .op(Op.ok(F.COMMIT, "g0", 3, 1, 3L, null).withGroup("g"))   // another partition: fine
+        .op(Op.ok(F.COMMIT, "g1", 4, 0, 6L, null).withGroup("g"));
+    CheckResult result = h.check();
+    assertThat(kinds(result)).containsExactly(Kind.COMMIT_BACKWARDS);
+    assertThat(result.anomalies().get(0).detail()).isEqualTo("group g committed 6 (by g1) after 7");
+  }
+
+  @Test
+  void partitionOwnedByTwoMembers() {
+    History handedOver = clean()
+        .op(Op.ok(F.ASSIGNED, "g0", 1, 0, null, null).withGroup("g"))
+        .op(Op.ok(F.REVOKED, "g0", 2, 0, null, null).withGroup("g"))
+        .op(Op.ok(F.ASSIGNED, "g1", 3, 0, null, null).withGroup("g"))
+        .op(Op.info(F.CRASH, "g1", 4, null, null, null))
+        .op(Op.ok(F.ASSIGNED, "g2", 5, 0, null, null).withGroup("g"));
+    assertThat(handedOver.check().anomalies()).isEmpty();
+
+    History twice = clean()
+        .op(Op.ok(F.ASSIGNED, "g0", 1, 0, null, null).withGroup("g"))
+        .op(Op.ok(F.ASSIGNED, "g1", 2, 0, null, null).withGroup("g"));
+    assertThat(kinds(twice.check())).containsExactly(Kind.DOUBLE_OWNERSHIP);
+  }
+
+  @Test
+  void noLeaderWithinThirtySecondsOfTheHeal() {
+    History late = clean();
+    late.ops.removeIf(op -> op.f().equals(F.LEADERS));
+    late.ops.add(Op.info(F.LEADERS, "nemesis", late.tick() + 31_000_000, null, null, null));
+    assertThat(kinds(late.check())).containsExactly(Kind.NO_LEADER_AFTER_HEAL);
+
+    History never = clean();
+    never.ops.removeIf(op -> op.f().equals(F.LEADERS));
+    assertThat(kinds(never.check())).containsExactly(Kind.NO_LEADER_AFTER_HEAL);
+  }
+
+  @Test
+  void noProgressAfterTheHeal() {
+    History h = new History().sent("p0", 0, 0, "a").read("c0", 0, 0, "a").heal()
+        .sendUnknown("p0", 0, "b").drain("0:0:a");
+    assertThat(kinds(h.check())).containsExactly(Kind.NO_PROGRESS);
+  }
+
+  @Test
+  void aDrainThatNeverFinishedIsReported() {
+    History h = clean();
+    h.ops.removeIf(op -> op.f().equals(F.DRAIN) && op.type() == Op.Type.ok);
+    assertThat(kinds(h.check())).containsExactly(Kind.DRAIN_INCOMPLETE);
+  }
+}
