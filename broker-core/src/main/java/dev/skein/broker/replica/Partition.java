@@ -667,8 +667,8 @@ public final class Partition {
       if (isFollowerIn(leaderEpoch) && replicaLog.logEndOffset() < leaderLogStart) {
         log.info("{}: log end {} is below the leader's log start {}; restarting the log there", id,
             replicaLog.logEndOffset(), leaderLogStart);
+        // The new start is durable without a checkpoint: the only segment now begins there.
         replicaLog.truncateFullyAndStartAt(leaderLogStart);
-        startAdvancer.applyAsLong(leaderLogStart); // checkpoints the new start
       }
     }
   }

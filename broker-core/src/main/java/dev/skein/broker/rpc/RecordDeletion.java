@@ -1,6 +1,7 @@
 package dev.skein.broker.rpc;
 
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.fetch.DelayedCondition;
 import dev.skein.broker.replica.Partition;
 import dev.skein.broker.replica.ReplicaManager;
 import dev.skein.proto.v1.DeleteRecordsPartition;
@@ -12,11 +13,10 @@ import dev.skein.rpc.SkeinError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * DeleteRecords on the leaders here: each partition's leader moves its log start offset at
@@ -57,7 +57,7 @@ final class RecordDeletion {
         }
         Partition partition = replicas.leaderPartition(p.getTopic(), p.getPartition());
         long target = partition.deleteRecordsBefore(p.getBeforeOffset());
-        results.add(new Waiting(partition, target, result, timeoutMs).start());
+        results.add(awaitLowWatermark(partition, target, result, timeoutMs));
       } catch (RuntimeException e) {
         results.add(CompletableFuture.completedFuture(result.setError(
             errors.toDetail(e, "delete records of " + p.getTopic() + "-" + p.getPartition())).build()));
@@ -70,71 +70,27 @@ final class RecordDeletion {
     });
   }
 
-  /** One partition waiting for its in-sync replicas' log start offsets to reach the target. */
-  private final class Waiting implements DataWatchers.Watcher {
-    private final Partition partition;
-    private final long target;
-    private final DeleteRecordsResult.Builder result;
-    private final int timeoutMs;
-    private final List<DataWatchers.PartitionKey> keys;
-    private final CompletableFuture<DeleteRecordsResult> done = new CompletableFuture<>();
-    private volatile ScheduledFuture<?> timeout;
-
-    Waiting(Partition partition, long target, DeleteRecordsResult.Builder result, int timeoutMs) {
-      this.partition = partition;
-      this.target = target;
-      this.result = result;
-      this.timeoutMs = timeoutMs;
-      this.keys = List.of(partition.id().key());
-    }
-
-    CompletableFuture<DeleteRecordsResult> start() {
-      timeout = timer.schedule(() -> finish(SkeinError.of(ErrorReason.REQUEST_TIMED_OUT, "the leader of "
-          + partition.id() + " deleted the records before offset " + target + ", but not every in-sync replica "
-          + "confirmed within " + timeoutMs + " ms; they follow the leader's log start as they fetch",
-          Map.of("isr", partition.leadership().isr().toString()))), timeoutMs, TimeUnit.MILLISECONDS);
-      check();
-      return done;
-    }
-
-    @Override
-    public void onData() {
-      executor.execute(this::check);
-    }
-
-    private void check() {
-      if (done.isDone()) {
-        return;
-      }
-      commitWatchers.watch(keys, this);
+  /** Answers once the in-sync replicas' log starts (the low watermark) reach {@code target}. */
+  private CompletableFuture<DeleteRecordsResult> awaitLowWatermark(Partition partition, long target,
+      DeleteRecordsResult.Builder result, int timeoutMs) {
+    return DelayedCondition.await(partition.id().key(), commitWatchers, executor, timer, timeoutMs, () -> {
       long low;
       try {
         low = partition.lowWatermark();
       } catch (RuntimeException leadershipMoved) {
-        finish(SkeinError.of(ErrorReason.OUTCOME_UNKNOWN, "leadership of " + partition.id() + " moved before every "
-            + "in-sync replica confirmed deleting the records before offset " + target + "; the new leader may or "
-            + "may not have deleted them, so describe the partition or repeat the call", Map.of()));
-        return;
+        return Optional.of(failed(result, SkeinError.of(ErrorReason.OUTCOME_UNKNOWN, "leadership of "
+            + partition.id() + " moved before every in-sync replica confirmed deleting the records before offset "
+            + target + "; the new leader may or may not have deleted them, so describe the partition or repeat "
+            + "the call")));
       }
-      if (low >= target) {
-        result.setLogStartOffset(low);
-        finish(null);
-      }
-    }
+      return low >= target ? Optional.of(result.setLogStartOffset(low).build()) : Optional.empty();
+    }, () -> failed(result, SkeinError.of(ErrorReason.REQUEST_TIMED_OUT, "the leader of " + partition.id()
+        + " deleted the records before offset " + target + ", but not every in-sync replica confirmed within "
+        + timeoutMs + " ms; they follow the leader's log start as they fetch",
+        Map.of("isr", partition.leadership().isr().toString()))));
+  }
 
-    private void finish(SkeinError error) {
-      if (done.isDone()) {
-        return;
-      }
-      commitWatchers.unwatch(keys, this);
-      ScheduledFuture<?> t = timeout;
-      if (t != null) {
-        t.cancel(false);
-      }
-      if (error != null) {
-        result.setError(errors.withLeaderAddress(error).toDetail());
-      }
-      done.complete(result.build());
-    }
+  private DeleteRecordsResult failed(DeleteRecordsResult.Builder result, SkeinError error) {
+    return result.setError(errors.withLeaderAddress(error).toDetail()).build();
   }
 }

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -116,14 +117,15 @@ public final class GroupBenchmark {
       for (int threads : new int[] {1, 8, 32}) {
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
-        AtomicBoolean running = new AtomicBoolean(true);
+        // A fixed measuring window: each committer stops itself at the deadline.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         List<Thread> workers = new ArrayList<>();
         for (int w = 0; w < threads; w++) {
           String group = groups.get(w);
           var stub = GroupServiceGrpc.newBlockingStub(cluster.channel(1));
           Thread t = new Thread(() -> {
             long offset = 0;
-            while (running.get()) {
+            while (System.nanoTime() < deadline) {
               try {
                 stub.commitOffsets(CommitOffsetsRequest.newBuilder().setGroupId(group).setMemberEpoch(-1)
                     .addOffsets(OffsetCommit.newBuilder().setTopic("bench").setPartition((int) (offset % 16))
@@ -139,8 +141,6 @@ public final class GroupBenchmark {
         }
         long start = System.nanoTime();
         workers.forEach(Thread::start);
-        Thread.sleep(10_000); // a fixed measuring window, not waiting for a condition
-        running.set(false);
         for (Thread t : workers) {
           t.join();
         }
