@@ -54,18 +54,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Topic and cluster administration. Any broker answers; calls go to the first broker of the
- * bootstrap list that is reachable.
+ * Topic and cluster administration. Any broker answers. The client picks one bootstrap broker at
+ * random and keeps using it while it is reachable: a broker answers a change only once its own
+ * metadata shows it, so staying on one broker means a describe after an alter sees the alter.
  */
 public final class SkeinAdmin implements AutoCloseable {
 
   private final ClientConfig config;
   private final BrokerChannels channels = new BrokerChannels();
   private final MetadataCache metadata;
+  /** Bootstrap brokers in the order tried; the head is the broker in use. Guarded by itself. */
+  private final List<BrokerAddress> order;
 
   private SkeinAdmin(ClientConfig config) {
     this.config = config;
     this.metadata = new MetadataCache(config, channels);
+    this.order = new ArrayList<>(config.bootstrap());
+    Collections.shuffle(order);
   }
 
   public static SkeinAdmin create(ClientConfig config) {
@@ -425,22 +430,40 @@ public final class SkeinAdmin implements AutoCloseable {
         .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Runs the call on the first reachable bootstrap broker; only "unreachable" moves on to the next. */
+  /**
+   * Runs the call on the broker in use; only "unreachable" moves on to the next bootstrap broker,
+   * which then stays in use.
+   */
   private <T> T call(Function<Channel, T> rpc) {
-    List<BrokerAddress> order = new ArrayList<>(config.bootstrap());
-    Collections.shuffle(order);
+    List<BrokerAddress> candidates;
+    synchronized (order) {
+      candidates = List.copyOf(order);
+    }
     StatusRuntimeException last = null;
-    for (BrokerAddress address : order) {
+    for (BrokerAddress address : candidates) {
       try {
-        return rpc.apply(channels.channel(address));
+        T result = rpc.apply(channels.channel(address));
+        keepUsing(address);
+        return result;
       } catch (StatusRuntimeException e) {
         if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || dev.skein.rpc.SkeinError.fromThrowable(e).isPresent()) {
+          keepUsing(address);
           throw SkeinException.from(e);
         }
         last = e;
       }
     }
     throw new SkeinException("no broker reachable at " + config.bootstrap(), Status.Code.UNAVAILABLE, last);
+  }
+
+  /** Makes the broker that answered the one in use, if it was not already. */
+  private void keepUsing(BrokerAddress answered) {
+    synchronized (order) {
+      if (!order.get(0).equals(answered)) {
+        order.remove(answered);
+        order.add(0, answered);
+      }
+    }
   }
 
   @Override
