@@ -144,6 +144,7 @@ final class LogCleaner {
       }
       cleanable.add(segment);
     }
+    long startNanos = System.nanoTime();
     Counters counters = new Counters();
     map.clear();
     long mapEnd = buildMap(partitionLog, view.generation(), cleanable, firstDirty, firstUncleanable, counters);
@@ -167,9 +168,11 @@ final class LogCleaner {
     }
     Result result = new Result(firstDirty, mapEnd, firstUncleanable, counters.read, counters.written,
         toClean.size(), groups, counters.removed, map.size());
-    log.info("Cleaned {}: offsets {}..{} dirty ({} keys), {} segments in {} groups, {} -> {} bytes, {} records removed",
-        partitionLog.dir(), firstDirty, mapEnd, map.size(), toClean.size(), groups, counters.read, counters.written,
-        counters.removed);
+    double seconds = (System.nanoTime() - startNanos) / 1e9;
+    log.info("Cleaned {}: offsets {}..{} dirty ({} keys), {} segments in {} groups, {} -> {} bytes, {} records removed"
+        + " in {} s ({} MB/s)", partitionLog.dir(), firstDirty, mapEnd, map.size(), toClean.size(), groups,
+        counters.read, counters.written, counters.removed, String.format("%.1f", seconds),
+        String.format("%.1f", counters.read / 1e6 / Math.max(seconds, 1e-3)));
     return result;
   }
 
