@@ -164,7 +164,12 @@ final class RecordAccumulator {
    * What one drain found: the batches to send, and whether some ready batch waits only for its
    * broker to answer (then the sender sleeps until an answer wakes it, instead of spinning).
    */
-  record Drained(List<Ready> ready, boolean waitingForBrokers) {}
+  record Drained(List<Ready> ready, boolean waitingForBrokers, List<ProducerBatch> unresendable) {
+
+    Drained(List<Ready> ready, boolean waitingForBrokers) {
+      this(ready, waitingForBrokers, List.of());
+    }
+  }
 
   /**
    * Takes at most one batch per partition that is ready and allowed in flight: full, lingered
@@ -177,8 +182,9 @@ final class RecordAccumulator {
     try {
       List<Ready> ready = new ArrayList<>();
       boolean waitingForBrokers = false;
-      if (idempotent && !resolveProducerIdentity()) {
-        return new Drained(ready, true);
+      List<ProducerBatch> unresendable = new ArrayList<>();
+      if (idempotent && !resolveProducerIdentity(unresendable)) {
+        return new Drained(ready, true, unresendable);
       }
       for (Map.Entry<TopicPartition, PartitionState> entry : partitions.entrySet()) {
         PartitionState state = entry.getValue();
@@ -207,7 +213,7 @@ final class RecordAccumulator {
         state.inFlight.add(head);
         ready.add(new Ready(leader.get(), head));
       }
-      return new Drained(ready, waitingForBrokers);
+      return new Drained(ready, waitingForBrokers, unresendable);
     } finally {
       lock.unlock();
     }
@@ -226,8 +232,14 @@ final class RecordAccumulator {
   /**
    * With idempotence: false while there is no producer id yet, or while an epoch bump waits
    * for the last in-flight batch; performs the bump once nothing is in flight.
+   *
+   * <p>A batch whose earlier attempt has an unknown outcome may already be in the log. Only its
+   * original producer id, epoch and sequence let a leader recognise it as a duplicate, so it is
+   * never renumbered under the new epoch: it is taken out of its queue into {@code unresendable},
+   * for the caller to fail as of unknown outcome. Batches that no broker can have stored are
+   * renumbered and sent again.
    */
-  private boolean resolveProducerIdentity() {
+  private boolean resolveProducerIdentity(List<ProducerBatch> unresendable) {
     if (epochBumpPending) {
       for (PartitionState state : partitions.values()) {
         if (!state.inFlight.isEmpty()) {
@@ -244,6 +256,9 @@ final class RecordAccumulator {
         state.nextSequence = 0;
         for (ProducerBatch batch : state.unacknowledged) {
           batch.baseSequence = -1;
+          if (batch.inDoubt && state.queue.remove(batch)) {
+            unresendable.add(batch);
+          }
         }
         state.unacknowledged.clear();
       }

@@ -111,6 +111,11 @@ final class Sender implements Runnable {
     Set<TopicPartition> leaderless = new HashSet<>();
     MetadataCache.Snapshot view = metadata.snapshot();
     RecordAccumulator.Drained drained = accumulator.drain(now, view::leaderOf, this::hasCapacity, leaderless);
+    for (ProducerBatch batch : drained.unresendable()) {
+      complete(batch, new OutcomeUnknownException("the producer had to restart its sequence numbers under a new "
+          + "epoch while an earlier attempt of this record's batch had an unknown outcome; resending it would risk a "
+          + "duplicate the broker could not detect", Status.Code.ABORTED, batch.inDoubtCause));
+    }
     List<RecordAccumulator.Ready> ready = drained.ready();
     if (!leaderless.isEmpty()) {
       metadata.invalidate();
