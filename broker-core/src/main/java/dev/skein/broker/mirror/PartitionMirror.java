@@ -114,7 +114,7 @@ final class PartitionMirror {
       return;
     }
     long offset = partition.logEndOffset();
-    source.fetch(leader, topic, p, offset, MAX_FETCH_BYTES, MAX_WAIT_MS).whenComplete((bytes, e) -> {
+    source.fetch(leader, topic, p, offset, fetchBytes(), MAX_WAIT_MS).whenComplete((bytes, e) -> {
       if (stopped) {
         return;
       }
@@ -135,6 +135,12 @@ final class PartitionMirror {
         fail(ErrorReason.UNKNOWN_SERVER_ERROR, ex.toString());
       }
     });
+  }
+
+  /** At most 1 MiB, and at most a second's share of a limited link (the first batch always comes whole). */
+  private int fetchBytes() {
+    long rate = limiter.rate();
+    return rate <= 0 ? MAX_FETCH_BYTES : (int) Math.max(1, Math.min(MAX_FETCH_BYTES, rate));
   }
 
   private void handle(long offset, List<RawFetch.Fetched> response) {

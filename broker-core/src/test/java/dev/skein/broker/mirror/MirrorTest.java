@@ -393,7 +393,30 @@ class MirrorTest {
         .orElseThrow().value();
   }
 
-  // ---- 4. reporting and bad input ----
+  // ---- 4. byte-rate limit ----
+
+  @Test
+  void aLinkReadsNoFasterThanItsByteRate() throws Exception {
+    String topic = "throttled";
+    source.admin().createTopic(NewTopic.of(topic, 1, 1));
+    byte[] value = new byte[1000];
+    try (SkeinProducer producer = source.producer(Map.of("acks", "all", "linger.ms", "0"))) {
+      for (int i = 0; i < 300; i++) {
+        producer.send(ProducerRecord.of(topic, null, value).withPartition(0)).get(30, TimeUnit.SECONDS);
+      }
+    }
+    // 30,000 bytes/s over three destination brokers: 10,000 bytes/s for the one leading the partition.
+    createLink(MirrorLinkSpec.newBuilder().setName("slow").addTopics(topic).setMaxBytesPerSecond(30_000)
+        .setSyncIntervalMs(300));
+    await().atMost(Duration.ofSeconds(30)).until(() -> destinationEnd(topic, 0) > 0);
+    // With one second of burst, four seconds allow about 50 KB (50 records of 1 KB); unlimited it copies all 300 at once.
+    await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6))
+        .until(() -> destinationEnd(topic, 0) < 100);
+    assertThat(destinationEnd(topic, 0)).isPositive();
+    mirrorApi().deleteMirrorLink(dev.skein.proto.v1.DeleteMirrorLinkRequest.newBuilder().setName("slow").build());
+  }
+
+  // ---- 5. reporting and bad input ----
 
   @Test
   void describeReportsAnUnreachableSourceAndMissingTopics() {
