@@ -3,6 +3,9 @@ package dev.skein.broker;
 import dev.skein.broker.fetch.ConsumerService;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.broker.group.GroupCoordinator;
+import dev.skein.broker.mirror.MirrorFaults;
+import dev.skein.broker.mirror.MirrorManager;
+import dev.skein.broker.mirror.MirrorRpcService;
 import dev.skein.broker.group.GroupService;
 import dev.skein.broker.group.OffsetsTopic;
 import dev.skein.broker.produce.ProduceFaults;
@@ -58,7 +61,7 @@ public final class SkeinBroker implements AutoCloseable {
 
   private static final List<String> SERVICE_NAMES = List.of(ClusterServiceGrpc.SERVICE_NAME,
       AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME,
-      GroupServiceGrpc.SERVICE_NAME);
+      GroupServiceGrpc.SERVICE_NAME, dev.skein.proto.v1.MirrorServiceGrpc.SERVICE_NAME);
 
   private final BrokerConfig config;
   private final StateStore stateStore;
@@ -73,6 +76,8 @@ public final class SkeinBroker implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ConsumerService consumerService;
   private final GroupCoordinator groupCoordinator;
+  private final MirrorManager mirrors;
+  private final MirrorRpcService mirrorService;
   private final Server server;
   private boolean closed;
 
@@ -103,6 +108,10 @@ public final class SkeinBroker implements AutoCloseable {
     this.groupCoordinator = new GroupCoordinator(config.nodeId(), config.groups(), new GroupCoordinator.Wiring(
         replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
         fetchExecutor, timer, System::currentTimeMillis));
+    this.mirrors = new MirrorManager(config.nodeId(), config.advertised(), quorum, replicas, controller,
+        new MirrorFaults());
+    quorum.addListener(mirrors::onMetadataUpdate);
+    this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors);
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
@@ -110,7 +119,9 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(new AdminService(config, quorum, controller, errors, replicas, commitWatchers, fetchExecutor,
             timer))
         .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
-            new ProducerIdManager(this::allocateProducerIds), produceFaults).definition())
+            new ProducerIdManager(this::allocateProducerIds), produceFaults,
+            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition())
+        .addService(mirrorService)
         .addService(consumerService.bindService())
         .addService(new GroupService(groupCoordinator, errors).definition())
         .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
@@ -138,6 +149,7 @@ public final class SkeinBroker implements AutoCloseable {
 
   private void onUnfenced() {
     groupCoordinator.start();
+    mirrors.start();
     setHealth(ServingStatus.SERVING);
     log.info("broker {} is serving", config.nodeId());
   }
@@ -171,6 +183,11 @@ public final class SkeinBroker implements AutoCloseable {
   /** The group coordinator (for tests and benchmarks). */
   public GroupCoordinator groupCoordinator() {
     return groupCoordinator;
+  }
+
+  /** This broker's mirror links runtime (for tests and benchmarks). */
+  public MirrorManager mirrors() {
+    return mirrors;
   }
 
   /** Switches for produce-path faults in tests and failure drills. */
@@ -235,6 +252,8 @@ public final class SkeinBroker implements AutoCloseable {
     if (server != null) {
       server.shutdownNow();
     }
+    closeQuietly(mirrors);
+    closeQuietly(mirrorService::close);
     closeQuietly(replicas);
     closeQuietly(peers);
     closeQuietly(quorum);
@@ -274,6 +293,8 @@ public final class SkeinBroker implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    closeQuietly(mirrors);
+    closeQuietly(mirrorService::close);
     closeQuietly(lifecycle);
     closeQuietly(quorum);
     // shutdown(), never shutdownNow(): interrupting a thread inside a FileChannel call closes the channel.

@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
         DevCommand.class,
         TopicCommand.class,
         GroupCommand.class,
+        MirrorCommand.class,
         ProduceCommand.class,
         ConsumeCommand.class,
         ClusterCommand.class,

@@ -87,6 +87,16 @@ public enum ErrorReason {
   GROUP_NOT_EMPTY(Status.Code.FAILED_PRECONDITION, false),
   /** A commit below the committed offset: offsets move backwards only by an explicit reset. */
   OFFSET_REGRESSION(Status.Code.FAILED_PRECONDITION, false),
+  /**
+   * The topic is a mirror of a topic in another cluster (a mirror link copies it there) and
+   * takes no producers until it is promoted ({@code skein mirror promote}).
+   */
+  MIRROR_TOPIC_READ_ONLY(Status.Code.FAILED_PRECONDITION, false),
+  /** No mirror link has this name. */
+  UNKNOWN_MIRROR_LINK(Status.Code.NOT_FOUND, false),
+  MIRROR_LINK_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS, false),
+  /** The source cluster of a mirror link cannot be reached. */
+  MIRROR_SOURCE_UNAVAILABLE(Status.Code.UNAVAILABLE, true),
   /** A feature the cluster does not support yet. */
   UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
   /** A bug or an I/O failure on the broker; the broker log has details. */

@@ -715,6 +715,62 @@ public final class Partition {
   }
 
   // ---------------------------------------------------------------------------------------
+  // Leader of a mirror topic: batches copied from another cluster
+  // ---------------------------------------------------------------------------------------
+
+  /**
+   * Appends batches a mirror link read from its source cluster, at their source offsets, as
+   * leader in {@code leaderEpoch}. The entries are stored byte for byte as a follower stores
+   * its leader's, except that their leader epoch field (outside the CRC) must already carry
+   * {@code leaderEpoch}: epochs belong to this cluster's replication, and a follower here
+   * checks its history against ours. The offsets must continue our log end.
+   *
+   * @return false (appending nothing) if this replica no longer leads in {@code leaderEpoch}
+   */
+  public boolean appendAsMirror(ByteBuffer entries, int leaderEpoch) {
+    boolean highWatermarkMoved;
+    synchronized (this) {
+      Leadership current = leadership;
+      if (current.leaderId() != localBrokerId || current.leaderEpoch() != leaderEpoch) {
+        return false;
+      }
+      if (!entries.hasRemaining()) {
+        return true;
+      }
+      replicaLog.appendAsFollower(entries);
+      highWatermarkMoved = maybeIncrementHighWatermark();
+    }
+    logEndWatchers.fire(id.key());
+    if (highWatermarkMoved) {
+      commitWatchers.fire(id.key());
+    }
+    return true;
+  }
+
+  /**
+   * Empties this leader's log and restarts it at {@code offset}, when a mirror link finds that
+   * its source deleted everything from our log end on (retention ran while the link was
+   * down). Followers then restart at our new log start as they do after any leader's.
+   */
+  public boolean restartMirrorAt(long offset, int leaderEpoch) {
+    synchronized (this) {
+      Leadership current = leadership;
+      if (current.leaderId() != localBrokerId || current.leaderEpoch() != leaderEpoch
+          || offset <= replicaLog.logEndOffset()) {
+        return false;
+      }
+      log.warn("{}: mirror source's log starts at {}, after our log end {}; restarting the log there", id, offset,
+          replicaLog.logEndOffset());
+      replicaLog.truncateFullyAndStartAt(offset);
+      replicaLog.assignEpoch(leaderEpoch, offset);
+      leaderEpochStartOffset = offset;
+    }
+    logEndWatchers.fire(id.key());
+    commitWatchers.fire(id.key());
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Consumers
   // ---------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -62,9 +63,21 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   private final ScheduledExecutorService timer;
   private final ProducerIdManager producerIds;
   private final ProduceFaults faults;
+  private final java.util.function.Predicate<String> mirrorTopic;
 
   public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
       ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults) {
+    this(replicas, commitWatchers, errors, executor, timer, producerIds, faults, topicId -> false);
+  }
+
+  /**
+   * @param mirrorTopic whether a topic (by id) is a mirror topic not yet promoted: its batches
+   *     are refused with MIRROR_TOPIC_READ_ONLY
+   */
+  public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
+      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults,
+      java.util.function.Predicate<String> mirrorTopic) {
+    this.mirrorTopic = mirrorTopic;
     this.replicas = replicas;
     this.commitWatchers = commitWatchers;
     this.errors = errors;
@@ -233,6 +246,11 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
               + batch.getTopic() + "-" + batch.getPartition() + "; send at most one per partition");
         }
         Partition partition = replicas.leaderPartition(batch.getTopic(), batch.getPartition());
+        if (mirrorTopic.test(partition.id().topicId())) {
+          throw BrokerException.of(ErrorReason.MIRROR_TOPIC_READ_ONLY, "topic '" + batch.getTopic() + "' is a mirror "
+              + "topic: it is copied from another cluster by a mirror link and takes no producers until it is "
+              + "promoted (skein mirror promote); the batch was not appended", Map.of("topic", batch.getTopic()));
+        }
         if (faults.shouldFailNextBatch()) {
           throw BrokerException.of(ErrorReason.NOT_ENOUGH_REPLICAS, "injected fault: batch for "
               + partition.id() + " refused before it was appended");

@@ -31,6 +31,8 @@ public enum ControllerError {
   STALE_PARTITION_EPOCH(10, false),
   INVALID_ISR(3, false),
   UNSUPPORTED(12, false),
+  UNKNOWN_MIRROR_LINK(5, false),
+  MIRROR_LINK_ALREADY_EXISTS(6, false),
   /**
    * The change was written but its preconditions no longer held when it was applied (a
    * concurrent change won); nothing was changed.

@@ -47,6 +47,7 @@ public final class QuorumController implements AutoCloseable {
   private final AtomicBoolean leaderBalanceQueued = new AtomicBoolean();
   private final BrokerControl brokers;
   private final TopicControl topics;
+  private final MirrorControl mirrors;
   private volatile boolean closed;
 
   /**
@@ -63,6 +64,7 @@ public final class QuorumController implements AutoCloseable {
     this.events = new ControllerEventQueue("skein-controller-" + nodeId);
     this.brokers = new BrokerControl(settings, nanoClock);
     this.topics = new TopicControl(random);
+    this.mirrors = new MirrorControl(topics);
   }
 
   /** Starts the session and leader balance checks and, in a new cluster, writes the cluster id. */
@@ -144,6 +146,11 @@ public final class QuorumController implements AutoCloseable {
       case ALTER_CONFIGS -> topics.alterConfigs(request.getAlterConfigs(), image);
       case CREATE_PARTITIONS -> topics.createPartitions(request.getCreatePartitions(), image);
       case ALTER_PARTITION -> PartitionControl.alterPartition(request.getAlterPartition(), image);
+      case PUT_MIRROR_LINK -> mirrors.putLink(request.getPutMirrorLink(), image);
+      case DELETE_MIRROR_LINK -> mirrors.deleteLink(request.getDeleteMirrorLink(), image);
+      case CREATE_MIRROR_TOPIC -> mirrors.createMirrorTopic(request.getCreateMirrorTopic(), image);
+      case PROMOTE_MIRROR_TOPICS -> mirrors.promote(request.getPromoteMirrorTopics(), image);
+      case RAISE_PRODUCER_IDS -> mirrors.raiseProducerIds(request.getRaiseProducerIds(), image);
       case REQUEST_NOT_SET -> ControllerDecision.answer(
           ControllerError.INVALID_REQUEST.response("empty controller request"));
     };

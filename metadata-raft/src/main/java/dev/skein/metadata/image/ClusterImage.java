@@ -19,10 +19,17 @@ public record ClusterImage(
     BrokersImage brokers,
     TopicsImage topics,
     ConfigsImage configs,
-    ProducerIdsImage producerIds) {
+    ProducerIdsImage producerIds,
+    MirrorsImage mirrors) {
 
   public static final ClusterImage EMPTY = new ClusterImage(-1, "", BrokersImage.EMPTY, TopicsImage.EMPTY,
-      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY);
+      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY, MirrorsImage.EMPTY);
+
+  /** An image without mirror links (as before they existed). */
+  public ClusterImage(long offset, String clusterId, BrokersImage brokers, TopicsImage topics, ConfigsImage configs,
+      ProducerIdsImage producerIds) {
+    this(offset, clusterId, brokers, topics, configs, producerIds, MirrorsImage.EMPTY);
+  }
 
   public ClusterImage {
     Objects.requireNonNull(clusterId, "clusterId");
@@ -30,11 +37,12 @@ public record ClusterImage(
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(configs, "configs");
     Objects.requireNonNull(producerIds, "producerIds");
+    Objects.requireNonNull(mirrors, "mirrors");
   }
 
   /** The same metadata, as of a later log entry that did not change it. */
   public ClusterImage withOffset(long newOffset) {
-    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds);
+    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds, mirrors);
   }
 
   public boolean hasClusterId() {

@@ -5,6 +5,9 @@ import dev.skein.proto.internal.v1.BrokerSnapshotRecord;
 import dev.skein.proto.internal.v1.ClusterRecord;
 import dev.skein.proto.internal.v1.ConfigRecord;
 import dev.skein.proto.internal.v1.MetadataRecord;
+import dev.skein.proto.internal.v1.MirrorLinkRecord;
+import dev.skein.proto.internal.v1.MirrorTopicRecord;
+import dev.skein.proto.internal.v1.RemoveMirrorLinkRecord;
 import dev.skein.proto.internal.v1.PartitionChangeRecord;
 import dev.skein.proto.internal.v1.PartitionRecord;
 import dev.skein.proto.internal.v1.ProducerIdsRecord;
@@ -44,6 +47,8 @@ final class ImageBuilder {
   private Map<ConfigResource, Map<String, String>> configs;
   private final Set<ConfigResource> copiedConfigs = new HashSet<>();
   private long nextProducerId;
+  private Map<String, MirrorLinkRecord> mirrorLinks;
+  private Map<String, MirrorsImage.MirrorTopic> mirrorTopics;
 
   /**
    * @param offset the Raft index the records were committed at; a broker registered by them
@@ -69,6 +74,9 @@ final class ImageBuilder {
       case CONFIG -> setConfig(record.getConfig());
       case PRODUCER_IDS -> allocateProducerIds(record.getProducerIds());
       case CLUSTER -> setClusterId(record.getCluster());
+      case MIRROR_LINK -> putMirrorLink(record.getMirrorLink());
+      case REMOVE_MIRROR_LINK -> removeMirrorLink(record.getRemoveMirrorLink());
+      case MIRROR_TOPIC -> putMirrorTopic(record.getMirrorTopic());
       case RECORD_NOT_SET -> throw new RecordRejectedException("empty metadata record");
     }
   }
@@ -88,7 +96,10 @@ final class ImageBuilder {
     ConfigsImage configsImage = configs == null ? base.configs() : new ConfigsImage(configs);
     ProducerIdsImage producerIds = nextProducerId == base.producerIds().nextProducerId()
         ? base.producerIds() : new ProducerIdsImage(nextProducerId);
-    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds);
+    MirrorsImage mirrors = mirrorLinks == null && mirrorTopics == null ? base.mirrors()
+        : new MirrorsImage(mirrorLinks == null ? base.mirrors().links() : mirrorLinks,
+            mirrorTopics == null ? base.mirrors().topics() : mirrorTopics);
+    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds, mirrors);
   }
 
   // ---- brokers ----
@@ -212,6 +223,9 @@ final class ImageBuilder {
     if (configs().containsKey(resource)) {
       mutableConfigs().remove(resource);
     }
+    if (mirrorTopics().containsKey(record.getTopicId())) {
+      mutableMirrorTopics().remove(record.getTopicId());
+    }
   }
 
   private TreeMap<Integer, PartitionRegistration> mutablePartitions(String topicId) throws RecordRejectedException {
@@ -304,6 +318,50 @@ final class ImageBuilder {
     require(!record.getClusterId().isEmpty(), "cluster id is empty");
     require(clusterId.isEmpty() || clusterId.equals(record.getClusterId()), "cluster id is already %s", clusterId);
     clusterId = record.getClusterId();
+  }
+
+  // ---- mirror links ----
+
+  private void putMirrorLink(MirrorLinkRecord record) throws RecordRejectedException {
+    require(!record.getName().isEmpty(), "mirror link name is empty");
+    require(record.getSourceBootstrapCount() > 0, "mirror link %s has no source address", record.getName());
+    if (mirrorLinks == null) {
+      mirrorLinks = new HashMap<>(base.mirrors().links());
+    }
+    mirrorLinks.put(record.getName(), record);
+  }
+
+  private void removeMirrorLink(RemoveMirrorLinkRecord record) throws RecordRejectedException {
+    Map<String, MirrorLinkRecord> links = mirrorLinks == null ? base.mirrors().links() : mirrorLinks;
+    require(links.containsKey(record.getName()), "mirror link %s does not exist", record.getName());
+    if (mirrorLinks == null) {
+      mirrorLinks = new HashMap<>(base.mirrors().links());
+    }
+    mirrorLinks.remove(record.getName());
+    // Its mirror topics become ordinary topics.
+    mutableMirrorTopics().values().removeIf(topic -> topic.link().equals(record.getName()));
+  }
+
+  private void putMirrorTopic(MirrorTopicRecord record) throws RecordRejectedException {
+    Map<String, MirrorLinkRecord> links = mirrorLinks == null ? base.mirrors().links() : mirrorLinks;
+    require(links.containsKey(record.getLink()), "mirror link %s does not exist", record.getLink());
+    require(topics().containsKey(record.getTopicId()), "topic %s does not exist", record.getTopicId());
+    MirrorsImage.MirrorTopic current = mirrorTopics().get(record.getTopicId());
+    require(current == null || current.link().equals(record.getLink()), "topic %s is a mirror of link %s",
+        record.getTopicId(), current == null ? "" : current.link());
+    mutableMirrorTopics().put(record.getTopicId(),
+        new MirrorsImage.MirrorTopic(record.getTopicId(), record.getLink(), record.getPromoted()));
+  }
+
+  private Map<String, MirrorsImage.MirrorTopic> mirrorTopics() {
+    return mirrorTopics == null ? base.mirrors().topics() : mirrorTopics;
+  }
+
+  private Map<String, MirrorsImage.MirrorTopic> mutableMirrorTopics() {
+    if (mirrorTopics == null) {
+      mirrorTopics = new HashMap<>(base.mirrors().topics());
+    }
+    return mirrorTopics;
   }
 
   private static void require(boolean condition, String format, Object... args) throws RecordRejectedException {

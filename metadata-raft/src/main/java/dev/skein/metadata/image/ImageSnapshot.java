@@ -6,6 +6,7 @@ import dev.skein.proto.internal.v1.ConfigRecord;
 import dev.skein.proto.internal.v1.ConfigResourceType;
 import dev.skein.proto.internal.v1.MetadataBatch;
 import dev.skein.proto.internal.v1.MetadataRecord;
+import dev.skein.proto.internal.v1.MirrorTopicRecord;
 import dev.skein.proto.internal.v1.PartitionRecord;
 import dev.skein.proto.internal.v1.ProducerIdsRecord;
 import dev.skein.proto.internal.v1.RegisterBrokerRecord;
@@ -89,6 +90,13 @@ public final class ImageSnapshot {
           .setFirstProducerId(image.producerIds().nextProducerId())
           .setBlockSize(0)).build());
     }
+    // Links before mirror topics: a mirror topic record needs its link and its topic.
+    image.mirrors().sortedLinks().values().forEach(link -> records.add(MetadataRecord.newBuilder()
+        .setMirrorLink(link).build()));
+    image.mirrors().topics().values().stream()
+        .sorted(Comparator.comparing(MirrorsImage.MirrorTopic::topicId))
+        .forEach(topic -> records.add(MetadataRecord.newBuilder().setMirrorTopic(MirrorTopicRecord.newBuilder()
+            .setTopicId(topic.topicId()).setLink(topic.link()).setPromoted(topic.promoted())).build()));
     return records;
   }
 

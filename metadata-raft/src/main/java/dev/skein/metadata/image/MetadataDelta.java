@@ -25,6 +25,7 @@ import java.util.TreeMap;
  * @param partitionChanges partitions of surviving or created topics whose registration changed
  * @param changedConfigs resources whose explicitly set configs changed
  * @param producerIdsChanged a producer id block was allocated
+ * @param mirrorsChanged a mirror link or mirror topic was added, changed or removed
  */
 public record MetadataDelta(
     boolean clusterIdChanged,
@@ -33,7 +34,15 @@ public record MetadataDelta(
     List<TopicImage> deletedTopics,
     List<PartitionChange> partitionChanges,
     Set<ConfigResource> changedConfigs,
-    boolean producerIdsChanged) {
+    boolean producerIdsChanged,
+    boolean mirrorsChanged) {
+
+  public MetadataDelta(boolean clusterIdChanged, SortedMap<Integer, BrokerChange> brokerChanges,
+      List<TopicImage> createdTopics, List<TopicImage> deletedTopics, List<PartitionChange> partitionChanges,
+      Set<ConfigResource> changedConfigs, boolean producerIdsChanged) {
+    this(clusterIdChanged, brokerChanges, createdTopics, deletedTopics, partitionChanges, changedConfigs,
+        producerIdsChanged, false);
+  }
 
   /**
    * One broker's registration before and after.
@@ -71,7 +80,7 @@ public record MetadataDelta(
 
   public boolean isEmpty() {
     return !clusterIdChanged && brokerChanges.isEmpty() && createdTopics.isEmpty() && deletedTopics.isEmpty()
-        && partitionChanges.isEmpty() && changedConfigs.isEmpty() && !producerIdsChanged;
+        && partitionChanges.isEmpty() && changedConfigs.isEmpty() && !producerIdsChanged && !mirrorsChanged;
   }
 
   /**
@@ -115,8 +124,9 @@ public record MetadataDelta(
       before.keySet().stream().filter(resource -> !after.containsKey(resource)).forEach(changedConfigs::add);
     }
     boolean producerIdsChanged = !previous.producerIds().equals(next.producerIds());
+    boolean mirrorsChanged = !previous.mirrors().equals(next.mirrors());
     return new MetadataDelta(clusterIdChanged, brokerChanges, created, deleted, partitionChanges, changedConfigs,
-        producerIdsChanged);
+        producerIdsChanged, mirrorsChanged);
   }
 
   private static SortedMap<Integer, BrokerChange> brokerChanges(BrokersImage previous, BrokersImage next) {
