@@ -2,6 +2,7 @@ package dev.skein.broker.rpc;
 
 import dev.skein.broker.BrokerException;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.produce.DelayedProduce;
 import dev.skein.broker.produce.ProduceFaults;
 import dev.skein.broker.produce.ProducerIdManager;
@@ -62,9 +63,11 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   private final ScheduledExecutorService timer;
   private final ProducerIdManager producerIds;
   private final ProduceFaults faults;
+  private final BrokerMetrics metrics;
 
   public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults) {
+      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults, BrokerMetrics metrics) {
+    this.metrics = metrics;
     this.replicas = replicas;
     this.commitWatchers = commitWatchers;
     this.errors = errors;
@@ -218,6 +221,14 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
 
   /** Appends every batch of the request now; completes when each has the acknowledgement its acks asked for. */
   private CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
+    long startNanos = System.nanoTime();
+    CompletableFuture<ProduceResponse> answer = handleUntimed(request);
+    Acks requested = request.getAcks();
+    answer.whenComplete((r, failure) -> metrics.produceAnswered(requested, startNanos));
+    return answer;
+  }
+
+  private CompletableFuture<ProduceResponse> handleUntimed(ProduceRequest request) {
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : DEFAULT_TIMEOUT_MS;
     Set<String> seen = new HashSet<>();
@@ -241,7 +252,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
         result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTime())
             .setLogStartOffset(appended.logStartOffset()).setOutcome(ProduceOutcome.PRODUCE_OUTCOME_STORED);
         if (acks == Acks.ACKS_ALL && !partition.isCommitted(appended)) {
-          results.add(DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs)
+          results.add(metrics.delayedProduce(
+                  DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs))
               .thenApply(error -> {
                 error.ifPresent(e -> failed(result, errors.withLeaderAddress(e)));
                 return result.build();
@@ -290,6 +302,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
       throw BrokerException.of(ErrorReason.INVALID_RECORD, "the batch for " + partition.id() + " is invalid: "
           + e.getMessage());
     }
-    return partition.appendAsLeader(request.getBatch(), summary, acks);
+    Partition.Appended appended = partition.appendAsLeader(request.getBatch(), summary, acks);
+    metrics.topic(partition.id().topic()).produced(storedSize, summary.recordCount());
+    return appended;
   }
 }
