@@ -116,6 +116,45 @@ class MetricsTest {
       assertThat(Scrape.of(cluster, leader).sum("skein_fetch_bytes_total", "topic", "metered"))
           .isEqualTo((double) expectedBytes);
 
+      // A group's lag: 0 once it has committed everything, 5 after 5 more records it has not read.
+      SkeinConsumer member = cluster.consumer(Map.of("group.id", "readers", "auto.offset.reset", "earliest",
+          "enable.auto.commit", "false"));
+      member.subscribe(List.of("metered"));
+      int[] consumed = {0};
+      await().atMost(WAIT).until(() -> {
+        consumed[0] += member.poll(Duration.ofMillis(200)).size();
+        return consumed[0] >= requests * 5;
+      });
+      member.commitSync();
+      String[] readers = {"group", "readers", "topic", "metered"};
+      await().atMost(WAIT).untilAsserted(() -> {
+        assertThat(Scrape.sumOverBrokers(cluster, "skein_group_members", "group", "readers")).isEqualTo(1.0);
+        assertThat(Scrape.sumOverBrokers(cluster, "skein_group_state", "group", "readers", "state", "stable"))
+            .isEqualTo(1.0);
+        assertThat(Scrape.sumOverBrokers(cluster, "skein_group_lag_records", "group", "readers", "partition", "0"))
+            .isZero();
+      });
+      assertThat(Scrape.sumOverBrokers(cluster, "skein_group_topic_lag_records", readers)).isZero();
+      member.close();
+      RawCalls.produce(cluster.channel(leader), "metered", 0, RawCalls.batch(5, 10));
+      await().atMost(WAIT).untilAsserted(() ->
+          assertThat(Scrape.sumOverBrokers(cluster, "skein_group_topic_lag_records", readers)).isEqualTo(5.0));
+
+      // Every skein_ metric the Grafana dashboard queries is exported by these brokers.
+      java.util.Set<String> exported = new java.util.TreeSet<>();
+      for (int id : cluster.runningIds()) {
+        Scrape.of(cluster, id).samples().forEach(sample -> exported.add(sample.name()));
+      }
+      String dashboard = Files.readString(Path.of("..", "deploy", "grafana", "skein-dashboard.json"));
+      java.util.regex.Matcher names =
+          java.util.regex.Pattern.compile("\\b((?:skein|jvm|process)_[a-z_]+)").matcher(dashboard);
+      java.util.Set<String> queried = new java.util.TreeSet<>();
+      while (names.find()) {
+        queried.add(names.group(1));
+      }
+      assertThat(queried).hasSizeGreaterThan(20);
+      assertThat(exported).containsAll(queried);
+
       // Kill a broker that is not the controller: partitions it replicated become under-replicated...
       int victim = cluster.runningIds().stream().filter(id -> id != cluster.controllerId()).findFirst().orElseThrow();
       cluster.stopBrokerAbruptly(victim);
