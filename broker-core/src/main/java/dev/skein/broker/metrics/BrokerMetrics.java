@@ -201,15 +201,31 @@ public final class BrokerMetrics implements AutoCloseable {
 
   /** Counts the batches of a fetch or subscribe response sent to a consumer, per topic. */
   public void fetchSent(PartitionReads.Result result) {
-    if (result.bytes() == 0) {
+    if (result.bytes() == 0 && !result.anyError()) {
       return;
     }
     for (PartitionReads.Read read : result.reads()) {
+      if (read.failed() && read.frame().header() instanceof FetchedPartition failed) {
+        partitionError("fetch", failed.getError().getReason());
+        continue;
+      }
       int bytes = read.frame().batchBytes();
       if (bytes > 0 && read.frame().header() instanceof FetchedPartition header) {
         topic(header.getTopic()).fetched(bytes, countRecords(read.frame().entries()));
       }
     }
+  }
+
+  /**
+   * Counts a partition refused inside an answer that is itself OK (produce results, fetch frames):
+   * these errors never reach the gRPC status, so the interceptor does not see them.
+   */
+  public void partitionError(String api, String reason) {
+    Counter.builder("skein.partition.errors")
+        .description("Per-partition errors inside produce and fetch answers, by Skein error reason")
+        .tags("api", api, "reason", reason.isEmpty() ? "none" : reason)
+        .register(registry)
+        .increment();
   }
 
   /** Sums the record counts in the headers of consecutive stored batches (no payload is read). */

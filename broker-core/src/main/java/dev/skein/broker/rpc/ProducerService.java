@@ -214,7 +214,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   }
 
   /** Sets the error and the outcome its reason stands for. */
-  private static PartitionProduceResult.Builder failed(PartitionProduceResult.Builder result, SkeinError error) {
+  private PartitionProduceResult.Builder failed(PartitionProduceResult.Builder result, SkeinError error) {
+    metrics.partitionError("produce", error.reason().name());
     return result.setBaseOffset(-1).setError(error.toDetail()).setOutcome(error.reason().outcomeUnknown()
         ? ProduceOutcome.PRODUCE_OUTCOME_UNKNOWN : ProduceOutcome.PRODUCE_OUTCOME_NOT_STORED);
   }
