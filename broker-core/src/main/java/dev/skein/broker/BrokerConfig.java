@@ -2,6 +2,7 @@ package dev.skein.broker;
 
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.broker.group.GroupConfig;
+import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -39,6 +40,8 @@ import java.util.Objects;
  * @param groups the group coordinator's settings
  * @param cleaner log compaction: log.cleaner.threads, log.cleaner.dedupe.buffer.size,
  *     log.cleaner.io.max.bytes.per.second, log.cleaner.backoff.ms
+ * @param metrics the metrics endpoint: where it listens (none by default here; the command line's default
+ *     is 0.0.0.0:9644) and whether per-partition series are exported
  */
 public record BrokerConfig(
     int nodeId,
@@ -59,7 +62,8 @@ public record BrokerConfig(
     Duration leaderImbalanceCheckInterval,
     Duration retentionCheckInterval,
     GroupConfig groups,
-    LogCleanerConfig cleaner) {
+    LogCleanerConfig cleaner,
+    MetricsConfig metrics) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -73,6 +77,7 @@ public record BrokerConfig(
     Objects.requireNonNull(replication, "replication");
     Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
     Objects.requireNonNull(cleaner, "cleaner");
+    Objects.requireNonNull(metrics, "metrics");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -147,6 +152,7 @@ public record BrokerConfig(
     private Duration retentionCheckInterval = LogManagerConfig.DEFAULT_RETENTION_CHECK_INTERVAL;
     private GroupConfig groups = GroupConfig.DEFAULT;
     private LogCleanerConfig cleaner = LogCleanerConfig.DEFAULT;
+    private MetricsConfig metrics = MetricsConfig.NO_ENDPOINT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -212,6 +218,12 @@ public record BrokerConfig(
       return this;
     }
 
+    /** The metrics endpoint; by default none (brokers embedded in tests must not race for one port). */
+    public Builder metrics(MetricsConfig value) {
+      this.metrics = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -221,7 +233,8 @@ public record BrokerConfig(
           : new HostPort("0.0.0.0", DEFAULT_QUORUM_PORT);
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
-          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner);
+          replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner,
+          metrics);
     }
   }
 }

@@ -8,6 +8,8 @@ import dev.skein.broker.mirror.MirrorManager;
 import dev.skein.broker.mirror.MirrorRpcService;
 import dev.skein.broker.group.GroupService;
 import dev.skein.broker.group.OffsetsTopic;
+import dev.skein.broker.metrics.BrokerMetrics;
+import dev.skein.broker.metrics.MetricsHttpServer;
 import dev.skein.broker.produce.ProduceFaults;
 import dev.skein.broker.produce.ProducerIdManager;
 import dev.skein.broker.replica.PeerChannels;
@@ -31,6 +33,7 @@ import dev.skein.storage.log.LogManager;
 import dev.skein.storage.log.LogManagerConfig;
 import dev.skein.storage.state.StateStore;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -79,10 +82,13 @@ public final class SkeinBroker implements AutoCloseable {
   private final MirrorManager mirrors;
   private final MirrorRpcService mirrorService;
   private final Server server;
+  private final BrokerMetrics metrics;
+  private MetricsHttpServer metricsEndpoint;
   private boolean closed;
 
   private SkeinBroker(BrokerConfig config) throws IOException {
     this.config = config;
+    this.metrics = new BrokerMetrics(config.metrics());
     setHealth(ServingStatus.NOT_SERVING);
     this.stateStore = StateStore.open(config.stateDir());
     this.logs = LogManager.open(config.logsDir(), stateStore,
@@ -104,7 +110,7 @@ public final class SkeinBroker implements AutoCloseable {
     replicas.start(timer);
     Errors errors = new Errors(quorum::image);
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
-    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer);
+    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer, metrics);
     this.groupCoordinator = new GroupCoordinator(config.nodeId(), config.groups(), new GroupCoordinator.Wiring(
         replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
         fetchExecutor, timer, System::currentTimeMillis));
@@ -112,20 +118,23 @@ public final class SkeinBroker implements AutoCloseable {
         new MirrorFaults());
     quorum.addListener(mirrors::onMetadataUpdate);
     this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors);
+    metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
+    quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
+    var observed = metrics.grpcInterceptor();
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
-        .addService(new ClusterService(config.nodeId(), quorum, errors))
-        .addService(new AdminService(config, quorum, controller, errors, replicas, commitWatchers, fetchExecutor,
-            timer))
-        .addService(new ProducerService(replicas, commitWatchers, errors, fetchExecutor, timer,
-            new ProducerIdManager(this::allocateProducerIds), produceFaults,
-            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition())
-        .addService(mirrorService)
-        .addService(consumerService.bindService())
-        .addService(new GroupService(groupCoordinator, errors).definition())
-        .addService(new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
-            lifecycle::reportUnreachable).bindService())
+        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed))
+        .addService(ServerInterceptors.intercept(new AdminService(config, quorum, controller, errors, replicas,
+            commitWatchers, fetchExecutor, timer), observed))
+        .addService(ServerInterceptors.intercept(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
+            timer, new ProducerIdManager(this::allocateProducerIds), produceFaults, metrics,
+            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition(), observed))
+        .addService(ServerInterceptors.intercept(mirrorService, observed))
+        .addService(ServerInterceptors.intercept(consumerService.bindService(), observed))
+        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed))
+        .addService(ServerInterceptors.intercept(new ReplicationService(replicas, commitWatchers, logEndWatchers,
+            errors, fetchExecutor, timer, lifecycle::reportUnreachable).bindService(), observed))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -140,10 +149,22 @@ public final class SkeinBroker implements AutoCloseable {
       broker.close();
       throw new IOException("cannot listen on " + config.listen() + ": " + e.getMessage(), e);
     }
+    if (config.metrics().listen().isPresent()) {
+      try {
+        broker.metricsEndpoint = MetricsHttpServer.start(config.metrics().listen().get(), broker.metrics,
+            config.nodeId());
+      } catch (IOException e) {
+        broker.close();
+        throw new IOException("cannot listen for metrics on " + config.metrics().listen().get() + ": "
+            + e.getMessage(), e);
+      }
+    }
     broker.lifecycle.start();
     broker.lifecycle.unfenced().thenRun(broker::onUnfenced);
-    log.info("broker {} listening on {} (advertised as {}), metadata quorum member at {}", config.nodeId(),
-        config.listen(), config.advertised(), config.quorumConfig().raftAddress());
+    log.info("broker {} listening on {} (advertised as {}), metadata quorum member at {}, metrics at {}",
+        config.nodeId(), config.listen(), config.advertised(), config.quorumConfig().raftAddress(),
+        broker.metricsEndpoint == null ? "(no endpoint)" : "http://" + config.metrics().listen().get().withPort(
+            broker.metricsEndpoint.port()) + "/metrics");
     return broker;
   }
 
@@ -169,6 +190,16 @@ public final class SkeinBroker implements AutoCloseable {
 
   public MetadataQuorum quorum() {
     return quorum;
+  }
+
+  /** This broker's meters. */
+  public BrokerMetrics metrics() {
+    return metrics;
+  }
+
+  /** The port of the metrics endpoint, or -1 if it has none. */
+  public int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
   }
 
   public ReplicaManager replicas() {
@@ -265,6 +296,8 @@ public final class SkeinBroker implements AutoCloseable {
     }
     closeQuietly(logs);
     closeQuietly(stateStore);
+    closeQuietly(metricsEndpoint);
+    closeQuietly(metrics);
   }
 
   private synchronized void stop(boolean handOffLeadership) {
@@ -308,6 +341,8 @@ public final class SkeinBroker implements AutoCloseable {
     closeQuietly(peers);
     closeQuietly(logs);
     closeQuietly(stateStore);
+    closeQuietly(metricsEndpoint);
+    closeQuietly(metrics);
     log.info("broker {} stopped", config.nodeId());
   }
 

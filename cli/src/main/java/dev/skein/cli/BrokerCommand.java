@@ -3,6 +3,7 @@ package dev.skein.cli;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.group.GroupConfig;
+import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
@@ -176,6 +177,16 @@ final class BrokerCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   long cleanerBackoffMs;
 
+  @Option(names = "--metrics-listen", defaultValue = "0.0.0.0:9644", paramLabel = "HOST:PORT|none",
+      description = "Where the HTTP endpoint for Prometheus (/metrics) and run-time log levels (/loglevel) binds; "
+          + "none turns it off. Default: ${DEFAULT-VALUE}.")
+  String metricsListen;
+
+  @Option(names = "--metrics-partition-level", defaultValue = "true", arity = "1", paramLabel = "true|false",
+      description = "Export series per partition (log size and offsets, follower lag, group lag per partition). "
+          + "Turn off for brokers with very many partitions. Default: ${DEFAULT-VALUE}.")
+  boolean metricsPartitionLevel;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -185,8 +196,9 @@ final class BrokerCommand implements Callable<Integer> {
       broker.close();
       stopped.countDown();
     }, "skein-shutdown"));
-    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%n",
-        config.nodeId(), config.advertised(), config.dataDir().toAbsolutePath().normalize());
+    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%s%n",
+        config.nodeId(), config.advertised(), config.dataDir().toAbsolutePath().normalize(),
+        broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)");
     spec.commandLine().getErr().flush();
     stopped.await();
     return 0;
@@ -229,7 +241,15 @@ final class BrokerCommand implements Callable<Integer> {
             .withIoMaxBytesPerSecond(cleanerIoMaxBytesPerSecond == null ? Double.POSITIVE_INFINITY
                 : cleanerIoMaxBytesPerSecond)
             .withBackoff(Duration.ofMillis(cleanerBackoffMs)))
+        .metrics(metricsConfig(metricsListen, metricsPartitionLevel))
         .build();
+  }
+
+  static MetricsConfig metricsConfig(String listen, boolean partitionLevel) {
+    if (listen == null || listen.isBlank() || listen.trim().equalsIgnoreCase("none")) {
+      return new MetricsConfig(java.util.Optional.empty(), partitionLevel);
+    }
+    return MetricsConfig.listenOn(HostPort.parse(listen), partitionLevel);
   }
 
   private static void putIfSet(Map<String, String> settings, String key, Object value) {

@@ -3,6 +3,7 @@ package dev.skein.cli;
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
 /** {@code skein dev}: a local cluster in one process, for trying things out. */
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = {"Run a local cluster on loopback in this process until Ctrl-C.",
-        "Broker i (from 1) serves clients on port BASE+2(i-1) and its metadata quorum member on the next port; "
+        "Broker i (from 1) serves clients on port BASE+2(i-1), its metadata quorum member on the next port and /metrics on "
+            + "METRICS_BASE+(i-1); "
             + "the first three brokers vote, any others follow the quorum as listeners. Data survives restarts "
             + "unless --clean is given."})
 final class DevCommand implements Callable<Integer> {
@@ -53,6 +55,10 @@ final class DevCommand implements Callable<Integer> {
       description = "Partitions of a topic created without a count. Default: ${DEFAULT-VALUE}.")
   int numPartitions;
 
+  @Option(names = "--metrics-base-port", defaultValue = "9644", paramLabel = "PORT",
+      description = "Broker i serves /metrics on PORT+(i-1); 0 turns the endpoints off. Default: ${DEFAULT-VALUE}.")
+  int metricsBasePort;
+
   @Override
   public Integer call() throws Exception {
     if (brokers < 1 || brokers > 9) {
@@ -75,6 +81,10 @@ final class DevCommand implements Callable<Integer> {
     out.printf("Skein dev cluster: %d broker%s ready (data in %s).%n", brokers, brokers == 1 ? "" : "s",
         dataDir.toAbsolutePath().normalize());
     out.printf("Bootstrap: %s%n", bootstrap);
+    if (metricsBasePort > 0) {
+      out.printf("Metrics: %s%n", started.stream().map(b -> "http://localhost:" + b.metricsPort() + "/metrics")
+          .collect(Collectors.joining(" ")));
+    }
     out.println("Try: skein topic create --topic demo --partitions 13 --bootstrap " + configs.get(0).advertised());
     out.println("Press Ctrl-C to stop.");
     out.flush();
@@ -97,6 +107,9 @@ final class DevCommand implements Callable<Integer> {
           .topicDefaults(numPartitions, Math.min(brokers, 3), LogConfig.DEFAULT)
           .membership(QuorumConfig.DEFAULT_HEARTBEAT_INTERVAL, QuorumConfig.DEFAULT_SESSION_TIMEOUT,
               Duration.ofSeconds(5))
+          .metrics(metricsBasePort > 0
+              ? MetricsConfig.listenOn(new HostPort("localhost", metricsBasePort + id - 1), true)
+              : MetricsConfig.NO_ENDPOINT)
           .build());
     }
     return configs;

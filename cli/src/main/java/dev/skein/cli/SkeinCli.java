@@ -43,6 +43,9 @@ public final class SkeinCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // java.util.logging (Ratis's shaded gRPC uses it) goes through slf4j to logback, in the same format.
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     // Commands that run servers (broker, dev) return only once those have stopped.
     System.exit(run(System.in, new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }

@@ -61,6 +61,17 @@ class BrokerCommandTest {
   }
 
   @Test
+  void metricsListenOn9644UnlessTurnedOff() {
+    assertThat(parse(Map.of()).metrics().listen()).contains(new HostPort("0.0.0.0", 9644));
+    assertThat(parse(Map.of()).metrics().partitionLevel()).isTrue();
+    var metrics = parse(Map.of("SKEIN_METRICS_LISTEN", "127.0.0.1:9700", "SKEIN_METRICS_PARTITION_LEVEL", "false"))
+        .metrics();
+    assertThat(metrics.listen()).contains(new HostPort("127.0.0.1", 9700));
+    assertThat(metrics.partitionLevel()).isFalse();
+    assertThat(parse(Map.of(), "--metrics-listen", "none").metrics().listen()).isEmpty();
+  }
+
+  @Test
   void flagsBeatTheEnvironment() {
     assertThat(parse(Map.of("SKEIN_NODE_ID", "2"), "--node-id", "7", "--quorum-voters", "7@h:9999").nodeId())
         .isEqualTo(7);

@@ -238,6 +238,37 @@ public final class MetadataQuorum implements AutoCloseable {
     }
   }
 
+  /** Whether this member runs the active controller now: it is the Raft leader and has committed in its term. */
+  public boolean isActiveController() {
+    return stateMachine.controllerActive();
+  }
+
+  /**
+   * This member's own Raft state, read locally without any RPC (for metrics).
+   *
+   * @param memberCommitIndexes on the leader, each member's known commit index by node id; empty elsewhere
+   */
+  public record LocalRaftState(boolean leader, long term, long commitIndex, long lastAppliedIndex,
+      Map<Integer, Long> memberCommitIndexes) {}
+
+  /** This member's Raft state now, or null if its server is not running. */
+  public LocalRaftState localRaftState() {
+    try {
+      RaftServer.Division division = server.getDivision(GROUP_ID);
+      boolean leader = division.getInfo().isLeader();
+      Map<Integer, Long> members = new HashMap<>();
+      if (leader) {
+        for (CommitInfoProto commit : division.getCommitInfos()) {
+          members.put(Integer.parseInt(commit.getServer().getId().toStringUtf8()), commit.getCommitIndex());
+        }
+      }
+      return new LocalRaftState(leader, division.getInfo().getCurrentTerm(),
+          division.getRaftLog().getLastCommittedIndex(), division.getInfo().getLastAppliedIndex(), Map.copyOf(members));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   /**
    * The quorum's state as the leader reports it: the leader, its term and commit index, and
    * for every member its role, commit index and time since the leader last heard from it.

@@ -1,6 +1,7 @@
 package dev.skein.broker.fetch;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.replica.Partition;
 import dev.skein.broker.replica.ReplicaManager;
 import dev.skein.broker.rpc.Errors;
@@ -44,8 +45,11 @@ public final class ConsumerService {
   private final TimestampLookup timestamps;
   private final LongAdder subscriptionBytes = new LongAdder();
 
+  private final BrokerMetrics metrics;
+
   public ConsumerService(ReplicaManager replicas, DataWatchers watchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer, BrokerMetrics metrics) {
+    this.metrics = metrics;
     this.replicas = replicas;
     this.watchers = watchers;
     this.errors = errors;
@@ -88,12 +92,13 @@ public final class ConsumerService {
     int minBytes = Math.max(1, request.getMinBytes());
     PartitionReads.Result first = reads.read(request.getPartitionsList(), maxBytes);
     if (first.bytes() >= minBytes || first.anyError() || request.getMaxWaitMs() == 0) {
+      metrics.fetchSent(first);
       response.onNext(first.frame());
       response.onCompleted();
       return;
     }
     new DelayedFetch(request, minBytes, maxBytes, reads, watchers, executor,
-        (ServerCallStreamObserver<FetchFrame>) response).start(timer, request.getMaxWaitMs());
+        (ServerCallStreamObserver<FetchFrame>) response, metrics).start(timer, request.getMaxWaitMs());
   }
 
   void subscribe(SubscribeRequest request, StreamObserver<FetchFrame> response) {
@@ -103,7 +108,7 @@ public final class ConsumerService {
       return;
     }
     new Subscription(request, reads, watchers, executor, timer, (ServerCallStreamObserver<FetchFrame>) response,
-        subscriptionBytes).start();
+        subscriptionBytes, metrics).start();
   }
 
   void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> response) {

@@ -1,5 +1,6 @@
 package dev.skein.broker.fetch;
 
+import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.rpc.FetchFrame;
 import dev.skein.proto.v1.FetchRequest;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -27,9 +28,11 @@ final class DelayedFetch implements DataWatchers.Watcher {
   private final List<DataWatchers.PartitionKey> keys;
   private final AtomicBoolean completed = new AtomicBoolean();
   private volatile ScheduledFuture<?> timeout;
+  private final BrokerMetrics metrics;
 
   DelayedFetch(FetchRequest request, int minBytes, int maxBytes, PartitionReads reads, DataWatchers watchers,
-      Executor executor, ServerCallStreamObserver<FetchFrame> response) {
+      Executor executor, ServerCallStreamObserver<FetchFrame> response, BrokerMetrics metrics) {
+    this.metrics = metrics;
     this.request = request;
     this.minBytes = minBytes;
     this.maxBytes = maxBytes;
@@ -43,6 +46,7 @@ final class DelayedFetch implements DataWatchers.Watcher {
 
   /** Starts waiting; the caller has already found too little data. */
   void start(ScheduledExecutorService timer, long maxWaitMs) {
+    metrics.delayedFetchStarted();
     response.setOnCancelHandler(this::cancel);
     watchers.watch(keys, this);
     timeout = timer.schedule(() -> executor.execute(this::expire), maxWaitMs, TimeUnit.MILLISECONDS);
@@ -77,11 +81,13 @@ final class DelayedFetch implements DataWatchers.Watcher {
       return;
     }
     watchers.unwatch(keys, this);
+    metrics.delayedFetchFinished();
     ScheduledFuture<?> t = timeout;
     if (t != null) {
       t.cancel(false);
     }
     if (!response.isCancelled()) {
+      metrics.fetchSent(result);
       response.onNext(result.frame());
       response.onCompleted();
     }
@@ -90,6 +96,7 @@ final class DelayedFetch implements DataWatchers.Watcher {
   private void cancel() {
     if (completed.compareAndSet(false, true)) {
       watchers.unwatch(keys, this);
+      metrics.delayedFetchFinished();
       ScheduledFuture<?> t = timeout;
       if (t != null) {
         t.cancel(false);

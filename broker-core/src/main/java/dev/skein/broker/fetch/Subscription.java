@@ -29,13 +29,15 @@ final class Subscription implements DataWatchers.Watcher {
   private final long maxWaitNanos;
   private final List<PartitionPosition> positions;
   private final java.util.concurrent.atomic.LongAdder bytesSent;
+  private final dev.skein.broker.metrics.BrokerMetrics metrics;
   private boolean done;
   private boolean pumpQueued;
   private long partialSinceNanos = -1;
 
   Subscription(SubscribeRequest request, PartitionReads reads, DataWatchers watchers, Executor executor,
       ScheduledExecutorService timer, ServerCallStreamObserver<FetchFrame> stream,
-      java.util.concurrent.atomic.LongAdder bytesSent) {
+      java.util.concurrent.atomic.LongAdder bytesSent, dev.skein.broker.metrics.BrokerMetrics metrics) {
+    this.metrics = metrics;
     this.reads = reads;
     this.watchers = watchers;
     this.executor = executor;
@@ -84,6 +86,7 @@ final class Subscription implements DataWatchers.Watcher {
       advance(result);
       stream.onNext(result.frame());
       bytesSent.add(result.bytes());
+      metrics.fetchSent(result);
       if (positions.isEmpty()) {
         done = true;
         stream.onCompleted();

@@ -113,6 +113,7 @@ public final class Partition {
   private final IntPredicate usableBroker;
   /** Moves this replica's log start offset and checkpoints it durably; returns the start now. */
   private final LongUnaryOperator startAdvancer;
+  private final ReplicationStats stats;
 
   private volatile Leadership leadership;
   private volatile TopicSettings settings;
@@ -130,7 +131,8 @@ public final class Partition {
 
   Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers commitWatchers, DataWatchers logEndWatchers,
       IsrChannel isrChannel, ReplicationConfig replication, LongSupplier clockMs, IntPredicate usableBroker,
-      LongUnaryOperator startAdvancer, PartitionRegistration registration, TopicSettings settings) {
+      LongUnaryOperator startAdvancer, PartitionRegistration registration, TopicSettings settings,
+      ReplicationStats stats) {
     this.id = id;
     this.localBrokerId = localBrokerId;
     this.replicaLog = log;
@@ -141,6 +143,7 @@ public final class Partition {
     this.clockMs = clockMs;
     this.usableBroker = usableBroker;
     this.startAdvancer = startAdvancer;
+    this.stats = stats;
     this.settings = settings;
     this.leadership = new Leadership(PartitionRegistration.NO_LEADER, -1, -1, List.of(), List.of());
     update(registration, settings);
@@ -168,6 +171,44 @@ public final class Partition {
 
   public long highWatermark() {
     return replicaLog.highWatermark();
+  }
+
+  /** Bytes in this replica's segments. */
+  public long logSizeBytes() {
+    return replicaLog.sizeInBytes();
+  }
+
+  public int segmentCount() {
+    return replicaLog.segmentCount();
+  }
+
+  /**
+   * A follower as its leader sees it.
+   *
+   * @param lagRecords the leader's log end minus the follower's (the whole log end if it has not fetched yet)
+   * @param lagMs time since the follower last had all of the leader's log
+   */
+  public record FollowerLag(int replicaId, long lagRecords, long lagMs) {}
+
+  /** Leader only: each follower's lag; empty on a follower. */
+  public synchronized List<FollowerLag> followerLags() {
+    Leadership l = leadership;
+    if (l.leaderId() != localBrokerId) {
+      return List.of();
+    }
+    long end = replicaLog.logEndOffset();
+    long now = clockMs.getAsLong();
+    List<FollowerLag> out = new ArrayList<>(l.replicas().size());
+    for (int replica : l.replicas()) {
+      if (replica == localBrokerId) {
+        continue;
+      }
+      FollowerState f = followers.get(replica);
+      long lagRecords = f == null || f.logEndOffset < 0 ? end : Math.max(0, end - f.logEndOffset);
+      long lagMs = f == null ? 0 : Math.max(0, now - f.lastCaughtUpMs);
+      out.add(new FollowerLag(replica, lagRecords, lagMs));
+    }
+    return out;
   }
 
   public long logStartOffset() {
@@ -213,6 +254,7 @@ public final class Partition {
           if (pendingIsr != null && after.partitionEpoch() > pendingIsrBaseEpoch) {
             pendingIsr = null;
           }
+          stats.onIsrChange(before.isr().size(), after.isr().size());
           syncFollowers(after, false);
         }
         highWatermarkMoved = maybeIncrementHighWatermark();

@@ -49,6 +49,7 @@ public final class ReplicaManager implements AutoCloseable {
   private final Supplier<ClusterImage> latestImage;
   private final ReplicaFetcherManager fetchers;
   private final ReplicationFaults faults = new ReplicationFaults();
+  private final ReplicationStats stats = new ReplicationStats();
   private final Map<DataWatchers.PartitionKey, Partition> partitions = new ConcurrentHashMap<>();
   /**
    * False while the broker replays metadata written before its own registration: that
@@ -173,7 +174,7 @@ public final class ReplicaManager implements AutoCloseable {
       existing = new Partition(new Partition.Id(topic, partition, topicId), brokerId, partitionLog,
           with.commitWatchers(), with.logEndWatchers(), with.isrChannel(), replication, with.clockMs(),
           this::isUsableBroker, start -> logs.advanceLogStartOffset(topic, partition, start), registration,
-          settings);
+          settings, stats);
       partitions.put(key, existing);
       log.debug("hosting {} (leader {}, epoch {})", existing.id(), registration.leader(), registration.leaderEpoch());
     } else {
@@ -280,6 +281,16 @@ public final class ReplicaManager implements AutoCloseable {
   /** Switches for cutting replication in tests and failure drills. */
   public ReplicationFaults faults() {
     return faults;
+  }
+
+  /** ISR change totals, for metrics. */
+  public ReplicationStats stats() {
+    return stats;
+  }
+
+  /** The hosted partitions, live (no copy): for metrics, which read each one once per scrape. */
+  public java.util.Collection<Partition> hostedPartitions() {
+    return java.util.Collections.unmodifiableCollection(partitions.values());
   }
 
   /** Every hosted partition (for tests and diagnostics). */

@@ -2,6 +2,7 @@ package dev.skein.broker.rpc;
 
 import dev.skein.broker.BrokerException;
 import dev.skein.broker.fetch.DataWatchers;
+import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.produce.DelayedProduce;
 import dev.skein.broker.produce.ProduceFaults;
 import dev.skein.broker.produce.ProducerIdManager;
@@ -36,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Predicate;
 
 /**
  * Produce: each batch is checked (size, codec, record numbering) and appended by its
@@ -63,20 +65,17 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   private final ScheduledExecutorService timer;
   private final ProducerIdManager producerIds;
   private final ProduceFaults faults;
-  private final java.util.function.Predicate<String> mirrorTopic;
-
-  public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults) {
-    this(replicas, commitWatchers, errors, executor, timer, producerIds, faults, topicId -> false);
-  }
+  private final BrokerMetrics metrics;
+  private final Predicate<String> mirrorTopic;
 
   /**
    * @param mirrorTopic whether a topic (by id) is a mirror topic not yet promoted: its batches
    *     are refused with MIRROR_TOPIC_READ_ONLY
    */
   public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults,
-      java.util.function.Predicate<String> mirrorTopic) {
+      ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults, BrokerMetrics metrics,
+      Predicate<String> mirrorTopic) {
+    this.metrics = metrics;
     this.mirrorTopic = mirrorTopic;
     this.replicas = replicas;
     this.commitWatchers = commitWatchers;
@@ -224,13 +223,22 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   }
 
   /** Sets the error and the outcome its reason stands for. */
-  private static PartitionProduceResult.Builder failed(PartitionProduceResult.Builder result, SkeinError error) {
+  private PartitionProduceResult.Builder failed(PartitionProduceResult.Builder result, SkeinError error) {
+    metrics.partitionError("produce", error.reason().name());
     return result.setBaseOffset(-1).setError(error.toDetail()).setOutcome(error.reason().outcomeUnknown()
         ? ProduceOutcome.PRODUCE_OUTCOME_UNKNOWN : ProduceOutcome.PRODUCE_OUTCOME_NOT_STORED);
   }
 
   /** Appends every batch of the request now; completes when each has the acknowledgement its acks asked for. */
   private CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
+    long startNanos = System.nanoTime();
+    CompletableFuture<ProduceResponse> answer = handleUntimed(request);
+    Acks requested = request.getAcks();
+    answer.whenComplete((r, failure) -> metrics.produceAnswered(requested, startNanos));
+    return answer;
+  }
+
+  private CompletableFuture<ProduceResponse> handleUntimed(ProduceRequest request) {
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : DEFAULT_TIMEOUT_MS;
     Set<String> seen = new HashSet<>();
@@ -259,7 +267,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
         result.setBaseOffset(appended.baseOffset()).setLogAppendTimeMs(appended.logAppendTime())
             .setLogStartOffset(appended.logStartOffset()).setOutcome(ProduceOutcome.PRODUCE_OUTCOME_STORED);
         if (acks == Acks.ACKS_ALL && !partition.isCommitted(appended)) {
-          results.add(DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs)
+          results.add(metrics.delayedProduce(
+                  DelayedProduce.await(partition, appended, commitWatchers, executor, timer, timeoutMs))
               .thenApply(error -> {
                 error.ifPresent(e -> failed(result, errors.withLeaderAddress(e)));
                 return result.build();
@@ -308,6 +317,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
       throw BrokerException.of(ErrorReason.INVALID_RECORD, "the batch for " + partition.id() + " is invalid: "
           + e.getMessage());
     }
-    return partition.appendAsLeader(request.getBatch(), summary, acks);
+    Partition.Appended appended = partition.appendAsLeader(request.getBatch(), summary, acks);
+    metrics.topic(partition.id().topic()).produced(storedSize, summary.recordCount());
+    return appended;
   }
 }

@@ -6,6 +6,7 @@ import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.group.GroupConfig;
+import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.ConsumerConfig;
@@ -47,7 +48,7 @@ public final class TestCluster implements AutoCloseable {
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
 
   private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication,
-      GroupConfig groups) {
+      GroupConfig groups, boolean partitionLevelMetrics) {
     List<QuorumVoter> quorum = new ArrayList<>();
     int[] ports = freePorts(brokers * 2);
     for (int id = 1; id <= voters; id++) {
@@ -67,6 +68,8 @@ public final class TestCluster implements AutoCloseable {
           .groups(groups)
           // Small maps (they are allocated up front) and a short rest, so tests see compaction soon.
           .cleaner(LogCleanerConfig.DEFAULT.withDedupeBufferSize(4 << 20).withBackoff(Duration.ofMillis(200)))
+          // Port 0: each start binds a fresh port; see metricsPort().
+          .metrics(MetricsConfig.listenOn(new HostPort("localhost", 0), partitionLevelMetrics))
           .build());
     }
   }
@@ -92,7 +95,16 @@ public final class TestCluster implements AutoCloseable {
 
   public static TestCluster start(Path dir, int brokers, int voters, LogConfig logDefaults,
       ReplicationConfig replication, GroupConfig groups) {
-    TestCluster cluster = new TestCluster(dir, brokers, voters, logDefaults, replication, groups);
+    return startCluster(new TestCluster(dir, brokers, voters, logDefaults, replication, groups, true));
+  }
+
+  /** Starts {@code brokers} brokers whose metrics endpoints export per-partition series or not. */
+  public static TestCluster startWithMetrics(Path dir, int brokers, boolean partitionLevelMetrics) {
+    return startCluster(new TestCluster(dir, brokers, Math.min(brokers, 3), LogConfig.DEFAULT,
+        ReplicationConfig.DEFAULT, GroupConfig.DEFAULT, partitionLevelMetrics));
+  }
+
+  private static TestCluster startCluster(TestCluster cluster) {
     try {
       for (BrokerConfig config : cluster.configs) {
         cluster.startBroker(config.nodeId(), false);
@@ -171,6 +183,11 @@ public final class TestCluster implements AutoCloseable {
 
   public List<Integer> runningIds() {
     return running.keySet().stream().sorted().toList();
+  }
+
+  /** Where the running broker {@code id} serves /metrics (its port changes at each start). */
+  public String metricsUrl(int id, String path) {
+    return "http://localhost:" + broker(id).metricsPort() + path;
   }
 
   public HostPort address(int id) {

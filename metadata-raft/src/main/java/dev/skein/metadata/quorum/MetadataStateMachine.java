@@ -250,6 +250,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
     started.start();
   }
 
+  /** Whether the controller runs on this member now (it is the ready Raft leader). */
+  public boolean controllerActive() {
+    return controller != null;
+  }
+
   @Override
   public void notifyNotLeader(Collection<TransactionContext> pendingEntries) {
     stopController();

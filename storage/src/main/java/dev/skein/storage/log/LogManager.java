@@ -85,6 +85,7 @@ public final class LogManager implements AutoCloseable {
   private final FileLock directoryLock;
   private final ScheduledThreadPoolExecutor scheduler;
   private final Map<TopicPartition, ManagedLog> logs = new ConcurrentHashMap<>();
+  private final LogStats stats = new LogStats();
   /** Serializes creating, deleting and closing logs. */
   private final Object lifecycleLock = new Object();
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
@@ -243,6 +244,7 @@ public final class LogManager implements AutoCloseable {
       try {
         long cleanedUpTo = cleanedUpTo(key, managed.log());
         LogCleaner.Result result = cleaner.clean(managed.log(), cleanedUpTo);
+        stats.onCleaned(result.bytesRead(), result.bytesWritten(), result.recordsRemoved());
         if (result.cleanedUpTo() != cleanedUpTo && !managed.log().isClosed()) {
           cleanerCheckpoints.write(key, result.cleanedUpTo());
         }
@@ -361,14 +363,22 @@ public final class LogManager implements AutoCloseable {
           deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
         String key = partitionKey(topicId, partition);
+        long openStart = System.nanoTime();
         PartitionLog opened = PartitionLog.open(dir, config, checkpoint, epochCheckpoints.forPartition(key),
             producerCheckpoints.forPartition(key), clock, scheduler);
+        stats.onLoaded(System.nanoTime() - openStart, opened.recoveryReport());
+        opened.reportTo(stats);
         logs.put(tp, new ManagedLog(opened, topicId));
         return opened;
       } catch (IOException e) {
         throw new UncheckedIOException("Could not create the log of " + tp.directoryName(), e);
       }
     }
+  }
+
+  /** Running totals of flushes, cleaning and log loading, for metrics. */
+  public LogStats stats() {
+    return stats;
   }
 
   /** The open log of the partition, if any. */

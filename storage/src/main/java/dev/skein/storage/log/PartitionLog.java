@@ -107,6 +107,8 @@ public final class PartitionLog implements AutoCloseable {
   private volatile long highWatermark;
   private volatile long recoveryPoint;
   private volatile long lastFlushTimeMs;
+  /** Where flush times go; set once by the log manager after opening. */
+  private volatile LogStats stats;
   private volatile boolean closed;
   /**
    * Changes whenever segments are removed or rewritten other than by the cleaner (truncation, restarting,
@@ -1278,8 +1280,13 @@ public final class PartitionLog implements AutoCloseable {
       ensureOpen();
       long target = Math.min(offset, end.nextOffset());
       if (target > recoveryPoint || afterRoll) {
+        long flushStart = System.nanoTime();
         flushSegments(afterRoll ? Math.min(recoveryPoint, target - 1) : recoveryPoint, target);
         recoveryPoint = Math.max(recoveryPoint, target);
+        LogStats s = stats;
+        if (s != null) {
+          s.onFlush(System.nanoTime() - flushStart);
+        }
       }
       lastFlushTimeMs = clock.millis();
     } catch (IOException e) {
@@ -1412,6 +1419,15 @@ public final class PartitionLog implements AutoCloseable {
   /** What {@link #open} found and repaired. */
   public RecoveryReport recoveryReport() {
     return recoveryReport;
+  }
+
+  void reportTo(LogStats logStats) {
+    this.stats = logStats;
+  }
+
+  /** Segments in the log, the active one included. */
+  public int segmentCount() {
+    return segments.size();
   }
 
   /** Bytes in all segments. */
