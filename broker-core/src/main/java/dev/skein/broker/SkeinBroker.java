@@ -36,6 +36,8 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.buffer.AdaptiveByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -65,6 +67,9 @@ public final class SkeinBroker implements AutoCloseable {
   private static final List<String> SERVICE_NAMES = List.of(ClusterServiceGrpc.SERVICE_NAME,
       AdminServiceGrpc.SERVICE_NAME, ProducerServiceGrpc.SERVICE_NAME, ConsumerServiceGrpc.SERVICE_NAME,
       GroupServiceGrpc.SERVICE_NAME, dev.skein.proto.v1.MirrorServiceGrpc.SERVICE_NAME);
+
+  /** One allocator for every connection of every broker in this JVM (see the server builder). */
+  public static final AdaptiveByteBufAllocator ALLOCATOR = new AdaptiveByteBufAllocator(true, true);
 
   private final BrokerConfig config;
   private final StateStore stateStore;
@@ -124,6 +129,11 @@ public final class SkeinBroker implements AutoCloseable {
     this.server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
+        // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
+        // fetch response (written in 1 MiB buffers) allocated and zeroed fresh direct chunks:
+        // 70 % of the Subscribe pump's CPU in a profile. Netty 4.2's adaptive allocator keeps
+        // chunks for reuse, also for the fetch threads that write the responses.
+        .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
         .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed))
         .addService(ServerInterceptors.intercept(new AdminService(config, quorum, controller, errors, replicas,
             commitWatchers, fetchExecutor, timer), observed))

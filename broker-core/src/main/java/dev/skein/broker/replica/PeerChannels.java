@@ -3,6 +3,7 @@ package dev.skein.broker.replica;
 import dev.skein.broker.HostPort;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ public final class PeerChannels implements AutoCloseable {
     return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
         .usePlaintext()
         .maxInboundMessageSize(128 * 1024 * 1024)
+        .withOption(ChannelOption.ALLOCATOR, dev.skein.broker.SkeinBroker.ALLOCATOR)
         // Replication streams stay open for the broker's life; keepalives notice a dead peer.
         .keepAliveTime(10, TimeUnit.SECONDS)
         .keepAliveTimeout(5, TimeUnit.SECONDS)
