@@ -28,7 +28,7 @@ public record Op(Type type, String f, String process, long time, Integer partiti
   public static final class F {
     /** A producer's send of one value; invoke, then ok (with offset), fail or info. */
     public static final String SEND = "send";
-    /** A record an {@code assign} consumer was given (ok only). */
+    /** A record a consumer was given (ok only): an {@code assign} consumer, or a group member (with its group). */
     public static final String READ = "read";
     /** A consumer (re)starts reading its partitions from a new position: ordering restarts. */
     public static final String ASSIGN = "assign";
