@@ -32,6 +32,8 @@ public record Op(Type type, String f, String process, long time, Integer partiti
     public static final String READ = "read";
     /** A consumer (re)starts reading its partitions from a new position: ordering restarts. */
     public static final String ASSIGN = "assign";
+    /** A group member starts: it subscribes and waits for the coordinator's assignment (info, with the group). */
+    public static final String SUBSCRIBE = "subscribe";
     /** A record the final drain was given (ok only). */
     public static final String DRAIN_READ = "drain-read";
     /** The final drain as a whole: invoke, then ok once it read every partition to its end. */

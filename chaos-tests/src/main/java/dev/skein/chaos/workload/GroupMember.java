@@ -70,6 +70,9 @@ public final class GroupMember implements Runnable {
         "fetch.max.wait.ms", "200")));
     try {
       consumer.subscribe(List.of(topic), new Callbacks());
+      // Written first, so a member that never hears from its coordinator still shows in the
+      // history (and the checker holds the group to making progress).
+      history.append(Op.info(Op.F.SUBSCRIBE, process, history.now(), null, topic, null).withGroup(group));
       Map<TopicPartition, Long> positions = new HashMap<>();
       while (!stopped) {
         try {
