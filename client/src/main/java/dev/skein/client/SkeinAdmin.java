@@ -61,13 +61,14 @@ import java.util.function.Function;
 public final class SkeinAdmin implements AutoCloseable {
 
   private final ClientConfig config;
-  private final BrokerChannels channels = new BrokerChannels();
+  private final BrokerChannels channels;
   private final MetadataCache metadata;
   /** Bootstrap brokers in the order tried; the head is the broker in use. Guarded by itself. */
   private final List<BrokerAddress> order;
 
   private SkeinAdmin(ClientConfig config) {
     this.config = config;
+    this.channels = new BrokerChannels(config.tls());
     this.metadata = new MetadataCache(config, channels);
     this.order = new ArrayList<>(config.bootstrap());
     Collections.shuffle(order);
