@@ -454,7 +454,9 @@ public final class SkeinAdmin implements AutoCloseable {
         last = e;
       }
     }
-    throw new SkeinException("no broker reachable at " + config.bootstrap(), Status.Code.UNAVAILABLE, last);
+    String why = last == null ? ""
+        : dev.skein.client.internal.TlsFailures.explain(last, config.tls().enabled()).map(m -> ": " + m).orElse("");
+    throw new SkeinException("no broker reachable at " + config.bootstrap() + why, Status.Code.UNAVAILABLE, last);
   }
 
   /** Makes the broker that answered the one in use, if it was not already. */

@@ -123,7 +123,7 @@ public final class MetadataCache {
         last = e;
       }
     }
-    String why = last == null ? "" : ": " + TlsFailures.explain(last).orElse(last.getStatus().toString());
+    String why = last == null ? "" : ": " + TlsFailures.explain(last, config.tls().enabled()).orElse(last.getStatus().toString());
     throw new SkeinException("no broker answered at " + candidates() + why, Status.Code.UNAVAILABLE, last);
   }
 

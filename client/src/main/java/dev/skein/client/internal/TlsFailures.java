@@ -18,6 +18,24 @@ public final class TlsFailures {
 
   private TlsFailures() {}
 
+  /**
+   * As {@link #explain(Throwable)}; a plaintext client also gets a hint when a broker closed the
+   * connection without a word, which is what a TLS port does to a plaintext client.
+   */
+  public static Optional<String> explain(Throwable failure, boolean clientUsesTls) {
+    Optional<String> tls = explain(failure);
+    if (tls.isPresent() || clientUsesTls) {
+      return tls;
+    }
+    Status status = Status.fromThrowable(failure);
+    if (status.getCode() == Status.Code.UNAVAILABLE && status.getDescription() != null
+        && status.getDescription().toLowerCase(Locale.ROOT).contains("network closed for unknown reason")) {
+      return Optional.of("the broker closed the connection without answering; if the cluster uses TLS, "
+          + "set security.protocol=SSL and ssl.ca.location");
+    }
+    return Optional.empty();
+  }
+
   public static Optional<String> explain(Throwable failure) {
     StringBuilder messages = new StringBuilder();
     boolean tls = false;
@@ -40,7 +58,7 @@ public final class TlsFailures {
     if (m.contains("certificate_required")) {
       return tls("the broker requires a client certificate (set ssl.certificate.location and ssl.key.location)");
     }
-    if (m.contains("alert: certificate_expired") || m.contains("sslv3_alert_certificate_expired")) {
+    if (m.contains("alert: certificate_expired") || m.contains("alert_certificate_expired")) {
       return tls("the broker refused this client's certificate: it has expired");
     }
     if (m.contains("alert: bad_certificate") || m.contains("alert: certificate_unknown")
