@@ -194,6 +194,26 @@ class TlsClusterTest {
   }
 
   @Test
+  void aBrokerWithAnExpiredCertificateIsRefused() throws Exception {
+    // A bare gRPC server stands in for a broker whose certificate has run out.
+    Instant now = Instant.now();
+    ca.issue("expired-broker", List.of("localhost"), now.minus(Duration.ofDays(2)), now.minus(Duration.ofDays(1)))
+        .write(dir.resolve("expired-broker.pem"), dir.resolve("expired-broker-key.pem"));
+    io.grpc.Server server = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forPort(0)
+        .sslContext(GrpcSslContexts.forServer(dir.resolve("expired-broker.pem").toFile(),
+            dir.resolve("expired-broker-key.pem").toFile()).build())
+        .addService(new io.grpc.protobuf.services.HealthStatusManager().getHealthService())
+        .build().start();
+    try {
+      assertThatThrownBy(() -> describe(tlsSettings("localhost:" + server.getPort())))
+          .isInstanceOf(SkeinException.class)
+          .hasMessageContaining("TLS handshake failed: the broker's certificate has expired or is not yet valid");
+    } finally {
+      server.shutdownNow();
+    }
+  }
+
+  @Test
   void aPlaintextClientIsRefused() {
     Map<String, String> settings = Map.of("bootstrap.servers", bootstrap(), "request.timeout.ms", "5000");
     assertThatThrownBy(() -> describe(settings)).isInstanceOf(SkeinException.class)
