@@ -5,6 +5,7 @@ import dev.skein.broker.HostPort;
 import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.cli.console.ConsoleServer;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogCleanerConfig;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -187,18 +189,36 @@ final class BrokerCommand implements Callable<Integer> {
           + "Turn off for brokers with very many partitions. Default: ${DEFAULT-VALUE}.")
   boolean metricsPartitionLevel;
 
+  @Option(names = "--console-listen", defaultValue = "0.0.0.0:8080", paramLabel = "HOST:PORT|none",
+      description = "Where the web console binds (brokers, quorum, topics, groups, a record browser; no "
+          + "authentication yet); none turns it off. Default: ${DEFAULT-VALUE}.")
+  String consoleListen;
+
+  @Option(names = "--console-writes", defaultValue = "false", arity = "0..1", paramLabel = "true|false",
+      description = "Let the web console create and delete topics and reset group offsets. Default: ${DEFAULT-VALUE} "
+          + "(read-only).")
+  boolean consoleWrites;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
+    Optional<HostPort> consoleAt = consoleAddress(consoleListen);
     SkeinBroker broker = SkeinBroker.start(config);
+    // The console reads the cluster through the Java client aimed at this broker, as the CLI does.
+    ConsoleServer console = consoleAt.isEmpty() ? null
+        : ConsoleServer.start(consoleAt.get(), config.advertised().toString(), consoleWrites, config.nodeId());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (console != null) {
+        console.close();
+      }
       broker.close();
       stopped.countDown();
     }, "skein-shutdown"));
-    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%s%n",
+    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%s%s%n",
         config.nodeId(), config.advertised(), config.dataDir().toAbsolutePath().normalize(),
-        broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)");
+        broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)",
+        console == null ? "" : "; web console on port " + console.port() + (consoleWrites ? " (writes enabled)" : ""));
     spec.commandLine().getErr().flush();
     stopped.await();
     return 0;
@@ -243,6 +263,14 @@ final class BrokerCommand implements Callable<Integer> {
             .withBackoff(Duration.ofMillis(cleanerBackoffMs)))
         .metrics(metricsConfig(metricsListen, metricsPartitionLevel))
         .build();
+  }
+
+  /** The console's address, or empty for {@code none}. */
+  static Optional<HostPort> consoleAddress(String listen) {
+    if (listen == null || listen.isBlank() || listen.trim().equalsIgnoreCase("none")) {
+      return Optional.empty();
+    }
+    return Optional.of(HostPort.parse(listen.trim()));
   }
 
   static MetricsConfig metricsConfig(String listen, boolean partitionLevel) {
