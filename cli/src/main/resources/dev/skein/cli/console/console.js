@@ -60,7 +60,7 @@ function showError(e) {
 
 function setView(...nodes) {
   const view = document.getElementById('view');
-  view.replaceChildren(...nodes);
+  view.replaceChildren(...nodes.flat().filter(n => n !== null && n !== undefined));
 }
 
 function crumbs(...parts) {
@@ -266,7 +266,7 @@ function drawRecords() {
     h('tr', { 'data-offset': r.offset },
       h('td', { className: 'num' }, r.offset), h('td', null, time(r.timestamp)),
       h('td', { className: 'key' }, shown(r.key)), h('td', { className: 'value' }, shown(r.value)),
-      h('td', null, r.headers.map(x => h('div', null, h('b', null, x.key + ': '), shown(x.value)))))), { id: 'record-table' })
+      h('td', { className: 'headers' }, r.headers.map(x => h('div', null, h('b', null, x.key + ': '), shown(x.value)))))), { id: 'record-table' })
     : h('p', { className: 'muted' }, 'No records here.'));
 }
 
