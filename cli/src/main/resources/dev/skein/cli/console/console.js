@@ -249,7 +249,7 @@ function shown(bytes) {
   let text = bytes.text;
   if (browser.format === 'hex') text = bytes.hex.replace(/(..)/g, '$1 ').trim();
   else if (browser.format === 'json') {
-    try { text = JSON.stringify(JSON.parse(bytes.text), null, 2); } catch (e) { text = bytes.text + '\n(not JSON)'; }
+    try { text = JSON.stringify(JSON.parse(bytes.text), null, 2); } catch (e) { text = bytes.text; } // not JSON: shown as text
   } else if (!bytes.utf8) text = bytes.text + '\n(not valid UTF-8: try hex)';
   return h('pre', null, text + (bytes.truncated ? '\n… (' + bytes.size + ' bytes, cut for display)' : ''));
 }
