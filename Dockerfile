@@ -23,7 +23,7 @@ ENV PATH=/opt/skein/bin:$PATH \
 
 VOLUME ["/var/lib/skein"]
 # 9092: clients and replication (gRPC); 9093: the metadata quorum (Raft).
-EXPOSE 9092 9093 9644
+EXPOSE 9092 9093 9644 8080
 USER skein
 WORKDIR /var/lib/skein
 

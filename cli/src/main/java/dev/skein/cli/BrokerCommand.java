@@ -5,6 +5,7 @@ import dev.skein.broker.HostPort;
 import dev.skein.broker.group.GroupConfig;
 import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.cli.console.ConsoleServer;
 import dev.skein.broker.replica.ReplicationConfig;
 import dev.skein.broker.tls.ClientAuth;
 import dev.skein.broker.tls.TlsConfig;
@@ -213,18 +214,38 @@ final class BrokerCommand implements Callable<Integer> {
           + "without a restart. Default: ${DEFAULT-VALUE}.")
   long tlsRefreshIntervalMs;
 
+  @Option(names = "--console-listen", defaultValue = "0.0.0.0:8080", paramLabel = "HOST:PORT|none",
+      description = "Where the web console binds (brokers, quorum, topics, groups, a record browser; no "
+          + "authentication yet); none turns it off. Default: ${DEFAULT-VALUE}.")
+  String consoleListen;
+
+  @Option(names = "--console-writes", defaultValue = "false", arity = "0..1", paramLabel = "true|false",
+      description = "Let the web console create and delete topics and reset group offsets. Default: ${DEFAULT-VALUE} "
+          + "(read-only).")
+  boolean consoleWrites;
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
+    Optional<HostPort> consoleAt = consoleAddress(consoleListen);
     SkeinBroker broker = SkeinBroker.start(config);
+    // The console reads the cluster through the Java client aimed at this broker, as the CLI does.
+    ConsoleServer console = consoleAt.isEmpty() ? null
+        : ConsoleServer.start(consoleAt.get(), consoleClientSettings(config), consoleWrites, config.nodeId(),
+            ConsoleServer.LIVE_INTERVAL);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (console != null) {
+        console.close();
+      }
       broker.close();
       stopped.countDown();
     }, "skein-shutdown"));
-    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s%s (data in %s)%s%n",
-        config.nodeId(), config.advertised(), config.tls().isPresent() ? " with TLS" : "", config.dataDir().toAbsolutePath().normalize(),
-        broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)");
+    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s%s (data in %s)%s%s%n",
+        config.nodeId(), config.advertised(), config.tls().isPresent() ? " with TLS" : "",
+        config.dataDir().toAbsolutePath().normalize(),
+        broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)",
+        console == null ? "" : "; web console on port " + console.port() + (consoleWrites ? " (writes enabled)" : ""));
     spec.commandLine().getErr().flush();
     stopped.await();
     return 0;
@@ -291,6 +312,27 @@ final class BrokerCommand implements Callable<Integer> {
         .withRefreshInterval(Duration.ofMillis(tlsRefreshIntervalMs));
     tls.requireReadable();
     return Optional.of(tls);
+  }
+
+  /**
+   * How the console's client reaches this broker: its advertised address and, with TLS, the
+   * broker's own certificate (which also serves as a client certificate) and CA.
+   */
+  static Map<String, String> consoleClientSettings(BrokerConfig config) {
+    Map<String, String> settings = new HashMap<>(Map.of("bootstrap.servers", config.advertised().toString()));
+    config.tls().ifPresent(tls -> settings.putAll(Map.of("security.protocol", "SSL",
+        "ssl.ca.location", tls.trustBundle().toString(),
+        "ssl.certificate.location", tls.certificateChain().toString(),
+        "ssl.key.location", tls.privateKey().toString())));
+    return settings;
+  }
+
+  /** The console's address, or empty for {@code none}. */
+  static Optional<HostPort> consoleAddress(String listen) {
+    if (listen == null || listen.isBlank() || listen.trim().equalsIgnoreCase("none")) {
+      return Optional.empty();
+    }
+    return Optional.of(HostPort.parse(listen.trim()));
   }
 
   static MetricsConfig metricsConfig(String listen, boolean partitionLevel) {

@@ -6,6 +6,7 @@ import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.tls.ClientAuth;
 import dev.skein.broker.tls.TlsConfig;
+import dev.skein.cli.console.ConsoleServer;
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogConfig;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
     description = {"Run a local cluster on loopback in this process until Ctrl-C.",
         "Broker i (from 1) serves clients on port BASE+2(i-1), its metadata quorum member on the next port and /metrics on "
             + "METRICS_BASE+(i-1); "
-            + "the first three brokers vote, any others follow the quorum as listeners. Data survives restarts "
+            + "the web console on CONSOLE_BASE+(i-1); the first three brokers vote, any others follow the quorum as listeners. Data survives restarts "
             + "unless --clean is given."})
 final class DevCommand implements Callable<Integer> {
 
@@ -71,6 +72,15 @@ final class DevCommand implements Callable<Integer> {
           + "Default: ${DEFAULT-VALUE}.")
   String tlsClientAuth;
 
+  @Option(names = "--console-base-port", defaultValue = "8080", paramLabel = "PORT",
+      description = "Broker i serves the web console on PORT+(i-1); 0 turns the consoles off. Default: ${DEFAULT-VALUE}.")
+  int consoleBasePort;
+
+  @Option(names = "--console-writes", defaultValue = "true", arity = "0..1", paramLabel = "true|false",
+      description = "Let the consoles create and delete topics and reset group offsets. Default: ${DEFAULT-VALUE} "
+          + "(a dev cluster is for trying things).")
+  boolean consoleWrites;
+
   @Override
   public Integer call() throws Exception {
     if (brokers < 1 || brokers > 9) {
@@ -81,13 +91,23 @@ final class DevCommand implements Callable<Integer> {
     }
     List<BrokerConfig> configs = configs();
     List<SkeinBroker> started = new ArrayList<>();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(started), "skein-dev-shutdown"));
+    List<ConsoleServer> consoles = new ArrayList<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      consoles.forEach(ConsoleServer::close);
+      stopAll(started);
+    }, "skein-dev-shutdown"));
     CountDownLatch forever = new CountDownLatch(1);
     for (BrokerConfig config : configs) {
       started.add(SkeinBroker.start(config));
     }
     CompletableFuture.allOf(started.stream().map(SkeinBroker::ready).toArray(CompletableFuture[]::new))
         .get(60, TimeUnit.SECONDS);
+    if (consoleBasePort > 0) {
+      for (BrokerConfig config : configs) {
+        consoles.add(ConsoleServer.start(new HostPort("localhost", consoleBasePort + config.nodeId() - 1),
+            BrokerCommand.consoleClientSettings(config), consoleWrites, config.nodeId(), ConsoleServer.LIVE_INTERVAL));
+      }
+    }
     PrintWriter out = spec.commandLine().getOut();
     String bootstrap = configs.stream().map(c -> c.advertised().toString()).collect(Collectors.joining(","));
     out.printf("Skein dev cluster: %d broker%s ready (data in %s).%n", brokers, brokers == 1 ? "" : "s",
@@ -95,6 +115,10 @@ final class DevCommand implements Callable<Integer> {
     out.printf("Bootstrap: %s%n", bootstrap);
     if (metricsBasePort > 0) {
       out.printf("Metrics: %s%n", started.stream().map(b -> "http://localhost:" + b.metricsPort() + "/metrics")
+          .collect(Collectors.joining(" ")));
+    }
+    if (!consoles.isEmpty()) {
+      out.printf("Web console: %s%n", consoles.stream().map(c -> "http://localhost:" + c.port() + "/")
           .collect(Collectors.joining(" ")));
     }
     String tlsOptions = "";

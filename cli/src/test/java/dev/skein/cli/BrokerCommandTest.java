@@ -98,6 +98,28 @@ class BrokerCommandTest {
     assertThat(parse(Map.of(), "--metrics-listen", "none").metrics().listen()).isEmpty();
   }
 
+  static BrokerCommand parseCommand(Map<String, String> env, String... args) {
+    BrokerCommand command = new BrokerCommand();
+    CommandLine cli = new CommandLine(command);
+    cli.setDefaultValueProvider(new EnvironmentDefaults(env));
+    cli.parseArgs(args);
+    return command;
+  }
+
+  @Test
+  void consoleListensOn8080ReadOnlyUnlessTold() {
+    BrokerCommand defaults = parseCommand(Map.of());
+    assertThat(BrokerCommand.consoleAddress(defaults.consoleListen)).contains(new HostPort("0.0.0.0", 8080));
+    assertThat(defaults.consoleWrites).isFalse();
+    BrokerCommand fromEnv = parseCommand(Map.of("SKEIN_CONSOLE_LISTEN", "127.0.0.1:18080",
+        "SKEIN_CONSOLE_WRITES", "true"));
+    assertThat(BrokerCommand.consoleAddress(fromEnv.consoleListen)).contains(new HostPort("127.0.0.1", 18080));
+    assertThat(fromEnv.consoleWrites).isTrue();
+    assertThat(parseCommand(Map.of(), "--console-writes").consoleWrites).isTrue();
+    assertThat(BrokerCommand.consoleAddress(parseCommand(Map.of(), "--console-listen", "none").consoleListen))
+        .isEmpty();
+  }
+
   @Test
   void flagsBeatTheEnvironment() {
     assertThat(parse(Map.of("SKEIN_NODE_ID", "2"), "--node-id", "7", "--quorum-voters", "7@h:9999").nodeId())

@@ -2,9 +2,16 @@ package dev.skein.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.skein.broker.HostPort;
 import dev.skein.broker.cluster.TestCluster;
 import dev.skein.broker.tls.ClientAuth;
 import dev.skein.broker.tls.TlsConfig;
+import dev.skein.cli.console.ConsoleServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,6 +114,18 @@ class TlsClientsTest {
     assertThat(run.code()).as(run.out()).isEqualTo(1);
     assertThat(run.lines()).last().asString().startsWith("FAILED: UNAVAILABLE")
         .endsWith("(TLS: certificate not trusted; is --ssl-ca-location the cluster's CA?)");
+  }
+
+  @Test
+  void theWebConsoleReadsAClusterThatRequiresClientCertificates() throws Exception {
+    // The console connects as the broker command sets it up: with the broker's own certificate.
+    try (ConsoleServer console = ConsoleServer.start(new HostPort("localhost", 0),
+        BrokerCommand.consoleClientSettings(cluster.broker(1).config()), false, 1, ConsoleServer.LIVE_INTERVAL)) {
+      HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://localhost:" + console.port() + "/api/cluster")).build(), BodyHandlers.ofString());
+      assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+      assertThat(answer.body()).contains("\"brokers\"").contains(cluster.address(2).toString());
+    }
   }
 
   static NodeClientExampleTest.Run node(String... args) {
