@@ -1,5 +1,6 @@
 package dev.skein.cli;
 
+import dev.skein.cli.console.JsonText;
 import dev.skein.client.ConsumerConfig;
 import dev.skein.client.ConsumerRecord;
 import dev.skein.client.Header;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -174,37 +176,37 @@ final class ConsumeCommand implements Callable<Integer> {
   }
 
   static String json(ConsumerRecord r) {
-    StringBuilder b = new StringBuilder(128);
-    b.append("{\"topic\":").append(Json.string(r.topic()))
-        .append(",\"partition\":").append(r.partition())
-        .append(",\"offset\":").append(r.offset())
-        .append(",\"timestamp\":").append(r.timestamp());
-    bytesField(b, "key", r.key());
-    bytesField(b, "value", r.value());
-    b.append(",\"headers\":[");
-    for (int i = 0; i < r.headers().size(); i++) {
-      Header h = r.headers().get(i);
-      b.append(i == 0 ? "" : ",").append("{\"key\":").append(Json.string(h.key()));
-      bytesField(b, "value", h.value());
-      b.append('}');
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("topic", r.topic());
+    fields.put("partition", r.partition());
+    fields.put("offset", r.offset());
+    fields.put("timestamp", r.timestamp());
+    bytesField(fields, "key", r.key());
+    bytesField(fields, "value", r.value());
+    List<Map<String, Object>> headers = new ArrayList<>();
+    for (Header h : r.headers()) {
+      Map<String, Object> header = new LinkedHashMap<>();
+      header.put("key", h.key());
+      bytesField(header, "value", h.value());
+      headers.add(header);
     }
-    return b.append("]}").toString();
+    fields.put("headers", headers);
+    return JsonText.write(fields);
   }
 
   /** Bytes as a JSON string when they are UTF-8 text, otherwise as base64 under {@code <name>_base64}. */
-  private static void bytesField(StringBuilder b, String name, byte[] bytes) {
+  private static void bytesField(Map<String, Object> fields, String name, byte[] bytes) {
     if (bytes == null) {
-      b.append(",\"").append(name).append("\":null");
+      fields.put(name, null);
       return;
     }
     try {
-      String text = StandardCharsets.UTF_8.newDecoder()
+      fields.put(name, StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes)).toString();
-      b.append(",\"").append(name).append("\":").append(Json.string(text));
+          .decode(ByteBuffer.wrap(bytes)).toString());
     } catch (CharacterCodingException e) {
-      b.append(",\"").append(name).append("_base64\":\"").append(Base64.getEncoder().encodeToString(bytes)).append('"');
+      fields.put(name + "_base64", Base64.getEncoder().encodeToString(bytes));
     }
   }
 }

@@ -1,5 +1,7 @@
 package dev.skein.broker.metrics;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.skein.broker.HostPort;
@@ -9,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * 500, never a stack trace.
  */
 public final class MetricsHttpServer implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private static final Logger log = LoggerFactory.getLogger(MetricsHttpServer.class);
 
@@ -102,11 +107,13 @@ public final class MetricsHttpServer implements AutoCloseable {
         send(exchange, 405, "application/json", "{\"error\":\"use GET to read a level, POST to change it\"}\n");
         return;
       }
-      send(exchange, 200, "application/json", "{\"logger\":" + json(level.logger()) + ",\"configured\":"
-          + level.configured().map(MetricsHttpServer::json).orElse("null") + ",\"effective\":"
-          + json(level.effective()) + "}\n");
+      Map<String, String> answer = new LinkedHashMap<>();
+      answer.put("logger", level.logger());
+      answer.put("configured", level.configured().orElse(null));
+      answer.put("effective", level.effective());
+      send(exchange, 200, "application/json", json(answer));
     } catch (LogLevels.BadRequest e) {
-      send(exchange, 400, "application/json", "{\"error\":" + json(e.getMessage()) + "}\n");
+      send(exchange, 400, "application/json", json(Map.of("error", e.getMessage())));
     }
   }
 
@@ -128,25 +135,13 @@ public final class MetricsHttpServer implements AutoCloseable {
     return out;
   }
 
-  static String json(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> b.append("\\\"");
-        case '\\' -> b.append("\\\\");
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            b.append(String.format("\\u%04x", (int) c));
-          } else {
-            b.append(c);
-          }
-        }
-      }
+  /** One JSON object per answer, on one line. */
+  static String json(Map<String, ?> fields) {
+    try {
+      return JSON.writeValueAsString(fields) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings always has a JSON form", e);
     }
-    return b.append('"').toString();
   }
 
   private static void send(HttpExchange exchange, int status, String contentType, String body) throws IOException {
