@@ -143,23 +143,29 @@ public final class ChaosRun {
     }
   }
 
-  /** Waits (bounded) until every partition took an acknowledged write sent after the heal. */
+  /**
+   * Waits (bounded) until every partition took an acknowledged write sent after the heal and the
+   * group committed again.
+   */
   private static void awaitProgress(ChaosConfig config, HistoryWriter history, long heal) {
     try {
       await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
         Set<String> invokedAfter = new HashSet<>();
         Set<Integer> progressed = new HashSet<>();
+        boolean committed = false;
         for (Op op : history.ops()) {
           if (op.is(Op.Type.invoke, Op.F.SEND) && op.time() >= heal) {
             invokedAfter.add(op.value());
           } else if (op.is(Op.Type.ok, Op.F.SEND) && invokedAfter.contains(op.value())) {
             progressed.add(op.partition());
+          } else if (op.is(Op.Type.ok, Op.F.COMMIT) && op.time() >= heal) {
+            committed = true;
           }
         }
-        return progressed.size() == config.partitions();
+        return committed && progressed.size() == config.partitions();
       });
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      log.warn("the workload did not make progress on every partition within 60 s of the heal");
+      log.warn("the workload did not make progress on every partition, or the group did not commit, within 60 s of the heal");
     }
   }
 

@@ -55,5 +55,6 @@ class ChaosSuiteTest {
     ChaosRun.Result result = ChaosRun.run(config, plan.name() + "-" + seed, ChaosRun.Schedule.random(nemeses));
     assertThat(result.check().anomalies()).as(result.summary() + "\nhistory: " + result.history()).isEmpty();
     assertThat(result.check().counts().sendsOk()).as("acknowledged sends").isGreaterThan(0);
+    assertThat(result.check().counts().commits()).as("group commits").isGreaterThan(0);
   }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.skein.chaos.cluster.DockerCluster;
 import dev.skein.chaos.history.Op;
+import dev.skein.chaos.workload.Workload;
 import dev.skein.client.PartitionInfo;
 import java.time.Duration;
 import java.util.List;
@@ -91,6 +92,29 @@ class HistoricalBugScenariosTest {
         ctx.cluster().kill(leader);
       }, Duration.ofSeconds(8), () -> ctx.cluster().startAgain(leader));
     }));
+  }
+
+  /**
+   * A committed offset lost on coordinator failover: the group coordinator dies while members
+   * commit. Its successor must rebuild the group from the offsets topic with every commit it
+   * acknowledged, so no member's commit goes backwards and no partition gets two owners.
+   */
+  @Test
+  void coordinatorKilledWhileTheGroupCommits() {
+    assertClean(ChaosRun.run(ChaosConfig.fromSystemProperties().withDuration(RUN), "scenario-coordinator-failover",
+        ctx -> {
+          // The group has members and commits once its coordinator reports them.
+          int coordinator = await().pollInSameThread().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+              .until(() -> ctx.cluster().admin().describeGroup(Workload.GROUP),
+                  g -> !g.members().isEmpty() && g.partitions().stream().anyMatch(p -> p.committedOffset() > 0))
+              .coordinatorId();
+          window(ctx, "kill -9 of group coordinator " + coordinator, () -> ctx.cluster().kill(coordinator),
+              Duration.ofSeconds(10), () -> ctx.cluster().startAgain(coordinator));
+          int successor = await().pollInSameThread().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+              .until(() -> ctx.cluster().admin().describeGroup(Workload.GROUP).coordinatorId(), id -> id > 0);
+          window(ctx, "then kill -9 of its successor " + successor, () -> ctx.cluster().kill(successor),
+              Duration.ofSeconds(8), () -> ctx.cluster().startAgain(successor));
+        }));
   }
 
   /**

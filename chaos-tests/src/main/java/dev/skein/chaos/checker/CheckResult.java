@@ -13,8 +13,13 @@ import java.util.OptionalLong;
 public record CheckResult(List<Anomaly> anomalies, Counts counts, OptionalLong leadersMicros,
     OptionalLong recoveryMicros) {
 
-  /** Operations by outcome. */
-  public record Counts(long sendsOk, long sendsFailed, long sendsUnknown, long reads, long drained,
+  /**
+   * Operations by outcome.
+   *
+   * @param reads records given to consumers, {@code assign} and group members alike
+   * @param commits partition offsets group members committed successfully
+   */
+  public record Counts(long sendsOk, long sendsFailed, long sendsUnknown, long reads, long drained, long commits,
       long durationMicros) {}
 
   public CheckResult {

@@ -128,7 +128,7 @@ public final class Checker {
         sends.values().stream().filter(s -> s.outcome() == Type.ok).count(),
         sends.values().stream().filter(s -> s.outcome() == Type.fail).count(),
         sends.values().stream().filter(s -> s.outcome() == Type.info || s.outcome() == Type.invoke).count(),
-        reads.size(), drained.size(), duration);
+        reads.size(), drained.size(), history.stream().filter(op -> op.is(Type.ok, F.COMMIT)).count(), duration);
     return new CheckResult(anomalies, counts, liveness.leaders(), liveness.recovery());
   }
 
@@ -152,12 +152,18 @@ public final class Checker {
     return sends;
   }
 
-  /** Under {@code assign}, one consumer sees a partition's offsets strictly increasing until it re-seeks. */
+  /**
+   * One consumer sees a partition's offsets strictly increasing until it re-seeks: under
+   * {@code assign} until it seeks again, in a group until the partition is assigned to it again
+   * (it then resumes from the committed offset, which may repeat what it read).
+   */
   private static void checkMonotonicReads(List<Op> history, List<Anomaly> anomalies) {
     Map<String, Map<Integer, Long>> last = new HashMap<>();
     for (Op op : history) {
       if (op.f().equals(F.ASSIGN) || op.f().equals(F.CRASH)) {
         last.remove(op.process());
+      } else if (op.is(Type.ok, F.ASSIGNED)) {
+        last.getOrDefault(op.process(), new HashMap<>()).remove(op.partition());
       } else if (op.is(Type.ok, F.READ)) {
         Map<Integer, Long> mine = last.computeIfAbsent(op.process(), k -> new HashMap<>());
         Long previous = mine.put(op.partition(), op.offset());
@@ -251,6 +257,10 @@ public final class Checker {
         anomalies.add(new Anomaly(Kind.NO_PROGRESS, stuck.iterator().next(),
             "no send invoked after the heal succeeded on partitions " + stuck));
       }
+    }
+    boolean groupWorkload = history.stream().anyMatch(op -> op.group() != null);
+    if (groupWorkload && history.stream().noneMatch(op -> op.is(Type.ok, F.COMMIT) && op.time() >= healTime)) {
+      anomalies.add(new Anomaly(Kind.NO_PROGRESS, null, "no group member committed anything after the heal"));
     }
     return new Liveness(leaders, recovery);
   }

@@ -28,10 +28,12 @@ public record Op(Type type, String f, String process, long time, Integer partiti
   public static final class F {
     /** A producer's send of one value; invoke, then ok (with offset), fail or info. */
     public static final String SEND = "send";
-    /** A record an {@code assign} consumer was given (ok only). */
+    /** A record a consumer was given (ok only): an {@code assign} consumer, or a group member (with its group). */
     public static final String READ = "read";
     /** A consumer (re)starts reading its partitions from a new position: ordering restarts. */
     public static final String ASSIGN = "assign";
+    /** A group member starts: it subscribes and waits for the coordinator's assignment (info, with the group). */
+    public static final String SUBSCRIBE = "subscribe";
     /** A record the final drain was given (ok only). */
     public static final String DRAIN_READ = "drain-read";
     /** The final drain as a whole: invoke, then ok once it read every partition to its end. */

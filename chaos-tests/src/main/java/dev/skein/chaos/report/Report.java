@@ -45,8 +45,8 @@ public record Report(String summary, Path html) {
     s.append(String.format(Locale.ROOT, "run %s (seed %d, %d s of faults, %d ops/s asked)%n", name, config.seed(),
         config.duration().toSeconds(), config.rate()));
     s.append(String.format(Locale.ROOT, "sends: %d (ok %d, fail %d, unknown %d); reads %d; drained %d; "
-        + "%.1f acknowledged sends/s over %.0f s%n", sends, c.sendsOk(), c.sendsFailed(), c.sendsUnknown(), c.reads(),
-        c.drained(), c.sendsOk() / seconds, seconds));
+        + "group commits %d; %.1f acknowledged sends/s over %.0f s%n", sends, c.sendsOk(), c.sendsFailed(),
+        c.sendsUnknown(), c.reads(), c.drained(), c.commits(), c.sendsOk() / seconds, seconds));
     s.append("every partition led again after the heal: ")
         .append(check.leadersMicros().isPresent() ? check.leadersMicros().getAsLong() / 1000 + " ms" : "never")
         .append("; recovered (every partition took a new acknowledged write): ")

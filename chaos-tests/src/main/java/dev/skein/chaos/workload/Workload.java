@@ -11,13 +11,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The clients of one run: two producer processes sharing the rate and one {@code assign}
- * consumer. A client crash replaces a process with a new one under a new name, as a restarted
- * client would be.
+ * The clients of one run: two producer processes sharing the rate, one {@code assign} consumer
+ * and two members of a consumer group. A client crash replaces a process with a new one under a
+ * new name, as a restarted client would be.
  */
 public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
 
   private static final int PRODUCERS = 2;
+  private static final int GROUP_MEMBERS = 2;
+  public static final String GROUP = "chaos-group";
 
   private final String bootstrap;
   private final String topic;
@@ -27,8 +29,10 @@ public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final List<ProducerWorker> producers = new ArrayList<>();
   private final List<AssignConsumer> consumers = new ArrayList<>();
+  private final List<GroupMember> members = new ArrayList<>();
   private int nextProducer;
   private int nextConsumer;
+  private int nextMember;
 
   public Workload(String bootstrap, String topic, int partitions, int rate, HistoryWriter history) {
     this.bootstrap = bootstrap;
@@ -43,6 +47,15 @@ public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
       startProducer();
     }
     startConsumer();
+    for (int i = 0; i < GROUP_MEMBERS; i++) {
+      startMember();
+    }
+  }
+
+  private void startMember() {
+    GroupMember m = new GroupMember("g" + nextMember++, GROUP, bootstrap, topic, history);
+    members.add(m);
+    threads.execute(m);
   }
 
   private void startProducer() {
@@ -63,9 +76,13 @@ public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
     p.crash();
     AssignConsumer c = consumers.remove(0);
     c.crash();
+    GroupMember m = members.remove(random.nextInt(members.size()));
+    m.crash();
     startProducer();
     startConsumer();
-    return "client crash: producer " + p.process() + " and consumer " + c.process() + " replaced";
+    startMember();
+    return "client crash: producer " + p.process() + ", consumer " + c.process() + " and group member "
+        + m.process() + " replaced";
   }
 
   /** Consumers only: for scenarios that need acknowledged writes nobody has read yet. */
@@ -87,6 +104,7 @@ public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
     synchronized (this) {
       producers.forEach(ProducerWorker::stop);
       consumers.forEach(AssignConsumer::stop);
+      members.forEach(GroupMember::stop);
     }
     threads.shutdown();
     try {

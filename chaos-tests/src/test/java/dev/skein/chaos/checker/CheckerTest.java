@@ -49,6 +49,12 @@ class CheckerTest {
       return this;
     }
 
+    /** A group's commit late in the run, so a history about something else passes the group's liveness check. */
+    History groupStillCommits() {
+      ops.add(Op.ok(F.COMMIT, "g-live", tick(), 99, 1L, null).withGroup("g"));
+      return this;
+    }
+
     History heal() {
       ops.add(Op.info(F.HEAL, "nemesis", tick(), null, "all healed", null));
       ops.add(Op.info(F.LEADERS, "nemesis", tick(), null, "every partition has a leader", null));
@@ -144,6 +150,18 @@ class CheckerTest {
   }
 
   @Test
+  void aGroupMemberMayReadAgainOnlyAfterThePartitionIsAssignedAgain() {
+    Op assigned = Op.ok(F.ASSIGNED, "g0", 0, 0, null, null).withGroup("g");
+    Op revoked = Op.ok(F.REVOKED, "g0", 0, 0, null, null).withGroup("g");
+    History reassigned = clean().op(assigned).read("g0", 0, 0, "a").read("g0", 0, 1, "u")
+        .op(revoked).op(assigned).read("g0", 0, 1, "u").read("g0", 0, 2, "c").groupStillCommits();
+    assertThat(reassigned.check().anomalies()).isEmpty();
+
+    History backwards = clean().op(assigned).read("g0", 0, 1, "u").read("g0", 0, 0, "a").groupStillCommits();
+    assertThat(kinds(backwards.check())).containsExactly(Kind.NON_MONOTONIC_READ);
+  }
+
+  @Test
   void readOfAFailedWrite() {
     History h = clean();
     h.ops.add(h.ops.size() - 1, Op.ok(F.DRAIN_READ, "drain", h.tick(), 1, 2L, "f"));
@@ -174,7 +192,7 @@ class CheckerTest {
         .op(Op.ok(F.COMMIT, "g0", 1, 0, 5L, null).withGroup("g"))
         .op(Op.ok(F.COMMIT, "g1", 2, 0, 7L, null).withGroup("g"))
         .op(Op.ok(F.COMMIT, "g0", 3, 1, 3L, null).withGroup("g"))   // another partition: fine
-        .op(Op.ok(F.COMMIT, "g1", 4, 0, 6L, null).withGroup("g"));
+        .op(Op.ok(F.COMMIT, "g1", 4, 0, 6L, null).withGroup("g")).groupStillCommits();
     CheckResult result = h.check();
     assertThat(kinds(result)).containsExactly(Kind.COMMIT_BACKWARDS);
     assertThat(result.anomalies().get(0).detail()).isEqualTo("group g committed 6 (by g1) after 7");
@@ -187,12 +205,12 @@ class CheckerTest {
         .op(Op.ok(F.REVOKED, "g0", 2, 0, null, null).withGroup("g"))
         .op(Op.ok(F.ASSIGNED, "g1", 3, 0, null, null).withGroup("g"))
         .op(Op.info(F.CRASH, "g1", 4, null, null, null))
-        .op(Op.ok(F.ASSIGNED, "g2", 5, 0, null, null).withGroup("g"));
+        .op(Op.ok(F.ASSIGNED, "g2", 5, 0, null, null).withGroup("g")).groupStillCommits();
     assertThat(handedOver.check().anomalies()).isEmpty();
 
     History twice = clean()
         .op(Op.ok(F.ASSIGNED, "g0", 1, 0, null, null).withGroup("g"))
-        .op(Op.ok(F.ASSIGNED, "g1", 2, 0, null, null).withGroup("g"));
+        .op(Op.ok(F.ASSIGNED, "g1", 2, 0, null, null).withGroup("g")).groupStillCommits();
     assertThat(kinds(twice.check())).containsExactly(Kind.DOUBLE_OWNERSHIP);
   }
 
@@ -213,6 +231,22 @@ class CheckerTest {
     History h = new History().sent("p0", 0, 0, "a").read("c0", 0, 0, "a").heal()
         .sendUnknown("p0", 0, "b").drain("0:0:a");
     assertThat(kinds(h.check())).containsExactly(Kind.NO_PROGRESS);
+  }
+
+  @Test
+  void aGroupThatNeverCommitsAfterTheHealIsReported() {
+    Op assigned = Op.ok(F.ASSIGNED, "g0", 1, 0, null, null).withGroup("g");
+    History stalled = new History().op(assigned).sent("p0", 0, 0, "a").read("g0", 0, 0, "a")
+        .op(Op.ok(F.COMMIT, "g0", 2_500, 0, 1L, null).withGroup("g"))
+        .heal().sent("p1", 0, 1, "b").read("c0", 0, 1, "b").drain("0:0:a", "0:1:b");
+    CheckResult result = stalled.check();
+    assertThat(kinds(result)).containsExactly(Kind.NO_PROGRESS);
+    assertThat(result.anomalies().get(0).detail()).isEqualTo("no group member committed anything after the heal");
+
+    History committing = new History().op(assigned).sent("p0", 0, 0, "a").read("g0", 0, 0, "a").heal()
+        .sent("p1", 0, 1, "b").read("g0", 0, 1, "b");
+    committing.op(Op.ok(F.COMMIT, "g0", committing.tick(), 0, 2L, null).withGroup("g")).drain("0:0:a", "0:1:b");
+    assertThat(committing.check().anomalies()).isEmpty();
   }
 
   @Test

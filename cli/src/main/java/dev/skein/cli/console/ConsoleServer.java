@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,9 @@ public final class ConsoleServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ConsoleServer.class);
   /** The only files served besides the API; anything else is a 404, so no path reaches the class path. */
+  /** How often pages get a fresh summary over server-sent events. */
+  public static final Duration LIVE_INTERVAL = Duration.ofSeconds(2);
+
   private static final Map<String, String> ASSETS = Map.of(
       "index.html", "text/html; charset=utf-8",
       "console.js", "text/javascript; charset=utf-8",
@@ -62,6 +66,15 @@ public final class ConsoleServer implements AutoCloseable {
    */
   public static ConsoleServer start(HostPort address, String bootstrap, boolean writes, int nodeId,
       Duration liveInterval) throws IOException {
+    return start(address, Map.of("bootstrap.servers", bootstrap), writes, nodeId, liveInterval);
+  }
+
+  /**
+   * As above, with the client settings the console connects with: {@code bootstrap.servers}
+   * and, for a TLS cluster, {@code security.protocol} and the {@code ssl.*} files.
+   */
+  public static ConsoleServer start(HostPort address, Map<String, String> clientSettings, boolean writes, int nodeId,
+      Duration liveInterval) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(address.host(), address.port()), 32);
     ExecutorService executor = Executors.newFixedThreadPool(THREADS, r -> {
       Thread t = new Thread(r, "skein-console-http-" + nodeId);
@@ -69,9 +82,11 @@ public final class ConsoleServer implements AutoCloseable {
       return t;
     });
     // A short request timeout: a page waiting 30 s for an unreachable leader helps nobody.
-    SkeinAdmin admin = SkeinAdmin.create(ClientConfig.from(Map.of("bootstrap.servers", bootstrap,
-        "client.id", "skein-console-" + nodeId, "request.timeout.ms", "5000")));
-    ConsoleApi api = new ConsoleApi(admin, new RecordBrowser(admin, bootstrap), writes, nodeId);
+    Map<String, String> adminSettings = new HashMap<>(clientSettings);
+    adminSettings.put("client.id", "skein-console-" + nodeId);
+    adminSettings.put("request.timeout.ms", "5000");
+    SkeinAdmin admin = SkeinAdmin.create(ClientConfig.from(adminSettings));
+    ConsoleApi api = new ConsoleApi(admin, new RecordBrowser(admin, clientSettings), writes, nodeId);
     LiveUpdates live = new LiveUpdates(api::summary, liveInterval, THREADS / 2, nodeId);
     ConsoleServer console = new ConsoleServer(server, executor, admin, api, live);
     server.createContext("/", console::handle);
@@ -82,7 +97,7 @@ public final class ConsoleServer implements AutoCloseable {
 
   public static ConsoleServer start(HostPort address, String bootstrap, boolean writes, int nodeId)
       throws IOException {
-    return start(address, bootstrap, writes, nodeId, Duration.ofSeconds(2));
+    return start(address, bootstrap, writes, nodeId, LIVE_INTERVAL);
   }
 
   /** The bound port (useful when binding port 0). */

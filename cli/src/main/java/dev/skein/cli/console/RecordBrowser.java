@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,11 +35,12 @@ final class RecordBrowser {
   private static final Duration READ_BUDGET = Duration.ofSeconds(5);
 
   private final SkeinAdmin admin;
-  private final String bootstrap;
+  /** {@code bootstrap.servers} and any TLS settings. */
+  private final Map<String, String> clientSettings;
 
-  RecordBrowser(SkeinAdmin admin, String bootstrap) {
+  RecordBrowser(SkeinAdmin admin, Map<String, String> clientSettings) {
     this.admin = admin;
-    this.bootstrap = bootstrap;
+    this.clientSettings = Map.copyOf(clientSettings);
   }
 
   Map<String, Object> read(String topic, int partition, Params params) {
@@ -74,9 +76,10 @@ final class RecordBrowser {
     long until = Math.min(end, from + limit);
     List<Object> out = new ArrayList<>();
     if (from < until) {
-      try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(Map.of(
-          "bootstrap.servers", bootstrap, "client.id", "skein-console", "enable.auto.commit", "false",
-          "auto.offset.reset", "earliest", "max.poll.records", Integer.toString(limit))))) {
+      Map<String, String> settings = new HashMap<>(clientSettings);
+      settings.putAll(Map.of("client.id", "skein-console", "enable.auto.commit", "false",
+          "auto.offset.reset", "earliest", "max.poll.records", Integer.toString(limit)));
+      try (SkeinConsumer consumer = SkeinConsumer.create(ConsumerConfig.from(settings))) {
         consumer.assign(List.of(tp));
         consumer.seek(tp, from);
         long deadline = System.nanoTime() + READ_BUDGET.toNanos();
