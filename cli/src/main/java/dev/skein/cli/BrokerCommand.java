@@ -12,6 +12,7 @@ import dev.skein.broker.tls.TlsConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogCleanerConfig;
 import dev.skein.storage.log.LogConfig;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -230,9 +231,16 @@ final class BrokerCommand implements Callable<Integer> {
     Optional<HostPort> consoleAt = consoleAddress(consoleListen);
     SkeinBroker broker = SkeinBroker.start(config);
     // The console reads the cluster through the Java client aimed at this broker, as the CLI does.
-    ConsoleServer console = consoleAt.isEmpty() ? null
-        : ConsoleServer.start(consoleAt.get(), consoleClientSettings(config), consoleWrites, config.nodeId(),
-            ConsoleServer.LIVE_INTERVAL);
+    ConsoleServer console;
+    try {
+      console = consoleAt.isEmpty() ? null
+          : ConsoleServer.start(consoleAt.get(), consoleClientSettings(config), consoleWrites, config.nodeId(),
+              ConsoleServer.LIVE_INTERVAL);
+    } catch (IOException | RuntimeException e) {
+      // E.g. the port is taken: stop the broker cleanly rather than leave it running without its console.
+      broker.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       if (console != null) {

@@ -273,8 +273,10 @@ function drawRecords() {
 // ---- routing and live updates ---------------------------------------------------------------
 
 async function refresh() {
-  if (state.busy) return;
+  // One redraw at a time; a request that comes meanwhile (a click, a push) runs right after.
+  if (state.busy) { state.again = true; return; }
   state.busy = true;
+  state.again = false;
   const parts = route();
   try {
     if (parts[0] === 'topic' && parts.length === 2) await renderTopic(parts[1]);
@@ -288,6 +290,7 @@ async function refresh() {
     showError(e);
   } finally {
     state.busy = false;
+    if (state.again) refresh();
   }
 }
 
