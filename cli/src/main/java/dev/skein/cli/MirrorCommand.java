@@ -15,9 +15,7 @@ import dev.skein.proto.v1.PromoteMirrorTopicsRequest;
 import dev.skein.proto.v1.ResumeMirrorLinkRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import dev.skein.client.BrokerAddress;
-import dev.skein.client.ClientConfig;
-import dev.skein.client.internal.BrokerChannels;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,10 +48,10 @@ final class MirrorCommand implements Runnable {
   /** Calls the MirrorService of the first bootstrap broker that answers. */
   static <T> T call(ClientOptions client, Function<MirrorServiceGrpc.MirrorServiceBlockingStub, T> call) {
     StatusRuntimeException last = null;
-    ClientConfig config = ClientConfig.from(client.settings());
-    for (BrokerAddress address : config.bootstrap()) {
-      BrokerChannels channels = new BrokerChannels(config.tls());
-      ManagedChannel channel = channels.channel(address);
+    for (String address : client.bootstrap.split(",")) {
+      String[] hostPort = address.trim().split(":");
+      ManagedChannel channel = NettyChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
+          .usePlaintext().build();
       try {
         return call.apply(MirrorServiceGrpc.newBlockingStub(channel)
             .withDeadlineAfter(client.requestTimeoutMs, TimeUnit.MILLISECONDS));
@@ -63,7 +61,7 @@ final class MirrorCommand implements Runnable {
         }
         last = e;
       } finally {
-        channels.close();
+        channel.shutdownNow();
       }
     }
     throw last;

@@ -29,9 +29,6 @@ final class PerfProduceCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @picocli.CommandLine.Mixin
-  TlsOptions tls = new TlsOptions();
-
   @Option(names = {"--bootstrap-server", "--bootstrap", "-b"}, defaultValue = "localhost:9092",
       paramLabel = "HOST:PORT[,...]", description = "Brokers to contact first (default: ${DEFAULT-VALUE}).")
   String bootstrap;
@@ -61,7 +58,6 @@ final class PerfProduceCommand implements Callable<Integer> {
     }
     Map<String, String> settings = new HashMap<>(producerProps);
     settings.put("bootstrap.servers", bootstrap);
-    settings.putAll(tls.settings());
     PrintWriter out = spec.commandLine().getOut();
     byte[] payload = payload(recordSize);
     Stats stats = new Stats(out, reportingIntervalMs, recordSize);

@@ -371,7 +371,7 @@ class MirrorTest {
     admin.createTopic(NewTopic.of("metrics.cpu", 2, 2).withConfigs(Map.of("retention.ms", "3600000")));
     createLink(MirrorLinkSpec.newBuilder().setName("metrics").setIncludeRegex("metrics\\..*")
         .setExcludeRegex(".*\\.tmp").setSyncIntervalMs(300));
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    await().ignoreExceptionsInstanceOf(SkeinException.class).atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       assertThat(destination.admin().describeTopic("metrics.cpu").partitionCount()).isEqualTo(2);
       assertThat(retention(destination.admin(), "metrics.cpu")).isEqualTo("3600000");
     });
@@ -380,7 +380,7 @@ class MirrorTest {
     admin.createPartitions("metrics.cpu", 5);
     admin.createTopic(NewTopic.of("metrics.mem", 1, 1));
     admin.createTopic(NewTopic.of("metrics.scratch.tmp", 1, 1));
-    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+    await().ignoreExceptionsInstanceOf(SkeinException.class).atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       assertThat(retention(destination.admin(), "metrics.cpu")).isEqualTo("7200000");
       assertThat(destination.admin().describeTopic("metrics.cpu").partitionCount()).isEqualTo(5);
       assertThat(destination.admin().describeTopic("metrics.mem").partitionCount()).isEqualTo(1);
