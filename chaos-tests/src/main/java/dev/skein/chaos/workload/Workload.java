@@ -85,14 +85,22 @@ public final class Workload implements Nemesis.ClientCrasher, AutoCloseable {
         + m.process() + " replaced";
   }
 
-  /** Consumers only: for scenarios that need acknowledged writes nobody has read yet. */
+  /**
+   * Every reader (the assign consumer and the group's members), producers keep going: for
+   * scenarios that need acknowledged writes nobody has read yet.
+   */
   public synchronized void crashConsumers() {
     consumers.forEach(AssignConsumer::crash);
     consumers.clear();
+    members.forEach(GroupMember::crash);
+    members.clear();
   }
 
   public synchronized void restartConsumers() {
     startConsumer();
+    for (int i = 0; i < GROUP_MEMBERS; i++) {
+      startMember();
+    }
   }
 
   /**
