@@ -676,6 +676,11 @@ public final class Partition {
   }
 
   private void onLocalFlush() {
+    if (Thread.holdsLock(this)) {
+      // Completed before watchLocalFlush could register: its caller checks the high watermark
+      // next and fires outside the monitor, as everything that fires watchers must.
+      return;
+    }
     boolean highWatermarkMoved;
     synchronized (this) {
       if (leadership.leaderId() != localBrokerId) {
