@@ -1329,8 +1329,13 @@ public final class PartitionLog implements AutoCloseable {
     if (f != null) {
       return f.flush(this);
     }
-    flushDurable();
-    return CompletableFuture.completedFuture(null);
+    try {
+      flushDurable();
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      // As from the flusher: the caller learns it from the future (a closed log, a failed disk).
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /**
