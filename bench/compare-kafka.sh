@@ -8,12 +8,14 @@
 #   produce      1 broker,  acks=1, as fast as possible          (records/s, MB/s)
 #   consume      1 broker,  the records just produced            (MB/s)
 #   produce-rf3  3 brokers, replication factor 3, acks=all        (records/s, MB/s)
+#   durable-rf3  the same on Skein with durability=fsync: every batch fsynced on all three
+#                replicas before it is acknowledged; compared with Kafka's default (no fsync)
 #   p99          1 broker,  acks=1, at half of Kafka's max rate   (p99 latency, ms; lower is better)
 #
 # Kafka comes from Maven Central through ../shared/bench/kafka-peer.sh (or $KAFKA_PEER). Both
 # systems run on loopback with a 1 GiB heap per broker; Skein's brokers are separate processes.
 # Environment: SKEIN_PERF_PRODUCER_PROPS (extra producer settings for both, e.g. "linger.ms=5"),
-# BENCH_DIR (scratch space, default a new temp dir).
+# BENCH_DIR (scratch space, default a new temp dir), BENCH_ONLY=rf3 (only the 3-broker workloads).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 records="${1:-1000000}"
@@ -24,6 +26,7 @@ skein="$here/cli/target/skein/bin/skein"
 work="${BENCH_DIR:-$(mktemp -d)}"
 mkdir -p "$work"
 extra_props="${SKEIN_PERF_PRODUCER_PROPS:-}"
+only="${BENCH_ONLY:-all}"
 export SKEIN_HEAP="${SKEIN_HEAP:-1g}"
 
 [ -x "$skein" ] || (cd "$here" && mvn -B -q -DskipTests package)
@@ -45,7 +48,7 @@ start_skein() { # N brokers
   for i in $(seq 1 "$n"); do
     "$skein" broker --node-id "$i" --listen "localhost:$((29092 + 2 * (i - 1)))" \
       --quorum-voters "$voters" --quorum-listen "localhost:$((29093 + 2 * (i - 1)))" \
-      --data-dir "$work/skein/broker-$i" > "$work/skein/broker-$i.log" 2>&1 &
+      --data-dir "$work/skein/broker-$i" --metrics-listen none > "$work/skein/broker-$i.log" 2>&1 &
     pids+=("$!")
   done
   local bootstrap; bootstrap=$(skein_bootstrap "$n")
@@ -73,6 +76,7 @@ run() { # system label command...
 }
 
 # ---------------------------------------------------------------- Kafka, 1 broker
+if [ "$only" != rf3 ]; then
 "$kafka_peer" start 1 >&2
 kb=$("$kafka_peer" bootstrap)
 "$kafka_peer" topics --create --topic perf --partitions $partitions --replication-factor 1 >/dev/null 2>&1
@@ -88,6 +92,7 @@ run kafka p99 "$kafka_peer" produce-perf --topic perf-rate --num-records "$recor
   --throughput "$half_rate" --producer-props bootstrap.servers="$kb" acks=1 $extra_props
 result[kafka_p99]=$(produce_field 3 < "$work/kafka-p99.out")
 "$kafka_peer" stop >/dev/null 2>&1
+fi
 
 # ---------------------------------------------------------------- Kafka, 3 brokers
 "$kafka_peer" start 3 >&2
@@ -100,6 +105,7 @@ result[kafka_rf3_mb]=$(produce_field 2 < "$work/kafka-produce-rf3.out")
 "$kafka_peer" stop >/dev/null 2>&1
 
 # ---------------------------------------------------------------- Skein, 1 broker
+if [ "$only" != rf3 ]; then
 start_skein 1
 sb=$(skein_bootstrap 1)
 "$skein" topic create --topic perf --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
@@ -115,6 +121,7 @@ run skein p99 "$skein" perf produce --bootstrap "$sb" --topic perf-rate --num-re
 result[skein_p99]=$(produce_field 3 < "$work/skein-p99.out")
 result[skein_heap]=$(ps -o rss= -p "${pids[0]}" | awk '{printf "%.0f MiB RSS", $1 / 1024}')
 stop_skein
+fi
 
 # ---------------------------------------------------------------- Skein, 3 brokers
 start_skein 3
@@ -124,13 +131,23 @@ run skein produce-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3 --nu
   --record-size $size --throughput -1 --producer-props acks=all $extra_props
 result[skein_rf3]=$(produce_field 1 < "$work/skein-produce-rf3.out")
 result[skein_rf3_mb]=$(produce_field 2 < "$work/skein-produce-rf3.out")
+"$skein" topic create --topic perf3d --partitions $partitions --replication-factor 3 --config durability=fsync \
+  --bootstrap "$sb" >/dev/null
+run skein durable-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3d --num-records "$records" \
+  --record-size $size --throughput -1 --producer-props acks=all $extra_props
+result[skein_durable]=$(produce_field 1 < "$work/skein-durable-rf3.out")
 stop_skein
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 printf '\n%-46s %14s %14s %8s\n' "workload ($records x ${size} B, $partitions partitions)" "Skein" "Kafka" "ratio"
+if [ "$only" != rf3 ]; then
 printf '%-46s %14s %14s %8s\n' "produce, 1 broker, acks=1 (records/s)" "${result[skein_produce]%.*}" "${result[kafka_produce]%.*}" "$(ratio "${result[skein_produce]}" "${result[kafka_produce]}")"
 printf '%-46s %14s %14s %8s\n' "consume, 1 broker (MB/s)" "${result[skein_consume]}" "${result[kafka_consume]}" "$(ratio "${result[skein_consume]}" "${result[kafka_consume]}")"
+fi
 printf '%-46s %14s %14s %8s\n' "produce, 3 brokers, RF=3, acks=all (records/s)" "${result[skein_rf3]%.*}" "${result[kafka_rf3]%.*}" "$(ratio "${result[skein_rf3]}" "${result[kafka_rf3]}")"
+printf '%-46s %14s %14s %8s\n' "  Skein durability=fsync vs Kafka (no fsync)" "${result[skein_durable]%.*}" "${result[kafka_rf3]%.*}" "$(ratio "${result[skein_durable]}" "${result[kafka_rf3]}")"
+if [ "$only" != rf3 ]; then
 printf '%-46s %14s %14s %8s\n' "p99 latency at $half_rate records/s (ms)" "${result[skein_p99]}" "${result[kafka_p99]}" "$(ratio "${result[skein_p99]}" "${result[kafka_p99]}")"
 printf '%s\n' "Skein broker memory after the 1-broker runs: ${result[skein_heap]} (heap capped at $SKEIN_HEAP)"
+fi
 echo "raw outputs: $work"

@@ -9,6 +9,7 @@ import dev.skein.proto.v1.Acks;
 import dev.skein.proto.v1.FetchedPartition;
 import dev.skein.storage.log.BatchLayout;
 import dev.skein.storage.log.LogManager;
+import dev.skein.storage.log.LogFlusher;
 import dev.skein.storage.log.LogStats;
 import io.grpc.ServerInterceptor;
 import io.micrometer.core.instrument.Counter;
@@ -149,6 +150,16 @@ public final class BrokerMetrics implements AutoCloseable {
         .description("Time spent opening logs, recovery included (most of it at start)").register(registry);
     FunctionCounter.builder("skein.log.segments.recovered", logs, LogStats::segmentsRecovered)
         .description("Segments re-validated when opening logs (0 after a clean shutdown)").register(registry);
+    LogFlusher flusher = sources.logs().flusher();
+    FunctionCounter.builder("skein.log.durable.flush.requests", flusher, LogFlusher::requests)
+        .description("Appends to durable topics, and followers waiting for them, that asked for an fsync")
+        .register(registry);
+    FunctionCounter.builder("skein.log.durable.flush.rounds", flusher, LogFlusher::rounds)
+        .description("Group-commit rounds: each fsyncs every durable log written since the previous one")
+        .register(registry);
+    FunctionCounter.builder("skein.log.durable.fsyncs", flusher, LogFlusher::logFlushes)
+        .description("Durable logs fsynced by the group flusher (requests per fsync is the group-commit factor)")
+        .register(registry);
 
     registry.getPrometheusRegistry().register(new StateCollector(sources, config.partitionLevel()));
   }

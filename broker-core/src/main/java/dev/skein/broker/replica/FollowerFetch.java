@@ -59,7 +59,8 @@ final class FollowerFetch implements DataWatchers.Watcher {
       try {
         Partition partition = replicas.leaderPartition(p.getTopic(), p.getPartition());
         Partition.FollowerFetchCheck check = partition.onFollowerFetch(request.getReplicaId(),
-            p.getCurrentLeaderEpoch(), p.getFetchOffset(), p.getLastFetchedEpoch(), p.getLogStartOffset());
+            p.getCurrentLeaderEpoch(), p.getFetchOffset(), p.getLastFetchedEpoch(), p.getLogStartOffset(),
+            p.getFlushedOffset());
         if (check instanceof Partition.FollowerFetchCheck.Ok) {
           readable.add(new Readable(partition, p, partition.highWatermark()));
           continue;

@@ -13,6 +13,11 @@ final class FollowerState {
   /** The leader's log end offset and the time at the follower's previous fetch. */
   long leaderEndAtLastFetch = -1;
   long lastFetchMs;
+  /**
+   * The follower's fsynced offset from its last fetch (never above its log end); what counts for
+   * durable topics. -1 until it has fetched.
+   */
+  long flushedOffset = -1;
   /** The follower's log start offset from its last fetch; -1 until it has fetched. */
   long logStartOffset = -1;
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.IntPredicate;
 import java.util.function.LongSupplier;
 import java.util.function.LongUnaryOperator;
@@ -128,6 +129,8 @@ public final class Partition {
   private long nextIsrProposalMs;
   /** The last leadership this broker gave up, or null. */
   private Resignation resignation;
+  /** Leader of a durable topic: the local flush whose completion re-checks the high watermark. */
+  private CompletableFuture<Void> watchedFlush;
 
   Partition(Id id, int localBrokerId, PartitionLog log, DataWatchers commitWatchers, DataWatchers logEndWatchers,
       IsrChannel isrChannel, ReplicationConfig replication, LongSupplier clockMs, IntPredicate usableBroker,
@@ -257,6 +260,9 @@ public final class Partition {
           stats.onIsrChange(before.isr().size(), after.isr().size());
           syncFollowers(after, false);
         }
+        if (newSettings.log().durable()) {
+          watchLocalFlush(); // an unflushed tail (say, just made durable) must not hold the high watermark back
+        }
         highWatermarkMoved = maybeIncrementHighWatermark();
       } else {
         if (before.leaderId() == localBrokerId && leaderChanged) {
@@ -339,6 +345,9 @@ public final class Partition {
         throw BrokerException.of(ErrorReason.INVALID_PRODUCER_EPOCH, id + ": " + e.getMessage());
       } catch (UnknownProducerIdException e) {
         throw BrokerException.of(ErrorReason.UNKNOWN_PRODUCER_ID, id + ": " + e.getMessage());
+      }
+      if (topic.log().durable()) {
+        watchLocalFlush();
       }
       highWatermarkMoved = maybeIncrementHighWatermark();
       appended = new Appended(info.firstOffset(), info.lastOffset(), logAppendTime ? info.logAppendTimeMs() : -1,
@@ -428,9 +437,11 @@ public final class Partition {
     return count;
   }
 
+  /** How far each follower has the log: for a durable topic, on disk. */
   private Map<Integer, Long> followerEnds() {
+    boolean durable = settings.log().durable();
     Map<Integer, Long> ends = new HashMap<>();
-    followers.forEach((replica, state) -> ends.put(replica, state.logEndOffset));
+    followers.forEach((replica, state) -> ends.put(replica, durable ? state.flushedOffset : state.logEndOffset));
     return ends;
   }
 
@@ -498,7 +509,7 @@ public final class Partition {
    * where the follower stands, it must truncate first (nothing is sent to it until then).
    */
   public FollowerFetchCheck onFollowerFetch(int replicaId, int currentLeaderEpoch, long fetchOffset,
-      int lastFetchedEpoch, long followerLogStart) {
+      int lastFetchedEpoch, long followerLogStart, long followerFlushedOffset) {
     boolean highWatermarkMoved;
     boolean followerStartMoved;
     synchronized (this) {
@@ -533,6 +544,8 @@ public final class Partition {
                 "log_end_offset", Long.toString(logEnd))));
       }
       follower.onFetch(fetchOffset, logEnd, clockMs.getAsLong());
+      // Its log agrees with ours up to fetchOffset (checked above), so what it fsynced below that is ours.
+      follower.flushedOffset = Math.min(followerFlushedOffset, fetchOffset);
       followerStartMoved = followerLogStart > follower.logStartOffset;
       follower.logStartOffset = Math.max(follower.logStartOffset, followerLogStart);
       maybeExpandIsr(replicaId, follower);
@@ -620,7 +633,9 @@ public final class Partition {
   /**
    * Moves the high watermark to the smallest log end offset among the maximal ISR (the
    * committed ISR plus any member being added), never backwards. A follower whose position
-   * is unknown since this broker became leader holds it back.
+   * is unknown since this broker became leader holds it back. For a durable topic it is the
+   * smallest fsynced offset instead, this leader's included: a batch is committed only once
+   * every in-sync replica has it on disk, so acks=all survives every replica losing power.
    */
   private boolean maybeIncrementHighWatermark() {
     Leadership l = leadership;
@@ -628,7 +643,8 @@ public final class Partition {
     if (pendingIsr != null) {
       maximalIsr.addAll(pendingIsr);
     }
-    long candidate = replicaLog.logEndOffset();
+    boolean durable = settings.log().durable();
+    long candidate = durable ? replicaLog.flushedOffset() : replicaLog.logEndOffset();
     for (int replica : maximalIsr) {
       if (replica == localBrokerId) {
         continue;
@@ -637,13 +653,44 @@ public final class Partition {
       if (f == null || f.logEndOffset < 0) {
         return false;
       }
-      candidate = Math.min(candidate, f.logEndOffset);
+      candidate = Math.min(candidate, durable ? f.flushedOffset : f.logEndOffset);
     }
     if (candidate > replicaLog.highWatermark()) {
       replicaLog.updateHighWatermark(candidate);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Leader of a durable topic: asks for the log to be fsynced up to its end and re-checks the
+   * high watermark when that is done. Appends in the same flush round share one future, and
+   * so one check. Runs under the partition's monitor; the check runs on the flusher thread.
+   */
+  private void watchLocalFlush() {
+    CompletableFuture<Void> flush = replicaLog.requestFlush();
+    if (flush != watchedFlush) {
+      watchedFlush = flush;
+      flush.whenComplete((ignored, failure) -> onLocalFlush());
+    }
+  }
+
+  private void onLocalFlush() {
+    if (Thread.holdsLock(this)) {
+      // Completed before watchLocalFlush could register: its caller checks the high watermark
+      // next and fires outside the monitor, as everything that fires watchers must.
+      return;
+    }
+    boolean highWatermarkMoved;
+    synchronized (this) {
+      if (leadership.leaderId() != localBrokerId) {
+        return;
+      }
+      highWatermarkMoved = maybeIncrementHighWatermark();
+    }
+    if (highWatermarkMoved) {
+      commitWatchers.fire(id.key());
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -780,6 +827,9 @@ public final class Partition {
         return true;
       }
       replicaLog.appendAsFollower(entries);
+      if (settings.log().durable()) {
+        watchLocalFlush();
+      }
       highWatermarkMoved = maybeIncrementHighWatermark();
     }
     logEndWatchers.fire(id.key());

@@ -17,8 +17,11 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
@@ -58,6 +61,8 @@ final class ReplicaFetcher {
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
   private boolean inFlight;
+  /** Waiting for durable partitions' appends to be fsynced before the next fetch reports them. */
+  private boolean flushing;
   private boolean wakeScheduled;
   private boolean closed;
 
@@ -107,7 +112,7 @@ final class ReplicaFetcher {
   }
 
   private void sendIfIdle() {
-    if (closed || inFlight) {
+    if (closed || inFlight || flushing) {
       return;
     }
     if (faults.isBlocked(leaderId)) {
@@ -136,6 +141,7 @@ final class ReplicaFetcher {
           .setFetchOffset(position.fetchOffset())
           .setLastFetchedEpoch(position.lastFetchedEpoch())
           .setLogStartOffset(p.logStartOffset())
+          .setFlushedOffset(p.log().flushedOffset())
           .setMaxBytes(config.fetchMaxBytes()));
     }
     if (request.getPartitionsCount() == 0) {
@@ -212,7 +218,33 @@ final class ReplicaFetcher {
         pause(f);
       }
     }
-    sendIfIdle();
+    awaitDurableFlushesThenFetch();
+  }
+
+  /**
+   * For durable topics the leader counts a batch as committed only once this follower reports it
+   * fsynced, so the next fetch waits for the group flusher to cover what this response appended
+   * (one fsync per log for all of it, shared with every other log flushed in the same round).
+   * Other topics fetch again at once.
+   */
+  private void awaitDurableFlushesThenFetch() {
+    List<CompletableFuture<Void>> flushes = new ArrayList<>();
+    for (Followed f : partitions.values()) {
+      Partition p = f.partition();
+      if (p.settings().log().durable() && p.log().flushedOffset() < p.logEndOffset()) {
+        flushes.add(p.log().requestFlush());
+      }
+    }
+    if (flushes.isEmpty()) {
+      sendIfIdle();
+      return;
+    }
+    flushing = true;
+    CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new))
+        .whenComplete((ignored, failure) -> executor.execute(() -> {
+          flushing = false;
+          sendIfIdle();
+        }));
   }
 
   private void handle(Followed f, ReplicaFetchedPartition fetched) {

@@ -55,11 +55,14 @@ public final class TopicConfigs {
   public static final ConfigDef<String> COMPRESSION_TYPE = oneOf("compression.type", "producer",
       List.of("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
       "Compression of stored batches; producer keeps what the producer sent");
+  public static final ConfigDef<String> DURABILITY = oneOf("durability", "none", List.of("none", "fsync"),
+      "fsync: every batch is fsynced on the leader and every in-sync follower before acks=all is answered "
+          + "(group commit); none: the page cache, as in Kafka (flush.messages=1 also means fsync)");
 
   private static final Map<String, ConfigDef<?>> BY_NAME = index(CLEANUP_POLICY, RETENTION_MS, RETENTION_BYTES,
       SEGMENT_BYTES, SEGMENT_MS, SEGMENT_INDEX_BYTES, INDEX_INTERVAL_BYTES, MAX_MESSAGE_BYTES, MIN_INSYNC_REPLICAS,
       UNCLEAN_LEADER_ELECTION_ENABLE, MESSAGE_TIMESTAMP_TYPE, FLUSH_MESSAGES, FLUSH_MS, DELETE_RETENTION_MS,
-      MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, MIN_CLEANABLE_DIRTY_RATIO, COMPRESSION_TYPE);
+      MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, MIN_CLEANABLE_DIRTY_RATIO, COMPRESSION_TYPE, DURABILITY);
 
   private TopicConfigs() {}
 

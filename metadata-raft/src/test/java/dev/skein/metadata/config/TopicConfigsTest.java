@@ -37,7 +37,9 @@ class TopicConfigsTest {
       "message.timestamp.type|LogAppendTime",
       "min.cleanable.dirty.ratio|0",
       "compression.type|zstd",
-      "flush.messages|9223372036854775807"})
+      "flush.messages|9223372036854775807",
+      "durability|fsync",
+      "durability|none"})
   void acceptsValidValues(String name, String value) throws InvalidConfigException {
     TopicConfigs.validate(name, value);
   }
@@ -56,6 +58,7 @@ class TopicConfigsTest {
       "message.timestamp.type|Now|must be one of CreateTime, LogAppendTime",
       "min.cleanable.dirty.ratio|1.5|must be between 0 and 1",
       "compression.type|brotli|must be one of",
+      "durability|always|must be one of none, fsync",
       "no.such.thing|1|unknown topic config 'no.such.thing'"})
   void refusesInvalidValuesWithAClearMessage(String name, String value, String problem) {
     assertThatThrownBy(() -> TopicConfigs.validate(name, value))

@@ -29,11 +29,14 @@ import java.util.function.Function;
  *                           whatever its dirty ratio
  * @param minCleanableDirtyRatio min.cleanable.dirty.ratio: the share of dirty bytes above which a log is
  *                           worth cleaning
+ * @param durability         durability: whether every append is fsynced before it counts as committed;
+ *                           flush.messages=1 asks for the same (see {@link #durable()})
  */
 public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes, int indexIntervalBytes,
             long flushMessages, long flushMs, int maxMessageBytes, long retentionMs,
             long retentionBytes, Set<CleanupPolicy> cleanupPolicy, long deleteRetentionMs,
-            long minCompactionLagMs, long maxCompactionLagMs, double minCleanableDirtyRatio) {
+            long minCompactionLagMs, long maxCompactionLagMs, double minCleanableDirtyRatio,
+            Durability durability) {
 
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String SEGMENT_MS = "segment.ms";
@@ -49,6 +52,7 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
   public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
   public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
   public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+  public static final String DURABILITY = "durability";
   /** Kafka's delete.retention.ms default: one day. */
   public static final long DEFAULT_DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
   public static final double DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
@@ -74,6 +78,16 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
         DEFAULT_MIN_CLEANABLE_DIRTY_RATIO);
   }
 
+  /** Without the durability setting: {@link Durability#NONE}. */
+  public LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes, int indexIntervalBytes,
+           long flushMessages, long flushMs, int maxMessageBytes, long retentionMs, long retentionBytes,
+           Set<CleanupPolicy> cleanupPolicy, long deleteRetentionMs, long minCompactionLagMs,
+           long maxCompactionLagMs, double minCleanableDirtyRatio) {
+    this(segmentBytes, segmentMs, segmentIndexBytes, indexIntervalBytes, flushMessages, flushMs, maxMessageBytes,
+        retentionMs, retentionBytes, cleanupPolicy, deleteRetentionMs, minCompactionLagMs, maxCompactionLagMs,
+        minCleanableDirtyRatio, Durability.NONE);
+  }
+
   public LogConfig {
     atLeast(SEGMENT_BYTES, segmentBytes, BatchLayout.HEADER_SIZE);
     atLeast(SEGMENT_MS, segmentMs, 1);
@@ -96,6 +110,25 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
       throw new IllegalArgumentException("Invalid value " + minCleanableDirtyRatio + " for configuration '"
           + MIN_CLEANABLE_DIRTY_RATIO + "': must be between 0 and 1");
     }
+    if (durability == null) {
+      throw new IllegalArgumentException("Configuration '" + DURABILITY + "' must be set");
+    }
+  }
+
+  /**
+   * Whether appends must be fsynced before they count as committed: durability=fsync, or Kafka's way of
+   * asking for it, flush.messages=1. Such logs are flushed by the log directory's group flusher rather
+   * than inline by each append, so one fsync covers every batch that arrived meanwhile.
+   */
+  public boolean durable() {
+    return durability == Durability.FSYNC || flushMessages == 1;
+  }
+
+  /** This config with another durability. */
+  public LogConfig withDurability(Durability newDurability) {
+    return new LogConfig(segmentBytes, segmentMs, segmentIndexBytes, indexIntervalBytes, flushMessages, flushMs,
+        maxMessageBytes, retentionMs, retentionBytes, cleanupPolicy, deleteRetentionMs, minCompactionLagMs,
+        maxCompactionLagMs, minCleanableDirtyRatio, newDurability);
   }
 
   /** Whether cleanup.policy asks for compaction. */
@@ -132,7 +165,8 @@ public record LogConfig(int segmentBytes, long segmentMs, int segmentIndexBytes,
             throw new IllegalArgumentException("Invalid value '" + text + "' for configuration '"
                 + MIN_CLEANABLE_DIRTY_RATIO + "': expected a number between 0 and 1", e);
           }
-        }));
+        }),
+        p.value(DURABILITY, defaults.durability, Durability::fromConfigValue));
   }
 
   /** Whether retention.ms keeps data forever. */

@@ -86,6 +86,8 @@ public final class LogManager implements AutoCloseable {
   private final ScheduledThreadPoolExecutor scheduler;
   private final Map<TopicPartition, ManagedLog> logs = new ConcurrentHashMap<>();
   private final LogStats stats = new LogStats();
+  /** Group commit of the durable topics' logs in this directory. */
+  private final LogFlusher flusher;
   /** Serializes creating, deleting and closing logs. */
   private final Object lifecycleLock = new Object();
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
@@ -126,6 +128,7 @@ public final class LogManager implements AutoCloseable {
     });
     scheduler.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
     scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.flusher = new LogFlusher(dataDir.getFileName() == null ? "data" : dataDir.getFileName().toString());
   }
 
   /**
@@ -368,12 +371,18 @@ public final class LogManager implements AutoCloseable {
             producerCheckpoints.forPartition(key), clock, scheduler);
         stats.onLoaded(System.nanoTime() - openStart, opened.recoveryReport());
         opened.reportTo(stats);
+        opened.attachFlusher(flusher);
         logs.put(tp, new ManagedLog(opened, topicId));
         return opened;
       } catch (IOException e) {
         throw new UncheckedIOException("Could not create the log of " + tp.directoryName(), e);
       }
     }
+  }
+
+  /** The group flusher of this directory's durable logs. */
+  public LogFlusher flusher() {
+    return flusher;
   }
 
   /** Running totals of flushes, cleaning and log loading, for metrics. */
@@ -648,6 +657,7 @@ public final class LogManager implements AutoCloseable {
     if (cleanerPool != null) {
       awaitSchedulerTermination(cleanerPool);
     }
+    flusher.close(); // finishes the flushes asked for; later ones run inline, before the logs close
     RuntimeException failure = null;
     Map<String, PartitionCheckpoint> finalCheckpoints = new HashMap<>();
     for (Map.Entry<TopicPartition, ManagedLog> entry : logs.entrySet()) {

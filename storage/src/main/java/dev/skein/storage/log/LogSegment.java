@@ -50,6 +50,11 @@ final class LogSegment {
   private final OffsetIndex offsetIndex;
   private final TimeIndex timeIndex;
   private volatile int size;
+  /**
+   * Bytes of the log file known to be on disk: the size when the last fsync of its data began (a crash may
+   * lose anything after it). Tests use it to simulate losing the page cache.
+   */
+  private volatile int durableSize;
   private volatile long maxTimestamp = NO_TIMESTAMP;
 
   // Writer state: touched only under the log's append lock (or while the log is being loaded).
@@ -66,6 +71,8 @@ final class LogSegment {
     this.offsetIndex = offsetIndex;
     this.timeIndex = timeIndex;
     this.size = size;
+    // An existing file was validated (and fsynced) or trusted by the loader; a new one is empty.
+    this.durableSize = size;
     this.offsetOfMaxTimestamp = baseOffset;
   }
 
@@ -550,6 +557,7 @@ final class LogSegment {
     }
     channel.position(validBytes);
     size = validBytes;
+    durableSize = Math.min(durableSize, validBytes);
     return new Recovery(expected, batches, fileSize - validBytes, problem);
   }
 
@@ -583,6 +591,7 @@ final class LogSegment {
     channel.position(first.position());
     channel.force(true);
     size = first.position();
+    durableSize = Math.min(durableSize, size);
     recomputeTailState();
     return removed;
   }
@@ -612,9 +621,25 @@ final class LogSegment {
 
   /** Forces the log data, then the indexes, to disk. */
   void flush() throws IOException {
-    channel.force(false);
+    flushData();
     offsetIndex.flush();
     timeIndex.flush();
+  }
+
+  /**
+   * Forces only the log data (and the file length) to disk: what durable topics need before an
+   * acknowledgement. The indexes are left to the page cache: recovery rebuilds them for every segment above
+   * the recovery point, which only a full {@link #flush()} moves.
+   */
+  void flushData() throws IOException {
+    int covered = size; // everything written before this read is covered by the force below
+    channel.force(false);
+    durableSize = Math.max(durableSize, covered);
+  }
+
+  /** Bytes of the log file on disk for certain (see {@link #durableSize}). */
+  int durableSize() {
+    return durableSize;
   }
 
   void close() throws IOException {

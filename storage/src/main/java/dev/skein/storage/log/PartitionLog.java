@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -43,7 +44,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * the recovery point there. As in Kafka the defaults only fsync when a segment is rolled (the finished
  * segment, inline or on an executor given to {@link #open}) and at {@link #close()}; flush.messages makes
  * appends flush once that many records are unflushed, and flush.ms is applied by the {@link LogManager}'s
- * background task.
+ * background task. A durable log ({@link LogConfig#durable()}: durability=fsync or flush.messages=1) asks
+ * the log directory's {@link LogFlusher} to fsync its data after every append; {@link #flushedOffset()}
+ * says how far that has got, and replication counts a durable topic's batch as committed only below it.
  *
  * <p><b>Leader epochs.</b> The log keeps its {@link LeaderEpochCache} (the first offset of each leader
  * epoch it holds) in step with its batches: appends that bring a higher epoch add it, truncation trims it,
@@ -106,6 +109,13 @@ public final class PartitionLog implements AutoCloseable {
   private volatile long logStartOffset;
   private volatile long highWatermark;
   private volatile long recoveryPoint;
+  /**
+   * Every batch below this offset has its data fsynced (at least the recovery point; only the recovery point
+   * also vouches for the indexes). Durable topics count a batch as committed only below it.
+   */
+  private volatile long flushedOffset;
+  /** The log directory's group flusher, for durable topics; null: durable appends flush inline. */
+  private volatile LogFlusher flusher;
   private volatile long lastFlushTimeMs;
   /** Where flush times go; set once by the log manager after opening. */
   private volatile LogStats stats;
@@ -150,6 +160,8 @@ public final class PartitionLog implements AutoCloseable {
     this.end = new LogEnd(loaded.logEndOffset(), active, active.size());
     this.logStartOffset = loaded.logStartOffset();
     this.recoveryPoint = loaded.recoveryPoint();
+    // The loader fsynced what it recovered and trusted the rest because it was fsynced before.
+    this.flushedOffset = loaded.logEndOffset();
     this.highWatermark = clamp(highWatermark, logStartOffset, loaded.logEndOffset());
     this.lastFlushTimeMs = clock.millis();
     LeaderEpochLoader.Loaded epochs = LeaderEpochLoader.load(dir, segments, logStartOffset, loaded.logEndOffset(),
@@ -468,7 +480,11 @@ public final class PartitionLog implements AutoCloseable {
     return created;
   }
 
-  /** Flushes as a roll or flush.messages requires, outside the append lock so appends continue meanwhile. */
+  /**
+   * Flushes as a roll, durability or flush.messages requires, outside the append lock so appends continue
+   * meanwhile. A durable log is handed to the group flusher rather than fsynced here, so concurrent appends
+   * share fsyncs.
+   */
   private void afterAppend(long rolledAt) {
     if (rolledAt >= 0) {
       Runnable flushRolled = () -> flushAfterRoll(rolledAt);
@@ -478,7 +494,10 @@ public final class PartitionLog implements AutoCloseable {
         flushRolled.run(); // the executor is shutting down
       }
     }
-    if (unflushedMessages() >= config.flushMessages()) {
+    LogConfig cfg = config;
+    if (cfg.durable()) {
+      requestFlush();
+    } else if (unflushedMessages() >= cfg.flushMessages()) {
       flush();
     }
   }
@@ -1198,6 +1217,7 @@ public final class PartitionLog implements AutoCloseable {
       lowestTruncation.accumulateAndGet(newEnd, Math::min);
       end = new LogEnd(newEnd, containing, containing.size());
       recoveryPoint = Math.min(recoveryPoint, newEnd);
+      flushedOffset = Math.min(flushedOffset, newEnd); // the cut was forced to disk above
       highWatermark = Math.min(highWatermark, newEnd);
       logStartOffset = Math.min(logStartOffset, newEnd);
       // After the batches are gone: a crash in between leaves entries above the log end, dropped at open.
@@ -1256,6 +1276,7 @@ public final class PartitionLog implements AutoCloseable {
     logStartOffset = offset;
     highWatermark = offset;
     recoveryPoint = offset;
+    flushedOffset = offset;
     lastBatchEpoch = -1;
     epochCache.clear();
     producers.clear();
@@ -1283,6 +1304,7 @@ public final class PartitionLog implements AutoCloseable {
         long flushStart = System.nanoTime();
         flushSegments(afterRoll ? Math.min(recoveryPoint, target - 1) : recoveryPoint, target);
         recoveryPoint = Math.max(recoveryPoint, target);
+        flushedOffset = Math.max(flushedOffset, target);
         LogStats s = stats;
         if (s != null) {
           s.onFlush(System.nanoTime() - flushStart);
@@ -1295,6 +1317,88 @@ public final class PartitionLog implements AutoCloseable {
       structureLock.readLock().unlock();
       flushLock.unlock();
     }
+  }
+
+  /**
+   * Asks for the data up to the current log end to be fsynced, by the group flusher if one is attached (see
+   * {@link LogFlusher}), otherwise now in this thread. The future completes when it is; {@link #flushedOffset()}
+   * is then at least the log end of the time of the call.
+   */
+  public CompletableFuture<Void> requestFlush() {
+    LogFlusher f = flusher;
+    if (f != null) {
+      return f.flush(this);
+    }
+    try {
+      flushDurable();
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      // As from the flusher: the caller learns it from the future (a closed log, a failed disk).
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Fsyncs the data (not the indexes) of the segments from the flushed offset up to the log end, and the
+   * directory if segments were created, then moves the flushed offset there. Called by the group flusher.
+   *
+   * @return whether anything needed an fsync
+   */
+  boolean flushDurable() {
+    flushLock.lock();
+    structureLock.readLock().lock();
+    try {
+      ensureOpen();
+      long from = flushedOffset;
+      long target = end.nextOffset();
+      if (target <= from && !directoryDirty.get()) {
+        return false;
+      }
+      long flushStart = System.nanoTime();
+      Long firstKey = segments.floorKey(from);
+      for (LogSegment segment : (firstKey == null ? segments : segments.tailMap(firstKey, true)).values()) {
+        if (segment.baseOffset() >= target) {
+          break;
+        }
+        segment.flushData();
+      }
+      if (directoryDirty.getAndSet(false)) {
+        FileUtil.fsyncDirectory(dir);
+      }
+      flushedOffset = Math.max(flushedOffset, target);
+      LogStats s = stats;
+      if (s != null) {
+        s.onFlush(System.nanoTime() - flushStart);
+      }
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Flush of " + dir + " failed", e);
+    } finally {
+      structureLock.readLock().unlock();
+      flushLock.unlock();
+    }
+  }
+
+  /** Every batch below this offset has its data fsynced: it survives a power loss. */
+  public long flushedOffset() {
+    return flushedOffset;
+  }
+
+  /** Hands durable flushes to {@code logFlusher} (the log directory's); set once after opening. */
+  public void attachFlusher(LogFlusher logFlusher) {
+    this.flusher = logFlusher;
+  }
+
+  /**
+   * For tests that simulate losing the page cache: each segment's log file and how many of its bytes are
+   * known to be on disk.
+   */
+  Map<Path, Integer> durableSegmentSizes() {
+    Map<Path, Integer> sizes = new java.util.LinkedHashMap<>();
+    for (LogSegment segment : segments.values()) {
+      sizes.put(segment.logFile(), segment.durableSize());
+    }
+    return sizes;
   }
 
   /** Fsyncs the segments holding offsets in [from, to), then the directory if segments were created. */
@@ -1328,6 +1432,7 @@ public final class PartitionLog implements AutoCloseable {
       flushSegments(recoveryPoint, end.nextOffset());
       active.flush(); // its trimmed indexes, even if its data was flushed before
       recoveryPoint = end.nextOffset();
+      flushedOffset = end.nextOffset();
       try {
         if (end.nextOffset() != snapshotLogEnd || producers.version() != snapshotVersion) {
           writeSnapshot(producers.snapshot(end.nextOffset()), producers.version(), highWatermark);

@@ -57,6 +57,20 @@ class LogConfigTest {
     assertRejected(Map.of("max.message.bytes", ""), "max.message.bytes", "empty");
     assertRejected(Map.of("cleanup.policy", "forget"), "cleanup.policy", "forget");
     assertRejected(Map.of("cleanup.policy", ","), "cleanup.policy", "at least one");
+    assertRejected(Map.of("durability", "sometimes"), "durability", "expected one of none, fsync");
+  }
+
+  @Test
+  void durability_fsync_or_flush_messages_one_make_a_log_durable() {
+    assertThat(LogConfig.DEFAULT.durable()).isFalse();
+    assertThat(LogConfig.DEFAULT.durability()).isEqualTo(Durability.NONE);
+    LogConfig fsync = LogConfig.fromMap(Map.of("durability", "fsync"), LogConfig.DEFAULT);
+    assertThat(fsync.durability()).isEqualTo(Durability.FSYNC);
+    assertThat(fsync.durable()).isTrue();
+    assertThat(LogConfig.fromMap(Map.of("flush.messages", "1"), LogConfig.DEFAULT).durable()).isTrue();
+    assertThat(LogConfig.fromMap(Map.of("flush.messages", "2"), LogConfig.DEFAULT).durable()).isFalse();
+    // A topic's own value wins over a durable default.
+    assertThat(LogConfig.fromMap(Map.of("durability", "none"), fsync).durable()).isFalse();
   }
 
   private static void assertRejected(Map<String, String> configs, String key, String detail) {
