@@ -48,7 +48,7 @@ start_skein() { # N brokers
   for i in $(seq 1 "$n"); do
     "$skein" broker --node-id "$i" --listen "localhost:$((29092 + 2 * (i - 1)))" \
       --quorum-voters "$voters" --quorum-listen "localhost:$((29093 + 2 * (i - 1)))" \
-      --data-dir "$work/skein/broker-$i" --metrics-listen none > "$work/skein/broker-$i.log" 2>&1 &
+      --data-dir "$work/skein/broker-$i" --metrics-listen none --console-listen none > "$work/skein/broker-$i.log" 2>&1 &
     pids+=("$!")
   done
   local bootstrap; bootstrap=$(skein_bootstrap "$n")

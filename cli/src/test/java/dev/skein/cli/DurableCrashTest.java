@@ -16,7 +16,9 @@ import dev.skein.client.TopicPartition;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,8 +54,18 @@ class DurableCrashTest {
   private int[] ports;
 
   @AfterEach
-  void killBrokers() {
+  void killBrokers() throws IOException {
     processes.forEach(Process::destroyForcibly);
+    // The temporary directory goes; the brokers' logs stay for whoever reads a failure.
+    Path kept = Path.of("target", "durable-crash-test");
+    Files.createDirectories(kept);
+    for (int id = 1; id <= BROKERS; id++) {
+      Path log = dir.resolve("broker-" + id + ".log");
+      if (Files.exists(log)) {
+        Files.copy(log, kept.resolve(log.getFileName()),
+            StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
   }
 
   @Test
@@ -63,6 +75,7 @@ class DurableCrashTest {
     String bootstrap = bootstrap();
     try (SkeinAdmin admin = SkeinAdmin.create(bootstrap)) {
       await().atMost(Duration.ofSeconds(90)).ignoreExceptions()
+          .failFast(this::everyBrokerIsRunning)
           .until(() -> admin.describeCluster().brokers().size() == BROKERS);
       await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
         if (admin.listTopics(false).stream().noneMatch(t -> t.name().equals(TOPIC))) {
@@ -136,6 +149,17 @@ class DurableCrashTest {
     assertThat(wrong).as("acknowledged records missing or different after the crash").isEmpty();
   }
 
+  /** A broker that exits during the start fails the test at once, with the end of its log. */
+  private void everyBrokerIsRunning() throws IOException {
+    for (int i = 0; i < processes.size(); i++) {
+      if (!processes.get(i).isAlive()) {
+        List<String> log = Files.readAllLines(dir.resolve("broker-" + (i + 1) + ".log"));
+        throw new AssertionError("broker " + (i + 1) + " exited during the start:\n"
+            + String.join("\n", log.subList(Math.max(0, log.size() - 20), log.size())));
+      }
+    }
+  }
+
   private void startAll() throws IOException {
     for (int id = 1; id <= BROKERS; id++) {
       processes.add(startBroker(id));
@@ -153,7 +177,8 @@ class DurableCrashTest {
         "--quorum-listen", "127.0.0.1:" + quorumPort(id),
         "--data-dir", dir.resolve("broker-" + id).toString(),
         "--log-segment-bytes", "262144",
-        "--metrics-listen", "none");
+        "--metrics-listen", "none",
+        "--console-listen", "none");
     return new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker-" + id + ".log").toFile()))
         .start();
