@@ -53,6 +53,8 @@ public final class GroupCoordinator {
 
   /** How often a member heartbeats while its assignment is still moving. */
   static final long RECONCILING_HEARTBEAT_MS = 500;
+  /** How long after a silent member's session deadline the others are asked to heartbeat. */
+  static final long EXPIRY_MARGIN_MS = 20;
 
   /** What the coordinator needs from the broker. */
   public record Wiring(ReplicaManager replicas, Supplier<ClusterImage> image, OffsetsTopic offsetsTopic,
@@ -133,6 +135,15 @@ public final class GroupCoordinator {
           throw BrokerException.of(ErrorReason.UNKNOWN_MEMBER_ID, "group '" + groupId + "' has no members; join with "
               + "member_epoch 0", Map.of("group_id", groupId));
         }
+        // Members whose session ran out go now rather than at the next housekeeping tick: with
+        // the session timeout a multiple of the heartbeat interval, the survivors' heartbeats
+        // come right at the expiry, and would otherwise learn of it one interval later.
+        List<String> overdue = overdue(group, now, hb.memberId());
+        if (group.state != null && !overdue.isEmpty()) {
+          log.info("group '{}': members {} sent no heartbeat within {} ms; removing them", groupId, overdue,
+              config.sessionTimeout().toMillis());
+          before = Membership.remove(before, overdue, userTopics(), now);
+        }
         Membership.Outcome outcome = Membership.heartbeat(before, hb, userTopics(), now,
             () -> UUID.randomUUID().toString());
         return applyState(at, group.state, outcome.state()).thenApply(ignored -> {
@@ -146,6 +157,7 @@ public final class GroupCoordinator {
           group.deadlines.put(m.memberId(), now + config.sessionTimeout().toMillis());
           long interval = m.settled() ? config.heartbeatInterval().toMillis()
               : Math.min(config.heartbeatInterval().toMillis(), RECONCILING_HEARTBEAT_MS);
+          interval = Math.min(interval, untilASilentMemberExpires(group, now, m.memberId()));
           return new HeartbeatAnswer(m.memberId(), m.memberEpoch(), interval, m.assigned());
         });
       });
@@ -373,12 +385,7 @@ public final class GroupCoordinator {
     group.run(() -> {
       GroupState state = group.state;
       long at2 = now();
-      List<String> expired = new ArrayList<>();
-      group.deadlines.forEach((id, deadline) -> {
-        if (deadline < at2) {
-          expired.add(id);
-        }
-      });
+      List<String> expired = overdue(group, at2, null);
       if (state == null || expired.isEmpty() || !isCurrent(at.shard())) {
         return CompletableFuture.completedFuture(null);
       }
@@ -390,6 +397,38 @@ public final class GroupCoordinator {
       log.info("group '{}': removing expired members failed; will retry: {}", group.groupId, failure.toString());
       return null;
     });
+  }
+
+  /**
+   * How long until the session of a member that has missed a heartbeat runs out, plus a margin,
+   * or {@code Long.MAX_VALUE} if no member is that late. The others are asked to heartbeat then,
+   * so that one of them removes it (see {@link #heartbeat}) and they take its partitions at once
+   * instead of up to a heartbeat interval later; in steady state nothing changes.
+   */
+  private long untilASilentMemberExpires(GroupRuntime group, long now, String caller) {
+    long interval = config.heartbeatInterval().toMillis();
+    // A punctual member's deadline is never closer than a session minus an interval; a fifth of
+    // an interval of slack keeps ordinary jitter from shortening anybody's interval.
+    long lateIfCloser = config.sessionTimeout().toMillis() - interval - interval / 5;
+    long soonest = Long.MAX_VALUE;
+    for (Map.Entry<String, Long> e : group.deadlines.entrySet()) {
+      long left = e.getValue() - now;
+      if (!e.getKey().equals(caller) && left < lateIfCloser) {
+        soonest = Math.min(soonest, Math.max(0, left) + EXPIRY_MARGIN_MS);
+      }
+    }
+    return soonest;
+  }
+
+  /** Members of {@code group} whose session deadline is before {@code now}, except {@code caller}. */
+  private static List<String> overdue(GroupRuntime group, long now, String caller) {
+    List<String> overdue = new ArrayList<>();
+    group.deadlines.forEach((id, deadline) -> {
+      if (deadline < now && !id.equals(caller)) {
+        overdue.add(id);
+      }
+    });
+    return overdue;
   }
 
   private void expireOffsets(Located at, long now) {
