@@ -9,49 +9,77 @@ import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A broker's live TLS identity and trust: a key manager and a trust manager that re-read their
- * PEM files when these change (grpc-java's AdvancedTls managers check the files' modification
- * times every refresh interval). The SSL contexts are built once around them; the JDK asks the
- * managers on every handshake, so new connections get the new certificate without a restart,
+ * A broker's live TLS identity and trust: a key manager and a trust manager whose contents are
+ * replaced when the PEM files change. The SSL contexts are built once around them; every
+ * handshake asks the managers, so new connections get the new certificate without a restart,
  * while connections already open keep theirs.
+ *
+ * <p>The files are checked every refresh interval by this class rather than by grpc-java's
+ * file-watching methods, which silently raise any interval below one minute to a minute and
+ * reload a key and certificate only when both changed, without checking that they match.
  */
 public final class TlsCredentials implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(TlsCredentials.class);
 
   private final TlsConfig config;
   private final ScheduledExecutorService reloader;
   private final AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
   private final AdvancedTlsX509TrustManager trustManager;
-  private final AdvancedTlsX509KeyManager.Closeable keyReload;
-  private final AdvancedTlsX509TrustManager.Closeable trustReload;
+  /** Stamps of the files last installed, or last refused (so a bad pair is reported once). */
+  private TlsFileStamps seen;
 
   private TlsCredentials(TlsConfig config, String name) throws IOException, GeneralSecurityException {
     this.config = config;
+    // Peers' and clients' certificates are checked against the trust bundle; a server's
+    // certificate must also name the host it was reached at.
+    this.trustManager = AdvancedTlsX509TrustManager.newBuilder()
+        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
+        .build();
+    // Read once before returning, so bad files fail the start.
+    this.seen = TlsFileStamps.of(config);
+    install(TlsMaterial.read(config));
     this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "skein-tls-reload-" + name);
       t.setDaemon(true);
       return t;
     });
+    long period = config.refreshInterval().toMillis();
+    reloader.scheduleWithFixedDelay(this::reloadIfChanged, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void install(TlsMaterial material) throws IOException, GeneralSecurityException {
+    trustManager.updateTrustCredentials(material.trusted());
+    keyManager.updateIdentityCredentials(material.chain(), material.key());
+  }
+
+  private void reloadIfChanged() {
+    TlsFileStamps now = TlsFileStamps.of(config);
+    if (now.equals(seen)) {
+      return;
+    }
     try {
-      // Peers' and clients' certificates are checked against the trust bundle; a server's
-      // certificate must also name the host it was reached at.
-      this.trustManager = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
-          .build();
-      long period = config.refreshInterval().toMillis();
-      // Both load the files once before returning, so a bad file fails the start.
-      this.keyReload = keyManager.updateIdentityCredentials(config.certificateChain().toFile(),
-          config.privateKey().toFile(), period, TimeUnit.MILLISECONDS, reloader);
-      this.trustReload = trustManager.updateTrustCredentials(config.trustBundle().toFile(), period,
-          TimeUnit.MILLISECONDS, reloader);
+      TlsMaterial material = TlsMaterial.read(config);
+      install(material);
+      seen = now;
+      log.info("TLS files changed: now serving certificate {} (serial {}, valid until {})",
+          material.chain()[0].getSubjectX500Principal(), material.chain()[0].getSerialNumber().toString(16),
+          material.chain()[0].getNotAfter().toInstant());
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      reloader.shutdownNow();
-      throw e;
+      // Perhaps the middle of a rotation (the key replaced, the certificate not yet): the previous
+      // files stay in use, and the next change of any file is looked at again.
+      seen = now;
+      log.warn("TLS files changed but cannot be used, still serving the previous ones: {}", e.getMessage());
     }
   }
 
@@ -102,6 +130,16 @@ public final class TlsCredentials implements AutoCloseable {
     }
   }
 
+  /** The certificate new handshakes are answered with. */
+  public X509Certificate servedCertificate() {
+    String alias = keyManager.chooseEngineServerAlias(null, null, null);
+    return keyManager.getCertificateChain(alias)[0];
+  }
+
+  PrivateKey servedKey() {
+    return keyManager.getPrivateKey(keyManager.chooseEngineServerAlias(null, null, null));
+  }
+
   /** The same managers for the Raft port (Ratis builds its own contexts from them). */
   public QuorumTls quorumTls() {
     return new QuorumTls(keyManager, trustManager);
@@ -109,8 +147,6 @@ public final class TlsCredentials implements AutoCloseable {
 
   @Override
   public void close() {
-    keyReload.close();
-    trustReload.close();
     reloader.shutdownNow();
   }
 }
