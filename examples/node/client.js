@@ -9,6 +9,7 @@
 // assigns partitions; reading starts at the group's committed offsets) and commits what it read.
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { randomUUID } = require('node:crypto');
@@ -20,7 +21,8 @@ const protobuf = require('protobufjs');
 const PROTO_DIR = path.resolve(__dirname, '../../rpc-proto/src/main/proto');
 
 const USAGE = 'usage: node client.js [--bootstrap host:port,...] [--topic T] [--partitions N] '
-  + '[--replication-factor N] [--records N] [--compression none|gzip] [--group G]';
+  + '[--replication-factor N] [--records N] [--compression none|gzip] [--group G] '
+  + '[--ssl-ca-location PEM [--ssl-certificate-location PEM --ssl-key-location PEM]]';
 let args;
 try {
   ({ values: args } = parseArgs({ options: {
@@ -31,7 +33,18 @@ try {
     records: { type: 'string' },
     compression: { type: 'string' },          // none or gzip (Node's zlib has both)
     group: { type: 'string' },                // consume as a member of this consumer group, and commit
+    // TLS, by librdkafka's names: the CA that signs the brokers' certificates turns TLS on; a
+    // certificate and key of our own are for brokers started with --tls-client-auth=required.
+    'ssl-ca-location': { type: 'string' },
+    'ssl-certificate-location': { type: 'string' },
+    'ssl-key-location': { type: 'string' },
   } }));
+  if (!args['ssl-certificate-location'] !== !args['ssl-key-location']) {
+    throw new Error('--ssl-certificate-location and --ssl-key-location go together');
+  }
+  if (args['ssl-certificate-location'] && !args['ssl-ca-location']) {
+    throw new Error('--ssl-certificate-location needs --ssl-ca-location');
+  }
   if (!['none', 'gzip', undefined].includes(args.compression)) throw new Error('--compression must be none or gzip');
   if (!(Number(args.records ?? 9) >= 1)) throw new Error('--records must be at least 1');
 } catch (err) {
@@ -39,6 +52,14 @@ try {
   process.exit(2);
 }
 const bootstrap = (args.bootstrap ?? 'localhost:9092').split(',');
+// One set of channel credentials for every broker: grpc-js checks each broker's certificate
+// against the CA and against the host name it was reached at.
+const credentials = args['ssl-ca-location']
+  ? grpc.credentials.createSsl(
+    fs.readFileSync(args['ssl-ca-location']),
+    args['ssl-key-location'] ? fs.readFileSync(args['ssl-key-location']) : null,
+    args['ssl-certificate-location'] ? fs.readFileSync(args['ssl-certificate-location']) : null)
+  : grpc.credentials.createInsecure();
 const topic = args.topic ?? 'node-example';
 const recordCount = Number(args.records ?? 9);
 const compression = args.compression ?? 'none';
@@ -91,7 +112,23 @@ function describe(err) {
   if (err instanceof PartitionError || err.code === undefined) return err.message;
   const info = errorInfo(err);
   return `${codeName(err.code)} ${info ? info.reason : '(no ErrorInfo)'}: ${err.details}`
-    + (info && Object.keys(info.metadata).length ? ` ${JSON.stringify(info.metadata)}` : '');
+    + (info && Object.keys(info.metadata).length ? ` ${JSON.stringify(info.metadata)}` : '')
+    + tlsHint(err);
+}
+
+// Node's TLS errors name the symptom; say which setting to look at.
+function tlsHint(err) {
+  const details = String(err.details ?? '');
+  if (/verify the first certificate|self[- ]signed|unable to get (local )?issuer/i.test(details)) {
+    return " (TLS: certificate not trusted; is --ssl-ca-location the cluster's CA?)";
+  }
+  if (/altnames|Hostname\/IP does not match/i.test(details)) {
+    return " (TLS: the broker's certificate does not name the address it was reached at)";
+  }
+  if (/certificate required|alert number 116/i.test(details)) {
+    return ' (TLS: the broker requires a client certificate: --ssl-certificate-location and --ssl-key-location)';
+  }
+  return '';
 }
 
 const retriable = (err) => err.detail?.retriable ?? err.code === grpc.status.UNAVAILABLE;
@@ -102,7 +139,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const stubs = new Map();
 function stub(Service, address) {
   const key = `${Service.serviceName}@${address}`;
-  if (!stubs.has(key)) stubs.set(key, new Service(address, grpc.credentials.createInsecure()));
+  if (!stubs.has(key)) stubs.set(key, new Service(address, credentials));
   return stubs.get(key);
 }
 

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import dev.skein.broker.tls.TlsConfig;
 
 /**
  * Everything a broker needs to start. Defaults give a usable single-node cluster: node 1,
@@ -42,6 +44,8 @@ import java.util.Objects;
  *     log.cleaner.io.max.bytes.per.second, log.cleaner.backoff.ms
  * @param metrics the metrics endpoint: where it listens (none by default here; the command line's default
  *     is 0.0.0.0:9644) and whether per-partition series are exported
+ * @param tls TLS on the client port (which also carries replication), on this broker's calls to
+ *     other brokers and on the Raft port; empty for plaintext everywhere
  */
 public record BrokerConfig(
     int nodeId,
@@ -63,7 +67,8 @@ public record BrokerConfig(
     Duration retentionCheckInterval,
     GroupConfig groups,
     LogCleanerConfig cleaner,
-    MetricsConfig metrics) {
+    MetricsConfig metrics,
+    Optional<TlsConfig> tls) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -78,6 +83,7 @@ public record BrokerConfig(
     Objects.requireNonNull(leaderImbalanceCheckInterval, "leaderImbalanceCheckInterval");
     Objects.requireNonNull(cleaner, "cleaner");
     Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(tls, "tls");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -135,6 +141,7 @@ public record BrokerConfig(
   public static final class Builder {
     private final int nodeId;
     private final Path dataDir;
+    private TlsConfig tls;
     private HostPort listen = new HostPort("0.0.0.0", DEFAULT_PORT);
     private HostPort advertised;
     private List<QuorumVoter> voters;
@@ -224,6 +231,12 @@ public record BrokerConfig(
       return this;
     }
 
+    /** TLS on every port; by default none. */
+    public Builder tls(TlsConfig value) {
+      this.tls = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -234,7 +247,7 @@ public record BrokerConfig(
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
           replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner,
-          metrics);
+          metrics, Optional.ofNullable(tls));
     }
   }
 }

@@ -20,6 +20,8 @@ import dev.skein.broker.rpc.ClusterService;
 import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
+import dev.skein.broker.tls.BrokerCertificateRequired;
+import dev.skein.broker.tls.TlsCredentials;
 import dev.skein.metadata.BrokerLifecycle;
 import dev.skein.metadata.MetadataQuorum;
 import dev.skein.proto.internal.v1.AllocateProducerIdsRequest;
@@ -45,6 +47,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,7 +81,8 @@ public final class SkeinBroker implements AutoCloseable {
   private final MetadataQuorum quorum;
   private final BrokerLifecycle lifecycle;
   private final HealthStatusManager health = new HealthStatusManager();
-  private final PeerChannels peers = new PeerChannels();
+  private final Optional<TlsCredentials> tls;
+  private final PeerChannels peers;
   private final ProduceFaults produceFaults = new ProduceFaults();
   private final ExecutorService fetchExecutor;
   private final ScheduledExecutorService timer;
@@ -93,6 +97,8 @@ public final class SkeinBroker implements AutoCloseable {
 
   private SkeinBroker(BrokerConfig config) throws IOException {
     this.config = config;
+    this.tls = config.tls().map(t -> TlsCredentials.load(t, String.valueOf(config.nodeId())));
+    this.peers = new PeerChannels(tls.map(TlsCredentials::clientContext));
     this.metrics = new BrokerMetrics(config.metrics());
     setHealth(ServingStatus.NOT_SERVING);
     this.stateStore = StateStore.open(config.stateDir());
@@ -102,7 +108,8 @@ public final class SkeinBroker implements AutoCloseable {
         Clock.systemUTC());
     DataWatchers commitWatchers = new DataWatchers();
     DataWatchers logEndWatchers = new DataWatchers();
-    this.quorum = MetadataQuorum.start(config.quorumConfig());
+    this.quorum = MetadataQuorum.start(tls.isPresent()
+        ? config.quorumConfig().withTls(tls.get().quorumTls()) : config.quorumConfig());
     this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
     this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), config.replication(),
         new ReplicaManager.Collaborators(commitWatchers, logEndWatchers, new ControllerIsrChannel(quorum, lifecycle),
@@ -126,8 +133,15 @@ public final class SkeinBroker implements AutoCloseable {
     metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();
-    this.server = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()))
+    NettyServerBuilder serverBuilder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
+    tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
+    var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
+        lifecycle::reportUnreachable).bindService();
+    // Replication shares the client port; with TLS on, only peers with a certificate may replicate.
+    var guardedReplication = tls.isPresent()
+        ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
+    this.server = serverBuilder
         .maxInboundMessageSize(128 * 1024 * 1024)
         // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
         // fetch response (written in 1 MiB buffers) allocated and zeroed fresh direct chunks:
@@ -143,8 +157,7 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(ServerInterceptors.intercept(mirrorService, observed))
         .addService(ServerInterceptors.intercept(consumerService.bindService(), observed))
         .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed))
-        .addService(ServerInterceptors.intercept(new ReplicationService(replicas, commitWatchers, logEndWatchers,
-            errors, fetchExecutor, timer, lifecycle::reportUnreachable).bindService(), observed))
+        .addService(ServerInterceptors.intercept(guardedReplication, observed))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
@@ -308,6 +321,7 @@ public final class SkeinBroker implements AutoCloseable {
     closeQuietly(stateStore);
     closeQuietly(metricsEndpoint);
     closeQuietly(metrics);
+    tls.ifPresent(SkeinBroker::closeQuietly);
   }
 
   private synchronized void stop(boolean handOffLeadership) {
@@ -353,6 +367,7 @@ public final class SkeinBroker implements AutoCloseable {
     closeQuietly(stateStore);
     closeQuietly(metricsEndpoint);
     closeQuietly(metrics);
+    tls.ifPresent(SkeinBroker::closeQuietly);
     log.info("broker {} stopped", config.nodeId());
   }
 

@@ -7,6 +7,8 @@ import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.cli.console.ConsoleServer;
 import dev.skein.broker.replica.ReplicationConfig;
+import dev.skein.broker.tls.ClientAuth;
+import dev.skein.broker.tls.TlsConfig;
 import dev.skein.metadata.QuorumVoter;
 import dev.skein.storage.log.LogCleanerConfig;
 import dev.skein.storage.log.LogConfig;
@@ -190,6 +192,29 @@ final class BrokerCommand implements Callable<Integer> {
           + "Turn off for brokers with very many partitions. Default: ${DEFAULT-VALUE}.")
   boolean metricsPartitionLevel;
 
+  @Option(names = "--tls-cert-file", paramLabel = "PEM",
+      description = "This broker's certificate chain (PEM). With --tls-key-file and --tls-ca-file it turns TLS on for "
+          + "clients, replication and the metadata quorum. The certificate must name every address brokers and "
+          + "clients use, and allow both server and client authentication.")
+  Path tlsCertFile;
+
+  @Option(names = "--tls-key-file", paramLabel = "PEM", description = "Its private key (PKCS#8 PEM, unencrypted).")
+  Path tlsKeyFile;
+
+  @Option(names = "--tls-ca-file", paramLabel = "PEM",
+      description = "CA certificates (PEM) trusted for brokers' and clients' certificates.")
+  Path tlsCaFile;
+
+  @Option(names = "--tls-client-auth", defaultValue = "none", paramLabel = "none|requested|required",
+      description = "Whether clients must present a certificate signed by a trusted CA. The metadata quorum and "
+          + "replication always require the broker certificate. Default: ${DEFAULT-VALUE}.")
+  String tlsClientAuth;
+
+  @Option(names = "--tls-refresh-interval-ms", defaultValue = "60000", paramLabel = "MS",
+      description = "How often the TLS files are checked for changes; new connections use changed files "
+          + "without a restart. Default: ${DEFAULT-VALUE}.")
+  long tlsRefreshIntervalMs;
+
   @Option(names = "--console-listen", defaultValue = "0.0.0.0:8080", paramLabel = "HOST:PORT|none",
       description = "Where the web console binds (brokers, quorum, topics, groups, a record browser; no "
           + "authentication yet); none turns it off. Default: ${DEFAULT-VALUE}.")
@@ -224,8 +249,8 @@ final class BrokerCommand implements Callable<Integer> {
       broker.close();
       stopped.countDown();
     }, "skein-shutdown"));
-    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s (data in %s)%s%s%n",
-        config.nodeId(), config.advertised(),
+    spec.commandLine().getErr().printf("Skein broker %d started: clients connect to %s%s (data in %s)%s%s%n",
+        config.nodeId(), config.advertised(), config.tls().isPresent() ? " with TLS" : "",
         config.dataDir().toAbsolutePath().normalize(),
         broker.metricsPort() < 0 ? "" : "; metrics on port " + broker.metricsPort() + " (/metrics)",
         console == null ? "" : "; web console on port " + console.port() + (consoleWrites ? " (writes enabled)" : ""));
@@ -252,7 +277,9 @@ final class BrokerCommand implements Callable<Integer> {
     putIfSet(logSettings, LogConfig.MAX_MESSAGE_BYTES, messageMaxBytes);
     putIfSet(logSettings, LogConfig.FLUSH_MESSAGES, flushMessages);
     putIfSet(logSettings, LogConfig.FLUSH_MS, flushMs);
-    return BrokerConfig.builder(nodeId, dataDir)
+    BrokerConfig.Builder builder = BrokerConfig.builder(nodeId, dataDir);
+    tlsConfig().ifPresent(builder::tls);
+    return builder
         .listen(listenAt, advertisedAt)
         .quorum(voters, quorumAt)
         .rack(rack)
@@ -275,11 +302,36 @@ final class BrokerCommand implements Callable<Integer> {
         .build();
   }
 
+  /** TLS when all three files are named; none when none is; a usage error otherwise. */
+  Optional<TlsConfig> tlsConfig() {
+    int named = (tlsCertFile != null ? 1 : 0) + (tlsKeyFile != null ? 1 : 0) + (tlsCaFile != null ? 1 : 0);
+    ClientAuth auth = ClientAuth.parse(tlsClientAuth);
+    if (named == 0) {
+      if (auth != ClientAuth.NONE) {
+        throw new IllegalArgumentException("--tls-client-auth needs TLS: give --tls-cert-file, --tls-key-file and "
+            + "--tls-ca-file");
+      }
+      return Optional.empty();
+    }
+    if (named < 3) {
+      throw new IllegalArgumentException("TLS needs all of --tls-cert-file, --tls-key-file and --tls-ca-file");
+    }
+    TlsConfig tls = TlsConfig.of(tlsCertFile, tlsKeyFile, tlsCaFile).withClientAuth(auth)
+        .withRefreshInterval(Duration.ofMillis(tlsRefreshIntervalMs));
+    tls.requireReadable();
+    return Optional.of(tls);
+  }
+
   /**
-   * How the console's client reaches this broker: its advertised address.
+   * How the console's client reaches this broker: its advertised address and, with TLS, the
+   * broker's own certificate (which also serves as a client certificate) and CA.
    */
   static Map<String, String> consoleClientSettings(BrokerConfig config) {
     Map<String, String> settings = new HashMap<>(Map.of("bootstrap.servers", config.advertised().toString()));
+    config.tls().ifPresent(tls -> settings.putAll(Map.of("security.protocol", "SSL",
+        "ssl.ca.location", tls.trustBundle().toString(),
+        "ssl.certificate.location", tls.certificateChain().toString(),
+        "ssl.key.location", tls.privateKey().toString())));
     return settings;
   }
 

@@ -15,10 +15,14 @@ final class ClientOptions {
       description = "Deadline of one call to a broker (default: ${DEFAULT-VALUE}).")
   long requestTimeoutMs;
 
+  @picocli.CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
   Map<String, String> settings() {
     Map<String, String> settings = new HashMap<>();
     settings.put("bootstrap.servers", bootstrap);
     settings.put("request.timeout.ms", Long.toString(requestTimeoutMs));
+    settings.putAll(tls.settings());
     return settings;
   }
 }

@@ -4,6 +4,8 @@ import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.metrics.MetricsConfig;
+import dev.skein.broker.tls.ClientAuth;
+import dev.skein.broker.tls.TlsConfig;
 import dev.skein.cli.console.ConsoleServer;
 import dev.skein.metadata.QuorumConfig;
 import dev.skein.metadata.QuorumVoter;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -59,6 +62,15 @@ final class DevCommand implements Callable<Integer> {
   @Option(names = "--metrics-base-port", defaultValue = "9644", paramLabel = "PORT",
       description = "Broker i serves /metrics on PORT+(i-1); 0 turns the endpoints off. Default: ${DEFAULT-VALUE}.")
   int metricsBasePort;
+
+  @Option(names = "--tls", description = "TLS on every port: makes a throwaway CA and certificates in DATA_DIR/tls "
+      + "(kept across restarts; deleted with --clean) and prints the client settings.")
+  boolean tls;
+
+  @Option(names = "--tls-client-auth", defaultValue = "none", paramLabel = "none|requested|required",
+      description = "With --tls: whether clients must present a certificate (one is made for them). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String tlsClientAuth;
 
   @Option(names = "--console-base-port", defaultValue = "8080", paramLabel = "PORT",
       description = "Broker i serves the web console on PORT+(i-1); 0 turns the consoles off. Default: ${DEFAULT-VALUE}.")
@@ -109,14 +121,38 @@ final class DevCommand implements Callable<Integer> {
       out.printf("Web console: %s%n", consoles.stream().map(c -> "http://localhost:" + c.port() + "/")
           .collect(Collectors.joining(" ")));
     }
-    out.println("Try: skein topic create --topic demo --partitions 13 --bootstrap " + configs.get(0).advertised());
+    String tlsOptions = "";
+    if (tls) {
+      DevCertificates files = DevCertificates.in(tlsDir());
+      out.printf("TLS: CA %s; client certificate %s, key %s%n", files.ca(), files.clientCertificate(),
+          files.clientKey());
+      out.printf("Java client settings: security.protocol=SSL ssl.ca.location=%s ssl.certificate.location=%s "
+          + "ssl.key.location=%s%n", files.ca(), files.clientCertificate(), files.clientKey());
+      tlsOptions = " --ssl-ca-location " + files.ca()
+          + (ClientAuth.parse(tlsClientAuth) == ClientAuth.REQUIRED ? " --ssl-certificate-location "
+              + files.clientCertificate() + " --ssl-key-location " + files.clientKey() : "");
+    }
+    out.println("Try: skein topic create --topic demo --partitions 13 --bootstrap " + configs.get(0).advertised()
+        + tlsOptions);
     out.println("Press Ctrl-C to stop.");
     out.flush();
     forever.await();
     return 0;
   }
 
+  private Path tlsDir() {
+    return dataDir.resolve("tls").toAbsolutePath().normalize();
+  }
+
   List<BrokerConfig> configs() {
+    Optional<TlsConfig> tlsConfig = Optional.empty();
+    if (tls) {
+      DevCertificates files = DevCertificates.createIfMissing(tlsDir());
+      tlsConfig = Optional.of(TlsConfig.of(files.brokerCertificate(), files.brokerKey(), files.ca())
+          .withClientAuth(ClientAuth.parse(tlsClientAuth)));
+    } else if (ClientAuth.parse(tlsClientAuth) != ClientAuth.NONE) {
+      throw new IllegalArgumentException("--tls-client-auth needs --tls");
+    }
     List<QuorumVoter> voters = new ArrayList<>();
     for (int id = 1; id <= Math.min(brokers, 3); id++) {
       voters.add(new QuorumVoter(id, "localhost", quorumPort(id)));
@@ -125,7 +161,9 @@ final class DevCommand implements Callable<Integer> {
     for (int id = 1; id <= brokers; id++) {
       int port = basePort + 2 * (id - 1);
       HostPort address = new HostPort("localhost", port);
-      configs.add(BrokerConfig.builder(id, dataDir.resolve("broker-" + id))
+      BrokerConfig.Builder builder = BrokerConfig.builder(id, dataDir.resolve("broker-" + id));
+      tlsConfig.ifPresent(builder::tls);
+      configs.add(builder
           .listen(address, address)
           .quorum(voters, new HostPort("localhost", quorumPort(id)))
           .topicDefaults(numPartitions, Math.min(brokers, 3), LogConfig.DEFAULT)

@@ -6,7 +6,8 @@ import dev.skein.client.PartitionInfo;
 import dev.skein.client.SkeinAdmin;
 import dev.skein.client.TopicDescription;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import dev.skein.client.internal.BrokerChannels;
+import dev.skein.client.internal.TlsFailures;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -47,6 +48,9 @@ final class HealthCommand implements Callable<Integer> {
       description = "Deadline of each call (default: ${DEFAULT-VALUE}).")
   long timeoutMs;
 
+  @picocli.CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
   @Override
   public Integer call() {
     if (broker.contains(",")) {
@@ -68,24 +72,32 @@ final class HealthCommand implements Callable<Integer> {
 
   /** Null when the broker's health service says SERVING, otherwise the reason. */
   private String brokerProblem() {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(broker).usePlaintext().build();
+    ClientConfig config = clientConfig();
+    BrokerChannels channels = new BrokerChannels(config.tls());
+    ManagedChannel channel = channels.channel(config.bootstrap().get(0));
     try {
       ServingStatus status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
           .check(HealthCheckRequest.getDefaultInstance()).getStatus();
       return status == ServingStatus.SERVING ? null : "broker " + broker + " is " + status;
     } catch (StatusRuntimeException e) {
-      String detail = e.getStatus().getDescription();
+      String detail = TlsFailures.explain(e, config.tls().enabled()).orElse(e.getStatus().getDescription());
       return "cannot reach broker " + broker + ": " + e.getStatus().getCode()
           + (detail == null ? "" : " (" + detail.replace('\n', ' ') + ")");
     } finally {
-      channel.shutdownNow();
+      channels.close();
     }
+  }
+
+  private ClientConfig clientConfig() {
+    Map<String, String> settings = new java.util.HashMap<>(tls.settings());
+    settings.put("bootstrap.servers", broker);
+    settings.put("request.timeout.ms", Long.toString(timeoutMs));
+    return ClientConfig.from(settings);
   }
 
   /** Null when the quorum has a leader and every partition has one, as this broker sees it. */
   private String clusterProblem() {
-    ClientConfig config = ClientConfig.from(Map.of("bootstrap.servers", broker,
-        "request.timeout.ms", Long.toString(timeoutMs)));
+    ClientConfig config = clientConfig();
     try (SkeinAdmin admin = SkeinAdmin.create(config)) {
       ClusterDescription description = admin.describeCluster();
       if (description.quorum().leaderId() < 0) {

@@ -15,7 +15,9 @@ import dev.skein.proto.v1.PromoteMirrorTopicsRequest;
 import dev.skein.proto.v1.ResumeMirrorLinkRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.skein.client.BrokerAddress;
+import dev.skein.client.ClientConfig;
+import dev.skein.client.internal.BrokerChannels;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,10 +50,10 @@ final class MirrorCommand implements Runnable {
   /** Calls the MirrorService of the first bootstrap broker that answers. */
   static <T> T call(ClientOptions client, Function<MirrorServiceGrpc.MirrorServiceBlockingStub, T> call) {
     StatusRuntimeException last = null;
-    for (String address : client.bootstrap.split(",")) {
-      String[] hostPort = address.trim().split(":");
-      ManagedChannel channel = NettyChannelBuilder.forAddress(hostPort[0], Integer.parseInt(hostPort[1]))
-          .usePlaintext().build();
+    ClientConfig config = ClientConfig.from(client.settings());
+    for (BrokerAddress address : config.bootstrap()) {
+      BrokerChannels channels = new BrokerChannels(config.tls());
+      ManagedChannel channel = channels.channel(address);
       try {
         return call.apply(MirrorServiceGrpc.newBlockingStub(channel)
             .withDeadlineAfter(client.requestTimeoutMs, TimeUnit.MILLISECONDS));
@@ -61,7 +63,7 @@ final class MirrorCommand implements Runnable {
         }
         last = e;
       } finally {
-        channel.shutdownNow();
+        channels.close();
       }
     }
     throw last;

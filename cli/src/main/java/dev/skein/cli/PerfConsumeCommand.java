@@ -30,6 +30,9 @@ final class PerfConsumeCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @picocli.CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
   @Option(names = {"--bootstrap-server", "--bootstrap", "-b"}, defaultValue = "localhost:9092",
       paramLabel = "HOST:PORT[,...]", description = "Brokers to contact first (default: ${DEFAULT-VALUE}).")
   String bootstrap;
@@ -67,6 +70,7 @@ final class PerfConsumeCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, String> settings = new HashMap<>(consumerProps);
     settings.put("bootstrap.servers", bootstrap);
+    settings.putAll(tls.settings());
     settings.putIfAbsent("max.poll.records", "5000");
     if (fetchSize != null) {
       settings.put("max.partition.fetch.bytes", fetchSize.toString());

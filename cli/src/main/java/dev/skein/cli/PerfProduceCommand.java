@@ -29,6 +29,9 @@ final class PerfProduceCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
+  @picocli.CommandLine.Mixin
+  TlsOptions tls = new TlsOptions();
+
   @Option(names = {"--bootstrap-server", "--bootstrap", "-b"}, defaultValue = "localhost:9092",
       paramLabel = "HOST:PORT[,...]", description = "Brokers to contact first (default: ${DEFAULT-VALUE}).")
   String bootstrap;
@@ -58,6 +61,7 @@ final class PerfProduceCommand implements Callable<Integer> {
     }
     Map<String, String> settings = new HashMap<>(producerProps);
     settings.put("bootstrap.servers", bootstrap);
+    settings.putAll(tls.settings());
     PrintWriter out = spec.commandLine().getOut();
     byte[] payload = payload(recordSize);
     Stats stats = new Stats(out, reportingIntervalMs, recordSize);

@@ -49,6 +49,33 @@ class BrokerCommandTest {
   }
 
   @Test
+  void tlsFilesFromVariablesTurnTlsOnAndHalfAConfigurationIsRefused(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    assertThat(parse(Map.of()).tls()).isEmpty();
+    for (String f : List.of("b.pem", "b-key.pem", "ca.pem")) {
+      java.nio.file.Files.writeString(dir.resolve(f), "-");
+    }
+    BrokerConfig config = parse(Map.of("SKEIN_TLS_CERT_FILE", dir.resolve("b.pem").toString(),
+        "SKEIN_TLS_KEY_FILE", dir.resolve("b-key.pem").toString(), "SKEIN_TLS_CA_FILE", dir.resolve("ca.pem").toString(),
+        "SKEIN_TLS_CLIENT_AUTH", "required"), "--tls-refresh-interval-ms", "5000");
+    var tls = config.tls().orElseThrow();
+    assertThat(tls.certificateChain()).isEqualTo(dir.resolve("b.pem"));
+    assertThat(tls.privateKey()).isEqualTo(dir.resolve("b-key.pem"));
+    assertThat(tls.trustBundle()).isEqualTo(dir.resolve("ca.pem"));
+    assertThat(tls.clientAuth()).isEqualTo(dev.skein.broker.tls.ClientAuth.REQUIRED);
+    assertThat(tls.refreshInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThatThrownBy(() -> parse(Map.of(), "--tls-cert-file", dir.resolve("b.pem").toString()))
+        .hasMessageContaining("TLS needs all of --tls-cert-file, --tls-key-file and --tls-ca-file");
+    assertThatThrownBy(() -> parse(Map.of(), "--tls-cert-file", dir.resolve("b.pem").toString(), "--tls-key-file",
+        dir.resolve("b-key.pem").toString(), "--tls-ca-file", dir.resolve("missing.pem").toString()))
+        .hasMessageContaining("--tls-ca-file " + dir.resolve("missing.pem") + " is not a readable file");
+    assertThatThrownBy(() -> parse(Map.of(), "--tls-client-auth", "sometimes"))
+        .hasMessageContaining("--tls-client-auth must be none, requested or required");
+    assertThatThrownBy(() -> parse(Map.of(), "--tls-client-auth", "required"))
+        .hasMessageContaining("--tls-client-auth needs TLS");
+  }
+
+  @Test
   void cleanerFlagsConfigureCompaction() {
     assertThat(parse(Map.of()).cleaner().threads()).isEqualTo(1);
     assertThat(parse(Map.of()).cleaner().ioMaxBytesPerSecond()).isInfinite();

@@ -46,6 +46,12 @@ class NodeClientExampleTest {
 
   @BeforeAll
   static void start() {
+    prepareNode();
+    cluster = TestCluster.start(dir.resolve("cluster"), 3);
+  }
+
+  /** Checks node's version and installs the example's packages if needed. */
+  static void prepareNode() {
     example = findExample();
     Run version = run(Duration.ofSeconds(30), "node", "--version");
     Matcher major = Pattern.compile("v(\\d+)\\.").matcher(version.out());
@@ -56,7 +62,6 @@ class NodeClientExampleTest {
       Run ci = run(Duration.ofMinutes(5), WINDOWS ? "npm.cmd" : "npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts");
       assertThat(ci.code()).as("npm ci in %s failed:%n%s", example, ci.out()).isZero();
     }
-    cluster = TestCluster.start(dir.resolve("cluster"), 3);
   }
 
   @AfterAll
@@ -128,7 +133,8 @@ class NodeClientExampleTest {
   /** Runs a command in examples/node, failing the test if it cannot start or outlives its timeout. */
   static Run run(Duration timeout, String... command) {
     try {
-      Path output = Files.createTempFile(dir, "process", ".out");
+      Path output = Files.createTempFile("skein-node", ".out");
+      output.toFile().deleteOnExit();
       Process process;
       try {
         process = new ProcessBuilder(command).directory(example.toFile()).redirectErrorStream(true)

@@ -14,22 +14,26 @@ import java.util.Set;
  * @param requestTimeout deadline of one call to a broker ({@code request.timeout.ms}, default 30 s)
  * @param retryBackoff pause before retrying a retriable failure ({@code retry.backoff.ms}, default 100 ms)
  * @param metadataMaxAge refresh cached metadata at least this often ({@code metadata.max.age.ms}, default 5 min)
+ * @param tls {@code security.protocol} and the {@code ssl.*} files
  */
 public record ClientConfig(
     List<BrokerAddress> bootstrap,
     String clientId,
     Duration requestTimeout,
     Duration retryBackoff,
-    Duration metadataMaxAge) {
+    Duration metadataMaxAge,
+    ClientTls tls) {
 
-  static final Set<String> KEYS = Set.of(
-      "bootstrap.servers", "client.id", "request.timeout.ms", "retry.backoff.ms", "metadata.max.age.ms");
+  static final Set<String> KEYS = union(Set.of(
+      "bootstrap.servers", "client.id", "request.timeout.ms", "retry.backoff.ms", "metadata.max.age.ms"),
+      ClientTls.KEYS);
 
   public ClientConfig {
     bootstrap = List.copyOf(bootstrap);
     if (bootstrap.isEmpty()) {
       throw new IllegalArgumentException("bootstrap.servers must name at least one broker");
     }
+    java.util.Objects.requireNonNull(tls, "tls");
   }
 
   public static ClientConfig of(String bootstrapServers) {
@@ -46,6 +50,13 @@ public record ClientConfig(
         reader.string("client.id", "skein-client"),
         Duration.ofMillis(reader.longValue("request.timeout.ms", 30_000, 1, Integer.MAX_VALUE)),
         Duration.ofMillis(reader.longValue("retry.backoff.ms", 100, 0, Integer.MAX_VALUE)),
-        Duration.ofMillis(reader.longValue("metadata.max.age.ms", 300_000, 0, Long.MAX_VALUE)));
+        Duration.ofMillis(reader.longValue("metadata.max.age.ms", 300_000, 0, Long.MAX_VALUE)),
+        ClientTls.read(reader));
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> all = new java.util.HashSet<>(a);
+    all.addAll(b);
+    return Set.copyOf(all);
   }
 }

@@ -61,13 +61,14 @@ import java.util.function.Function;
 public final class SkeinAdmin implements AutoCloseable {
 
   private final ClientConfig config;
-  private final BrokerChannels channels = new BrokerChannels();
+  private final BrokerChannels channels;
   private final MetadataCache metadata;
   /** Bootstrap brokers in the order tried; the head is the broker in use. Guarded by itself. */
   private final List<BrokerAddress> order;
 
   private SkeinAdmin(ClientConfig config) {
     this.config = config;
+    this.channels = new BrokerChannels(config.tls());
     this.metadata = new MetadataCache(config, channels);
     this.order = new ArrayList<>(config.bootstrap());
     Collections.shuffle(order);
@@ -453,7 +454,9 @@ public final class SkeinAdmin implements AutoCloseable {
         last = e;
       }
     }
-    throw new SkeinException("no broker reachable at " + config.bootstrap(), Status.Code.UNAVAILABLE, last);
+    String why = last == null ? ""
+        : dev.skein.client.internal.TlsFailures.explain(last, config.tls().enabled()).map(m -> ": " + m).orElse("");
+    throw new SkeinException("no broker reachable at " + config.bootstrap() + why, Status.Code.UNAVAILABLE, last);
   }
 
   /** Makes the broker that answered the one in use, if it was not already. */

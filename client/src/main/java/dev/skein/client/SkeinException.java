@@ -38,6 +38,10 @@ public class SkeinException extends RuntimeException {
       return e;
     }
     Status status = Status.fromThrowable(failure);
+    Optional<String> tls = dev.skein.client.internal.TlsFailures.explain(failure);
+    if (tls.isPresent()) {
+      return new SkeinException(tls.get(), status.getCode(), failure);
+    }
     String description = status.getDescription() != null ? status.getDescription() : failure.toString();
     return new SkeinException(status.getCode() + ": " + description, status.getCode(), failure);
   }

@@ -123,6 +123,7 @@ public final class MetadataQuorum implements AutoCloseable {
         .setServerId(RaftPeerId.valueOf(node))
         .setGroup(RaftGroup.valueOf(GROUP_ID, startupPeers))
         .setProperties(RaftSettings.server(config))
+        .setParameters(RaftSettings.parameters(config))
         .setStateMachine(stateMachine)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
@@ -142,6 +143,7 @@ public final class MetadataQuorum implements AutoCloseable {
           .setClientId(ClientId.randomId())
           .setRaftGroup(voterGroup)
           .setProperties(RaftSettings.client())
+          .setParameters(RaftSettings.parameters(config))
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(4,
               TimeDuration.valueOf(50, TimeUnit.MILLISECONDS)))
           .build();
@@ -152,6 +154,7 @@ public final class MetadataQuorum implements AutoCloseable {
             .setClientId(ClientId.randomId())
             .setRaftGroup(voterGroup)
             .setProperties(RaftSettings.client())
+            .setParameters(RaftSettings.parameters(config))
             .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(10,
                 TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();

@@ -32,6 +32,7 @@ import java.util.Optional;
  *     (Kafka's {@code auto.leader.rebalance.enable})
  * @param leaderImbalanceCheckInterval how often the controller looks for such partitions; it
  *     also looks right after a broker is unfenced or an ISR takes a preferred leader back
+ * @param tls TLS with mutual authentication on the Raft port, or empty for plaintext
  */
 public record QuorumConfig(
     int nodeId,
@@ -49,7 +50,8 @@ public record QuorumConfig(
     long logSegmentSizeBytes,
     int logPurgeGap,
     boolean autoLeaderRebalance,
-    Duration leaderImbalanceCheckInterval) {
+    Duration leaderImbalanceCheckInterval,
+    Optional<QuorumTls> tls) {
 
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(750);
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(1500);
@@ -100,6 +102,14 @@ public record QuorumConfig(
       throw new IllegalArgumentException("log purge gap must be at least 1, got " + logPurgeGap);
     }
     requirePositive("leader imbalance check interval", leaderImbalanceCheckInterval);
+    Objects.requireNonNull(tls, "tls");
+  }
+
+  /** This configuration with TLS on the Raft port. */
+  public QuorumConfig withTls(QuorumTls value) {
+    return new QuorumConfig(nodeId, voters, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
+        firstElectionTimeoutMin, firstElectionTimeoutMax, heartbeatInterval, sessionTimeout, snapshotThreshold,
+        logSegmentSizeBytes, logPurgeGap, autoLeaderRebalance, leaderImbalanceCheckInterval, Optional.of(value));
   }
 
   /** A configuration with the defaults above. */
@@ -216,7 +226,7 @@ public record QuorumConfig(
     public QuorumConfig build() {
       return new QuorumConfig(nodeId, voters, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
           firstElectionTimeoutMin, firstElectionTimeoutMax, heartbeatInterval, sessionTimeout, snapshotThreshold,
-          logSegmentSizeBytes, logPurgeGap, autoLeaderRebalance, leaderImbalanceCheckInterval);
+          logSegmentSizeBytes, logPurgeGap, autoLeaderRebalance, leaderImbalanceCheckInterval, Optional.empty());
     }
   }
 }

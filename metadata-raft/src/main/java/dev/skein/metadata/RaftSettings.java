@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -53,6 +55,23 @@ final class RaftSettings {
     RaftServerConfigKeys.Log.setPreallocatedSize(properties, SizeInBytes.valueOf(preallocated));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(properties, true);
     return properties;
+  }
+
+  /**
+   * The Ratis parameters for TLS: the same managers for the server side, the member-to-member
+   * client side (appends, votes, snapshot installs), the admin port and this broker's own Raft
+   * clients, with client certificates required everywhere.
+   */
+  static Parameters parameters(QuorumConfig config) {
+    Parameters parameters = new Parameters();
+    config.tls().ifPresent(tls -> {
+      GrpcTlsConfig conf = new GrpcTlsConfig(tls.keyManager(), tls.trustManager(), true);
+      GrpcConfigKeys.TLS.setConf(parameters, conf);
+      GrpcConfigKeys.Server.setTlsConf(parameters, conf);
+      GrpcConfigKeys.Client.setTlsConf(parameters, conf);
+      GrpcConfigKeys.Admin.setTlsConf(parameters, conf);
+    });
+    return parameters;
   }
 
   static RaftProperties client() {

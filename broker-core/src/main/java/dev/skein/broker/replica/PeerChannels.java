@@ -4,7 +4,9 @@ import dev.skein.broker.HostPort;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -12,10 +14,20 @@ import java.util.concurrent.TimeUnit;
 public final class PeerChannels implements AutoCloseable {
 
   private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final Optional<SslContext> tls;
+
+  /** Plaintext channels. */
+  public PeerChannels() {
+    this(Optional.empty());
+  }
+
+  /** Channels with this TLS context (the broker's certificate, the cluster's trust bundle), or plaintext. */
+  public PeerChannels(Optional<SslContext> tls) {
+    this.tls = tls;
+  }
 
   public ManagedChannel channel(HostPort address) {
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
-        .usePlaintext()
+    return channels.computeIfAbsent(address, a -> secure(NettyChannelBuilder.forAddress(a.host(), a.port()))
         .maxInboundMessageSize(128 * 1024 * 1024)
         .withOption(ChannelOption.ALLOCATOR, dev.skein.broker.SkeinBroker.ALLOCATOR)
         // Replication streams stay open for the broker's life; keepalives notice a dead peer.
@@ -23,6 +35,10 @@ public final class PeerChannels implements AutoCloseable {
         .keepAliveTimeout(5, TimeUnit.SECONDS)
         .keepAliveWithoutCalls(true)
         .build());
+  }
+
+  private NettyChannelBuilder secure(NettyChannelBuilder builder) {
+    return tls.isPresent() ? builder.sslContext(tls.get()) : builder.usePlaintext();
   }
 
   @Override

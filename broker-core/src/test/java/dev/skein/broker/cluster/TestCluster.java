@@ -49,6 +49,11 @@ public final class TestCluster implements AutoCloseable {
 
   private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication,
       GroupConfig groups, boolean partitionLevelMetrics) {
+    this(dir, brokers, voters, logDefaults, replication, groups, partitionLevelMetrics, null);
+  }
+
+  private TestCluster(Path dir, int brokers, int voters, LogConfig logDefaults, ReplicationConfig replication,
+      GroupConfig groups, boolean partitionLevelMetrics, dev.skein.broker.tls.TlsConfig tls) {
     List<QuorumVoter> quorum = new ArrayList<>();
     int[] ports = freePorts(brokers * 2);
     for (int id = 1; id <= voters; id++) {
@@ -57,7 +62,11 @@ public final class TestCluster implements AutoCloseable {
     for (int id = 1; id <= brokers; id++) {
       int port = ports[2 * (id - 1)];
       HostPort address = new HostPort("localhost", port);
-      configs.add(BrokerConfig.builder(id, dir.resolve("broker-" + id))
+      BrokerConfig.Builder builder = BrokerConfig.builder(id, dir.resolve("broker-" + id));
+      if (tls != null) {
+        builder.tls(tls);
+      }
+      configs.add(builder
           .listen(address, address)
           .quorum(quorum, new HostPort("localhost", ports[2 * (id - 1) + 1]))
           .topicDefaults(1, 1, logDefaults)
@@ -102,6 +111,15 @@ public final class TestCluster implements AutoCloseable {
   public static TestCluster startWithMetrics(Path dir, int brokers, boolean partitionLevelMetrics) {
     return startCluster(new TestCluster(dir, brokers, Math.min(brokers, 3), LogConfig.DEFAULT,
         ReplicationConfig.DEFAULT, GroupConfig.DEFAULT, partitionLevelMetrics));
+  }
+
+  /**
+   * Starts {@code brokers} brokers with TLS on every port. Only {@link #bootstrap()} and the
+   * brokers are of use then: this class's clients and channels speak plaintext.
+   */
+  public static TestCluster startWithTls(Path dir, int brokers, dev.skein.broker.tls.TlsConfig tls) {
+    return startCluster(new TestCluster(dir, brokers, Math.min(brokers, 3), LogConfig.DEFAULT,
+        ReplicationConfig.DEFAULT, GroupConfig.DEFAULT, true, tls));
   }
 
   private static TestCluster startCluster(TestCluster cluster) {

@@ -71,7 +71,7 @@ public final class ConsoleServer implements AutoCloseable {
 
   /**
    * As above, with the client settings the console connects with: {@code bootstrap.servers}
-   * and any other client setting.
+   * and, for a TLS cluster, {@code security.protocol} and the {@code ssl.*} files.
    */
   public static ConsoleServer start(HostPort address, Map<String, String> clientSettings, boolean writes, int nodeId,
       Duration liveInterval) throws IOException {

@@ -1,13 +1,18 @@
 package dev.skein.client.internal;
 
 import dev.skein.client.BrokerAddress;
+import dev.skein.client.ClientTls;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.buffer.AdaptiveByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /** One gRPC channel per broker address, shared by everything a client does. */
 public final class BrokerChannels implements AutoCloseable {
@@ -23,14 +28,41 @@ public final class BrokerChannels implements AutoCloseable {
   private static final AdaptiveByteBufAllocator ALLOCATOR = new AdaptiveByteBufAllocator(true, true);
 
   private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final SslContext tls;
   private volatile boolean closed;
+
+  /** Plaintext channels. */
+  public BrokerChannels() {
+    this(ClientTls.PLAINTEXT);
+  }
+
+  /** Channels secured as {@code tls} says (the files are read once, here). */
+  public BrokerChannels(ClientTls tls) {
+    this.tls = tls.enabled() ? sslContext(tls) : null;
+  }
+
+  private static SslContext sslContext(ClientTls tls) {
+    try {
+      SslContextBuilder builder = GrpcSslContexts.forClient();
+      if (tls.caLocation().isPresent()) {
+        builder.trustManager(tls.caLocation().get().toFile());
+      }
+      if (tls.certificateLocation().isPresent()) {
+        builder.keyManager(tls.certificateLocation().get().toFile(), tls.keyLocation().orElseThrow().toFile());
+      }
+      return builder.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot use the ssl.* files " + tls.caLocation().map(p -> p + " ").orElse("")
+          + tls.certificateLocation().map(p -> p + " ").orElse("") + "(PEM certificates and a PKCS#8 key expected): "
+          + e.getMessage(), e);
+    }
+  }
 
   public ManagedChannel channel(BrokerAddress address) {
     if (closed) {
       throw new IllegalStateException("client is closed");
     }
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forAddress(a.host(), a.port())
-        .usePlaintext()
+    return channels.computeIfAbsent(address, a -> secure(NettyChannelBuilder.forAddress(a.host(), a.port()))
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .withOption(ChannelOption.ALLOCATOR, ALLOCATOR)
         // The client retries by itself, knowing what is safe to resend. gRPC's transparent
@@ -38,6 +70,10 @@ public final class BrokerChannels implements AutoCloseable {
         // since reused.
         .disableRetry()
         .build());
+  }
+
+  private NettyChannelBuilder secure(NettyChannelBuilder builder) {
+    return tls == null ? builder.usePlaintext() : builder.sslContext(tls);
   }
 
   @Override

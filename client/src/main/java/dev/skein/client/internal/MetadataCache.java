@@ -123,8 +123,8 @@ public final class MetadataCache {
         last = e;
       }
     }
-    throw new SkeinException("no broker answered at " + candidates()
-        + (last == null ? "" : ": " + last.getStatus()), Status.Code.UNAVAILABLE, last);
+    String why = last == null ? "" : ": " + TlsFailures.explain(last, config.tls().enabled()).orElse(last.getStatus().toString());
+    throw new SkeinException("no broker answered at " + candidates() + why, Status.Code.UNAVAILABLE, last);
   }
 
   /** Running brokers we know of, then the bootstrap list, each once, in random order within each group. */
