@@ -1,5 +1,6 @@
 package dev.skein.cli;
 
+import static dev.skein.broker.cluster.TestCluster.freePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,7 +15,6 @@ import dev.skein.client.SkeinConsumer;
 import dev.skein.client.SkeinProducer;
 import dev.skein.client.TopicPartition;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -195,19 +195,5 @@ class DurableCrashTest {
 
   private String bootstrap() {
     return IntStream.range(0, BROKERS).mapToObj(i -> "127.0.0.1:" + ports[i]).collect(Collectors.joining(","));
-  }
-
-  private static int[] freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      for (int i = 0; i < count; i++) {
-        sockets.add(new ServerSocket(0));
-      }
-      return sockets.stream().mapToInt(ServerSocket::getLocalPort).toArray();
-    } finally {
-      for (ServerSocket s : sockets) {
-        s.close();
-      }
-    }
   }
 }

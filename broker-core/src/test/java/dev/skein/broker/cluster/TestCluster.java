@@ -261,7 +261,8 @@ public final class TestCluster implements AutoCloseable {
     running.clear();
   }
 
-  private static int[] freePorts(int count) {
+  /** Ports free at the moment of the call (the usual test race: another process may take one). */
+  public static int[] freePorts(int count) {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       int[] ports = new int[count];
