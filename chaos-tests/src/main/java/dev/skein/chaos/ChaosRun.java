@@ -113,7 +113,8 @@ public final class ChaosRun {
 
         cluster.healAll();
         long heal = history.now();
-        history.append(Op.info(Op.F.HEAL, "nemesis", heal, null, "every broker running, unpaused, network open", null));
+        history.append(Op.info(Op.F.HEAL, "nemesis", heal, null, "every broker running, unpaused, network open"
+            + (config.fakeClock() ? ", wall clocks real" : ""), null));
         awaitLeaders(cluster, history);
         awaitProgress(config, history, heal);
         ctx.pause(Duration.ofSeconds(3));   // a little steady state after recovery, in the picture
