@@ -322,6 +322,26 @@ public final class DockerCluster implements AutoCloseable {
     return containers.get(id - 1).getLogs();
   }
 
+  /**
+   * The broker's log so far, each line prefixed with the real time Docker received it: under a
+   * fake clock the broker's own timestamps show its skewed wall clock next to it.
+   */
+  public String logsWithRealTime(int id) {
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    try {
+      docker.logContainerCmd(containerId(id)).withStdOut(true).withStdErr(true).withTimestamps(true)
+          .exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+              output.writeBytes(frame.getPayload());
+            }
+          }).awaitCompletion(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return output.toString();
+  }
+
   @Override
   public void close() {
     for (GenericContainer<?> c : containers) {
