@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Chaos runs that must end with zero anomalies. Which runs: {@code -Dchaos.nemeses=smoke} (CI:
  * no fault, kill, pause, partition, leader-targeted kill), {@code all} (every nemesis alone,
  * then all of them mixed) or a comma-separated list of nemesis names; each {@code chaos.runs}
- * times with seeds {@code chaos.seed}, +1, ..., for {@code chaos.time} seconds each.
+ * times with seeds {@code chaos.seed}, +1, ..., for {@code chaos.time} seconds each. A plan with
+ * the {@code skew} nemesis runs its brokers under libfaketime; the others exactly as deployed.
  */
 @Tag("docker")
 class ChaosSuiteTest {
@@ -25,7 +26,15 @@ class ChaosSuiteTest {
   record Plan(String name, List<String> nemeses) {}
 
   static Stream<Arguments> plans() {
-    String which = System.getProperty("chaos.nemeses", "smoke");
+    List<Plan> plans = plans(System.getProperty("chaos.nemeses", "smoke"));
+    int runs = Integer.getInteger("chaos.runs", 1);
+    long seed = Long.getLong("chaos.seed", 42);
+    return plans.stream().flatMap(p -> Stream.iterate(0, r -> r < runs, r -> r + 1)
+        .map(r -> Arguments.of(p, seed + r)));
+  }
+
+  /** The plans {@code chaos.nemeses} names. */
+  static List<Plan> plans(String which) {
     List<Plan> plans = new ArrayList<>();
     switch (which) {
       case "smoke" -> {
@@ -41,16 +50,14 @@ class ChaosSuiteTest {
       }
       default -> Arrays.stream(which.split(",")).map(String::strip).forEach(n -> plans.add(new Plan(n, List.of(n))));
     }
-    int runs = Integer.getInteger("chaos.runs", 1);
-    long seed = Long.getLong("chaos.seed", 42);
-    return plans.stream().flatMap(p -> Stream.iterate(0, r -> r < runs, r -> r + 1)
-        .map(r -> Arguments.of(p, seed + r)));
+    return plans;
   }
 
   @ParameterizedTest(name = "{0} seed {1}")
   @MethodSource("plans")
   void survivesWithoutAnomalies(Plan plan, long seed) {
-    ChaosConfig config = ChaosConfig.fromSystemProperties().withSeed(seed);
+    ChaosConfig config = ChaosConfig.fromSystemProperties().withSeed(seed)
+        .withFakeClock(Nemesis.needFakeClock(plan.nemeses()));
     List<Nemesis> nemeses = plan.nemeses().stream().map(Nemesis::named).toList();
     ChaosRun.Result result = ChaosRun.run(config, plan.name() + "-" + seed, ChaosRun.Schedule.random(nemeses));
     assertThat(result.check().anomalies()).as(result.summary() + "\nhistory: " + result.history()).isEmpty();

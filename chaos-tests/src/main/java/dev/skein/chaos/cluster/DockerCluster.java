@@ -37,7 +37,9 @@ import org.testcontainers.utility.DockerImageName;
  * Brokers in containers on one Docker network, each at a fixed address so that a broker killed
  * and started again comes back where clients and peers expect it. The test JVM reaches them by
  * those bridge addresses (Linux), which the brokers also advertise. Faults act only from
- * outside the broker: Docker (kill, stop, pause) and iptables or rm inside the container.
+ * outside the broker: Docker (kill, stop, pause) and iptables or rm inside the container, and,
+ * when the run asks for it ({@link ChaosConfig#fakeClock()}), the wall clock libfaketime gives the
+ * broker's JVM ({@link FakeClock}).
  */
 public final class DockerCluster implements AutoCloseable {
 
@@ -62,6 +64,9 @@ public final class DockerCluster implements AutoCloseable {
     try {
       cluster.startContainers();
       cluster.awaitAllRunning(Duration.ofSeconds(120));
+      if (config.fakeClock()) {
+        cluster.ids().forEach(cluster::checkFakeClock);
+      }
       return cluster;
     } catch (RuntimeException e) {
       cluster.close();
@@ -92,9 +97,15 @@ public final class DockerCluster implements AutoCloseable {
             // The harness watches health over gRPC itself; a JVM per check in five
             // containers would take a good part of this 2-core machine.
             cmd.withHealthcheck(new HealthCheck().withTest(List.of("NONE")));
+            if (config.fakeClock()) {
+              cmd.withEntrypoint(FakeClock.ENTRYPOINT);
+            }
           })
           .waitingFor(Wait.forLogMessage(".*Skein broker " + id + " started.*", 1)
               .withStartupTimeout(Duration.ofSeconds(120)));
+      if (config.fakeClock()) {
+        c.withEnv(FakeClock.ENV);
+      }
       containers.add(c);
     }
     // Voters together; non-voters one at a time, each once the previous one runs: two brokers
@@ -238,9 +249,38 @@ public final class DockerCluster implements AutoCloseable {
     exec(id, "rm", "-rf", DATA_DIR + "/logs/" + topic + "-" + partition);
   }
 
+  public boolean fakeClock() {
+    return config.fakeClock();
+  }
+
+  /**
+   * Steps a running broker's wall clock to {@code offset} from real time ({@link Duration#ZERO}:
+   * real time again); the broker's JVM sees it within a second.
+   */
+  public void setClockOffset(int id, Duration offset) {
+    if (!config.fakeClock()) {
+      throw new IllegalStateException("broker " + id + " does not run under libfaketime: the run needs "
+          + "ChaosConfig.withFakeClock(true) (the skew nemesis in its set)");
+    }
+    exec(id, FakeClock.setCommand(offset).toArray(String[]::new));
+  }
+
+  /** Fails unless the broker's JVM has libfaketime loaded, so a skew cannot silently do nothing. */
+  private void checkFakeClock(int id) {
+    try {
+      execAs("skein", id, FakeClock.CHECK_LOADED.toArray(String[]::new));
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException("broker " + id + " runs without libfaketime; its log:\n" + logs(id), e);
+    }
+  }
+
   /** Runs a command as root inside a running broker's container; fails unless it exits 0. */
   public String exec(int id, String... command) {
-    ExecCreateCmdResponse created = docker.execCreateCmd(containerId(id)).withUser("root").withCmd(command)
+    return execAs("root", id, command);
+  }
+
+  private String execAs(String user, int id, String... command) {
+    ExecCreateCmdResponse created = docker.execCreateCmd(containerId(id)).withUser(user).withCmd(command)
         .withAttachStdout(true).withAttachStderr(true).exec();
     ByteArrayOutputStream output = new ByteArrayOutputStream();
     try {
@@ -262,18 +302,44 @@ public final class DockerCluster implements AutoCloseable {
     return output.toString();
   }
 
-  /** Every broker running, unpaused and with open network; used after the schedule ends. */
+  /**
+   * Every broker running, unpaused, with open network and (under libfaketime) real time; used
+   * after the schedule ends.
+   */
   public void healAll() {
     for (int id : ids()) {
       unpause(id);
       startAgain(id);
       healNetwork(id);
+      if (config.fakeClock()) {
+        setClockOffset(id, Duration.ZERO);
+      }
     }
   }
 
   /** The broker's log so far, for a failed run's report. */
   public String logs(int id) {
     return containers.get(id - 1).getLogs();
+  }
+
+  /**
+   * The broker's log so far, each line prefixed with the real time Docker received it: under a
+   * fake clock the broker's own timestamps show its skewed wall clock next to it.
+   */
+  public String logsWithRealTime(int id) {
+    ByteArrayOutputStream output = new ByteArrayOutputStream();
+    try {
+      docker.logContainerCmd(containerId(id)).withStdOut(true).withStdErr(true).withTimestamps(true)
+          .exec(new ResultCallback.Adapter<Frame>() {
+            @Override
+            public void onNext(Frame frame) {
+              output.writeBytes(frame.getPayload());
+            }
+          }).awaitCompletion(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return output.toString();
   }
 
   @Override

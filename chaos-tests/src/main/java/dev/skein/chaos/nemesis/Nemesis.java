@@ -44,8 +44,16 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
       new Nemesis("partition-bridge", (t, r) -> bridge(t.cluster(), r)),
       new Nemesis("partition-oneway", (t, r) -> oneWay(t.cluster(), r)),
       new Nemesis("rolling-restart", (t, r) -> rollingRestart(t.cluster())),
-      new Nemesis("client-crash", (t, r) -> Fault.none(t.clients().crashAndReplace(r))))
+      new Nemesis("client-crash", (t, r) -> Fault.none(t.clients().crashAndReplace(r))),
+      new Nemesis("skew", Nemesis::skew))
       .collect(java.util.stream.Collectors.toMap(Nemesis::name, n -> n, (a, b) -> a, java.util.LinkedHashMap::new));
+
+  /** Nemeses that step wall clocks, so the run's brokers must run under libfaketime. */
+  public static final java.util.Set<String> NEED_FAKE_CLOCK = java.util.Set.of("skew");
+
+  public static boolean needFakeClock(java.util.Collection<String> names) {
+    return names.stream().anyMatch(NEED_FAKE_CLOCK::contains);
+  }
 
   public static Nemesis named(String name) {
     Nemesis n = ALL.get(name);
@@ -136,6 +144,37 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
       cluster.awaitAllRunning(java.time.Duration.ofSeconds(90));
     }
     return Fault.none("rolling restart of every broker (SIGTERM, start, wait until running)");
+  }
+
+  /**
+   * Steps one broker's wall clock (or strobes it) by a seeded offset; the heal puts it back to
+   * real time. Only the wall clock moves: what an NTP step does to a machine.
+   */
+  private static Fault skew(Target t, Random random) {
+    DockerCluster cluster = t.cluster();
+    if (!cluster.fakeClock()) {
+      throw new IllegalStateException("the skew nemesis needs brokers under libfaketime: "
+          + "ChaosConfig.withFakeClock(true)");
+    }
+    ClockSkew skew = ClockSkew.random(random);
+    int victim = switch (skew.victim()) {
+      case ANY -> pick(cluster.ids(), random);
+      case PARTITION_LEADER -> partitionLeader(t, random);
+      case RAFT_LEADER -> {
+        int leader = cluster.raftLeader();
+        yield leader > 0 ? leader : pick(cluster.ids(), random);
+      }
+    };
+    if (skew.strobe()) {
+      ClockSkew.Strobe strobe = ClockSkew.Strobe.start(offset -> cluster.setClockOffset(victim, offset),
+          skew.offset(), skew.strobePeriod());
+      return new Fault(skew.describe(victim), () -> {
+        strobe.stop();
+        cluster.setClockOffset(victim, java.time.Duration.ZERO);
+      });
+    }
+    cluster.setClockOffset(victim, skew.offset());
+    return new Fault(skew.describe(victim), () -> cluster.setClockOffset(victim, java.time.Duration.ZERO));
   }
 
   private static List<Integer> sorted(List<Integer> ids) {
