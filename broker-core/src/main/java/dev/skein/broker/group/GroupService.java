@@ -105,6 +105,7 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
       if (epoch != 0 && request.getMemberId().isEmpty()) {
         throw invalid("member_id is required with member_epoch " + epoch + "; join with member_epoch 0 first");
       }
+      requireLength("member_id", request.getMemberId());
       requireLength("instance_id", request.getInstanceId());
       requireLength("client_id", request.getClientId());
       if (epoch >= 0 && request.getSubscribedTopicNamesCount() == 0 && request.getSubscribedTopicRegex().isEmpty()) {

@@ -50,7 +50,10 @@ public final class Membership {
     int lastEpoch = state.lastMemberEpoch();
     String memberId;
     if (hb.memberEpoch() == 0) {
-      memberId = newMemberId.get();
+      // A client that names itself keeps its id across joins, so a join whose answer was lost
+      // and is sent again replaces the entry it created instead of leaving it behind, holding
+      // partitions until its session times out. A client that does not is given an id.
+      memberId = hb.memberId().isEmpty() ? newMemberId.get() : hb.memberId();
       MemberState previous = hb.instanceId().isEmpty() ? null : members.values().stream()
           .filter(m -> m.instanceId().equals(hb.instanceId())).findFirst().orElse(null);
       if (!hb.memberId().isEmpty() && members.containsKey(hb.memberId())

@@ -88,6 +88,24 @@ class AssignorTest {
     assertThat(b3.state().stable()).isTrue();
   }
 
+  @Test
+  void aJoinSentAgainUnderTheSameMemberIdReplacesTheFirstInsteadOfAddingASecondMember() {
+    Map<String, Integer> topics = Map.of("t", 4);
+    GroupState s = GroupState.empty("g", 0);
+    Membership.Outcome other = Membership.heartbeat(s, hb("", 0, Set.of()), topics, 1, () -> "other");
+    // The first join is applied, but its answer never reaches the client, which sends it again.
+    Membership.Outcome first = Membership.heartbeat(other.state(), hb("m-1", 0, Set.of()), topics, 2,
+        () -> "not used");
+    Membership.Outcome again = Membership.heartbeat(first.state(), hb("m-1", 0, Set.of()), topics, 3,
+        () -> "not used");
+    assertThat(again.state().members().keySet()).containsExactlyInAnyOrder("other", "m-1");
+    assertThat(again.member().memberId()).isEqualTo("m-1");
+    assertThat(again.member().target()).hasSize(2);
+    // Without an id of its own, the coordinator names the member.
+    assertThat(Membership.heartbeat(again.state(), hb("", 0, Set.of()), topics, 4, () -> "given").member().memberId())
+        .isEqualTo("given");
+  }
+
   private static Membership.Heartbeat hb(String id, int epoch, Set<TopicPartition> owned) {
     return new Membership.Heartbeat(id, epoch, "", List.of("t"), "", "", owned, "c", "h");
   }

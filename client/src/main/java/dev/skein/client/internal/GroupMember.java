@@ -39,8 +39,18 @@ public final class GroupMember implements AutoCloseable {
   private final String regex;
   private final ScheduledExecutorService thread;
 
+  /**
+   * Chosen here and kept for the member's life (rejoins included), so a join retried after its
+   * answer was lost cannot leave a second member behind on the coordinator.
+   */
+  private final String memberId = java.util.UUID.randomUUID().toString();
   // Guarded by this.
-  private String memberId = "";
+  /** The coordinator confirmed membership under the current incarnation. */
+  private boolean joined;
+  /** A join was sent under the current incarnation (its answer may have been lost). */
+  private boolean joinSent;
+  /** Bumped by every rejoin, to recognise answers meant for an earlier incarnation. */
+  private int incarnation;
   private int receivedEpoch;
   private Set<TopicPartition> received = Set.of();
   private int appliedEpoch;
@@ -80,7 +90,7 @@ public final class GroupMember implements AutoCloseable {
       fatal = null;
       throw e;
     }
-    if (fenced || receivedEpoch <= appliedEpoch || memberId.isEmpty()) {
+    if (fenced || receivedEpoch <= appliedEpoch || !joined) {
       return null;
     }
     return new Assignment(receivedEpoch, received);
@@ -100,7 +110,9 @@ public final class GroupMember implements AutoCloseable {
   /** After the consumer dropped everything it owned as lost: join again as a new member. */
   public synchronized void rejoin() {
     fenced = false;
-    memberId = "";
+    joined = false;
+    joinSent = false;
+    incarnation++;
     receivedEpoch = 0;
     received = Set.of();
     appliedEpoch = 0;
@@ -108,8 +120,9 @@ public final class GroupMember implements AutoCloseable {
     schedule(0);
   }
 
+  /** The id commits carry: empty until the coordinator has confirmed the membership. */
   public synchronized String memberId() {
-    return memberId;
+    return joined ? memberId : "";
   }
 
   /** The epoch commits carry: that of the assignment applied. */
@@ -133,11 +146,14 @@ public final class GroupMember implements AutoCloseable {
 
   private void heartbeat() {
     HeartbeatRequest request;
+    int sentIn;
     synchronized (this) {
       if (fenced || leaving) {
         return;
       }
-      int epoch = memberId.isEmpty() ? 0 : appliedEpoch > 0 ? appliedEpoch : receivedEpoch;
+      int epoch = !joined ? 0 : appliedEpoch > 0 ? appliedEpoch : receivedEpoch;
+      joinSent |= epoch == 0;
+      sentIn = incarnation;
       request = request(epoch, owned);
     }
     long interval;
@@ -148,10 +164,10 @@ public final class GroupMember implements AutoCloseable {
         if (leaving || fenced) {
           return;
         }
-        if (request.getMemberEpoch() != 0 && !request.getMemberId().equals(memberId)) {
+        if (sentIn != incarnation) {
           return; // an answer for an incarnation we have already left behind
         }
-        memberId = response.getMemberId();
+        joined = true;
         sessionTimeoutMs = response.getSessionTimeoutMs();
         if (response.getMemberEpoch() != receivedEpoch) {
           receivedEpoch = response.getMemberEpoch();
@@ -202,7 +218,7 @@ public final class GroupMember implements AutoCloseable {
       if (next != null) {
         next.cancel(false);
       }
-      if (memberId.isEmpty() || fenced) {
+      if (!joinSent || fenced) {
         request = null;
       } else {
         request = request(config.groupInstanceId().isEmpty() ? -1 : -2, Set.of());
