@@ -6,12 +6,14 @@ import dev.skein.client.ConsumerRecord;
 import dev.skein.client.Header;
 import dev.skein.client.SkeinConsumer;
 import dev.skein.client.TopicPartition;
+import dev.skein.proto.v1.TimestampType;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import dev.skein.proto.v1.TimestampType;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -153,7 +155,9 @@ final class ConsumeCommand implements Callable<Integer> {
   private String text(ConsumerRecord r) {
     List<String> fields = new ArrayList<>();
     if (printTimestamp) {
-      fields.add("CreateTime:" + r.timestamp());
+      // As kafka-console-consumer: the label says which kind of timestamp the topic keeps.
+      String kind = r.timestampType() == TimestampType.TIMESTAMP_TYPE_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime";
+      fields.add(kind + ":" + r.timestamp());
     }
     if (printPartition) {
       fields.add("Partition:" + r.partition());

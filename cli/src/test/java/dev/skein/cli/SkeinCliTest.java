@@ -161,6 +161,23 @@ class SkeinCliTest {
   }
 
   @Test
+  void printedTimestampsSayWhichKindTheTopicKeeps() {
+    skein("", "topic", "create", "--topic", "cli-created", "--partitions", "1", "--bootstrap", bootstrap());
+    skein("", "topic", "create", "--topic", "cli-appended", "--partitions", "1", "--config",
+        "message.timestamp.type=LogAppendTime", "--bootstrap", bootstrap());
+    for (String topic : List.of("cli-created", "cli-appended")) {
+      Run produced = skein("x\n", "produce", "--topic", topic, "--bootstrap", bootstrap());
+      assertThat(produced.code()).as(produced.err()).isZero();
+    }
+    Run created = skein("", "consume", "--topic", "cli-created", "--from-beginning", "--max-messages", "1",
+        "--print-timestamp", "--bootstrap", bootstrap());
+    assertThat(created.lines()).singleElement().asString().matches("CreateTime:\\d+\tx");
+    Run appended = skein("", "consume", "--topic", "cli-appended", "--from-beginning", "--max-messages", "1",
+        "--print-timestamp", "--bootstrap", bootstrap());
+    assertThat(appended.lines()).singleElement().asString().matches("LogAppendTime:\\d+\tx");
+  }
+
+  @Test
   void consumeAsJsonFromAnOffset() {
     skein("", "topic", "create", "--topic", "cli-json", "--partitions", "1", "--bootstrap", bootstrap());
     skein("a\n\"quoted\"\nc\n", "produce", "--topic", "cli-json", "--header", "source=test", "--bootstrap",
