@@ -72,7 +72,8 @@ final class LogDirDescriber {
           .setLeader(p.isLeader()).build());
     }
     stored.sort(BY_PARTITION);
-    LogDirDescription.Builder dir = LogDirDescription.newBuilder().setPath(logsDir.toAbsolutePath().toString())
+    LogDirDescription.Builder dir = LogDirDescription.newBuilder()
+        .setPath(logsDir.toAbsolutePath().normalize().toString())
         .setTotalBytes(-1).setUsableBytes(-1).addAllReplicas(stored);
     try {
       FileStore store = Files.getFileStore(logsDir);
