@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         ProduceCommand.class,
         ConsumeCommand.class,
         ClusterCommand.class,
+        LogDirsCommand.class,
         HealthCommand.class,
         PerfCommand.class,
         CommandLine.HelpCommand.class

@@ -238,7 +238,8 @@ class SkeinCliTest {
     for (String[] command : List.of(new String[] {"--help"}, new String[] {"broker", "--help"},
         new String[] {"dev", "--help"}, new String[] {"topic", "create", "--help"},
         new String[] {"topic", "describe", "--help"}, new String[] {"produce", "--help"},
-        new String[] {"consume", "--help"}, new String[] {"cluster", "describe", "--help"})) {
+        new String[] {"consume", "--help"}, new String[] {"cluster", "describe", "--help"},
+        new String[] {"log-dirs", "describe", "--help"})) {
       Run help = skein("", command);
       assertThat(help.code()).as(String.join(" ", command)).isZero();
       assertThat(help.out()).startsWith("Usage: skein");

@@ -21,6 +21,8 @@ import dev.skein.proto.v1.DescribeClusterRequest;
 import dev.skein.proto.v1.DescribeConfigsRequest;
 import dev.skein.proto.v1.DescribeGroupRequest;
 import dev.skein.proto.v1.DescribeGroupResponse;
+import dev.skein.proto.v1.DescribeLogDirsRequest;
+import dev.skein.proto.v1.DescribeLogDirsResponse;
 import dev.skein.proto.v1.DescribeTopicsRequest;
 import dev.skein.proto.v1.FetchOffsetsRequest;
 import dev.skein.proto.v1.GroupMember;
@@ -50,6 +52,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -223,6 +227,86 @@ public final class SkeinAdmin implements AutoCloseable {
       pending = retry;
     }
     return done;
+  }
+
+  /**
+   * What each broker stores, as Kafka's describeLogDirs: per broker its log directories, and in
+   * each the partition replicas with their size on disk, segment count, log start and end
+   * offsets and whether that broker leads the partition. The brokers are asked in parallel; one
+   * that cannot be reached or does not answer within the request timeout is in the result with
+   * its error instead of failing the call, so a broker that is down does not hide the others.
+   *
+   * @param topics the topics whose replicas to list; empty: every replica, internal topics included
+   * @param brokerIds the brokers to ask; empty: every registered broker that is not fenced
+   * @return one entry per broker asked, by broker id
+   * @throws SkeinException when the request itself is refused (UNKNOWN_TOPIC, INVALID_REQUEST: every
+   *     broker would say the same), or for a broker id the cluster does not have
+   */
+  public List<BrokerLogDirs> describeLogDirs(Collection<String> topics, Collection<Integer> brokerIds) {
+    Map<Integer, BrokerNode> known = metadata.refresh().brokers();
+    List<BrokerNode> asked = new ArrayList<>();
+    if (brokerIds.isEmpty()) {
+      known.values().stream().filter(b -> b.state() != dev.skein.proto.v1.BrokerState.BROKER_STATE_FENCED)
+          .forEach(asked::add);
+    } else {
+      for (int id : new TreeSet<>(brokerIds)) {
+        BrokerNode broker = known.get(id);
+        if (broker == null) {
+          throw new SkeinException(SkeinError.of(ErrorReason.INVALID_REQUEST, "the cluster has no broker " + id
+              + "; its brokers are " + new TreeSet<>(known.keySet())));
+        }
+        asked.add(broker);
+      }
+    }
+    asked.sort(java.util.Comparator.comparingInt(BrokerNode::id));
+    DescribeLogDirsRequest request = DescribeLogDirsRequest.newBuilder().addAllTopics(topics).build();
+    // All at once: the slowest broker, not the sum of them, bounds the call. Each has the deadline.
+    Map<BrokerNode, CompletableFuture<DescribeLogDirsResponse>> calls = new LinkedHashMap<>();
+    for (BrokerNode broker : asked) {
+      CompletableFuture<DescribeLogDirsResponse> answer = new CompletableFuture<>();
+      AdminServiceGrpc.newStub(channels.channel(broker.address()))
+          .withDeadlineAfter(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .describeLogDirs(request, completing(answer));
+      calls.put(broker, answer);
+    }
+    List<BrokerLogDirs> out = new ArrayList<>();
+    for (Map.Entry<BrokerNode, CompletableFuture<DescribeLogDirsResponse>> call : calls.entrySet()) {
+      try {
+        out.add(BrokerLogDirs.answered(call.getKey(), call.getValue().get()));
+      } catch (ExecutionException e) {
+        SkeinException failure = SkeinException.from(e.getCause());
+        boolean aboutTheRequest = failure.reason()
+            .filter(r -> r == ErrorReason.UNKNOWN_TOPIC || r == ErrorReason.INVALID_REQUEST).isPresent();
+        if (aboutTheRequest) {
+          throw failure;
+        }
+        out.add(BrokerLogDirs.failed(call.getKey(), failure));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new SkeinException("interrupted", Status.Code.CANCELLED, e);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** Completes {@code answer} with a unary call's response or failure. */
+  private static <T> io.grpc.stub.StreamObserver<T> completing(CompletableFuture<T> answer) {
+    return new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        answer.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        // onNext has completed it: a unary call answers once.
+      }
+    };
   }
 
   public ClusterDescription describeCluster() {

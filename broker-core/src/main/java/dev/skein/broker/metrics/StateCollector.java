@@ -124,14 +124,14 @@ final class StateCollector implements MultiCollector {
     long worstLagMs = 0;
     for (Partition p : sources.replicas().hostedPartitions()) {
       count++;
-      long bytes;
-      int segs;
+      Partition.LogSummary logSummary;
       try {
-        bytes = p.logSizeBytes();
-        segs = p.segmentCount();
+        logSummary = p.logSummary();
       } catch (RuntimeException closedMeanwhile) {
         continue;
       }
+      long bytes = logSummary.sizeBytes();
+      int segs = logSummary.segmentCount();
       totalSize += bytes;
       totalSegments += segs;
       Partition.Leadership l = p.leadership();
@@ -141,9 +141,9 @@ final class StateCollector implements MultiCollector {
       if (partitionLevel) {
         pSize.add(bytes, "topic", topic, "partition", partition);
         pSegments.add(segs, "topic", topic, "partition", partition);
-        pStart.add(p.logStartOffset(), "topic", topic, "partition", partition);
-        pEnd.add(p.logEndOffset(), "topic", topic, "partition", partition);
-        pHw.add(p.highWatermark(), "topic", topic, "partition", partition);
+        pStart.add(logSummary.logStartOffset(), "topic", topic, "partition", partition);
+        pEnd.add(logSummary.logEndOffset(), "topic", topic, "partition", partition);
+        pHw.add(logSummary.highWatermark(), "topic", topic, "partition", partition);
         pLeader.add(leader ? 1 : 0, "topic", topic, "partition", partition);
       }
       if (!leader) {

@@ -176,13 +176,22 @@ public final class Partition {
     return replicaLog.highWatermark();
   }
 
-  /** Bytes in this replica's segments. */
-  public long logSizeBytes() {
-    return replicaLog.sizeInBytes();
-  }
+  /**
+   * This replica's log as the metrics and DescribeLogDirs report it.
+   *
+   * @param sizeBytes bytes in its segments (indexes not counted)
+   */
+  public record LogSummary(long sizeBytes, int segmentCount, long logStartOffset, long logEndOffset,
+      long highWatermark) {}
 
-  public int segmentCount() {
-    return replicaLog.segmentCount();
+  /**
+   * The log's figures read one after another, not under one lock: appends, rolls and retention
+   * go on meanwhile, and a reader of sizes wants no pause in them. Each figure is one the log
+   * had; together they may be a few appends apart. A replica removed meanwhile reports its last figures.
+   */
+  public LogSummary logSummary() {
+    return new LogSummary(replicaLog.sizeInBytes(), replicaLog.segmentCount(), replicaLog.logStartOffset(),
+        replicaLog.logEndOffset(), replicaLog.highWatermark());
   }
 
   /**

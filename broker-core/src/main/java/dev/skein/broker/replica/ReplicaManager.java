@@ -248,11 +248,7 @@ public final class ReplicaManager implements AutoCloseable {
    * Errors say whether the topic or partition is unknown, or who leads it instead.
    */
   public Partition leaderPartition(String topic, int partition) {
-    if (!caughtUp) {
-      throw BrokerException.of(ErrorReason.BROKER_NOT_AVAILABLE, "broker " + brokerId
-          + " is starting and still catching up with the cluster's metadata; retry shortly or use another broker",
-          Map.of("broker_id", Integer.toString(brokerId), "broker_state", "STARTING"));
-    }
+    requireCaughtUp();
     Partition local = partitions.get(new DataWatchers.PartitionKey(topic, partition));
     if (local != null) {
       local.requireLeader();
@@ -276,6 +272,18 @@ public final class ReplicaManager implements AutoCloseable {
         + partition + "; broker " + registration.leader() + " does",
         Map.of("leader_id", Integer.toString(registration.leader()),
             "leader_epoch", Integer.toString(registration.leaderEpoch())));
+  }
+
+  /**
+   * Refuses while the broker replays metadata from before its registration: until then it has
+   * not taken up its replicas, so it would answer for partitions with nothing or with stale state.
+   */
+  public void requireCaughtUp() {
+    if (!caughtUp) {
+      throw BrokerException.of(ErrorReason.BROKER_NOT_AVAILABLE, "broker " + brokerId
+          + " is starting and still catching up with the cluster's metadata; retry shortly or use another broker",
+          Map.of("broker_id", Integer.toString(brokerId), "broker_state", "STARTING"));
+    }
   }
 
   /** Switches for cutting replication in tests and failure drills. */

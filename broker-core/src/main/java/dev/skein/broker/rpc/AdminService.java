@@ -19,6 +19,8 @@ import dev.skein.proto.v1.CreatePartitionsRequest;
 import dev.skein.proto.v1.CreatePartitionsResponse;
 import dev.skein.proto.v1.DescribeConfigsRequest;
 import dev.skein.proto.v1.DescribeConfigsResponse;
+import dev.skein.proto.v1.DescribeLogDirsRequest;
+import dev.skein.proto.v1.DescribeLogDirsResponse;
 import dev.skein.proto.v1.DeleteRecordsRequest;
 import dev.skein.proto.v1.DeleteRecordsResponse;
 import dev.skein.proto.v1.DeleteTopicRequest;
@@ -41,7 +43,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * Topic administration: topics, partitions and configs go to the controller, and the answer
  * comes once this broker's own metadata shows the change, so a client can use a topic it just
- * created; DeleteRecords acts on the partition leaders here.
+ * created; DeleteRecords acts on the partition leaders here, and DescribeLogDirs reports this
+ * broker's own replicas.
  */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
@@ -51,6 +54,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final Errors errors;
   private final RecordDeletion recordDeletion;
   private final ConfigDescriber configDescriber;
+  private final LogDirDescriber logDirs;
 
   public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
       ReplicaManager replicas, DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer) {
@@ -60,6 +64,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     this.errors = errors;
     this.recordDeletion = new RecordDeletion(replicas, commitWatchers, errors, executor, timer);
     this.configDescriber = new ConfigDescriber(config.logDefaults());
+    this.logDirs = new LogDirDescriber(config.nodeId(), config.logsDir(), replicas, quorum::image);
   }
 
   @Override
@@ -127,6 +132,19 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
       return;
     }
     complete(response, recordDeletion.handle(request), "delete records");
+  }
+
+  @Override
+  public void describeLogDirs(DescribeLogDirsRequest request, StreamObserver<DescribeLogDirsResponse> response) {
+    DescribeLogDirsResponse answer;
+    try {
+      answer = logDirs.describe(request);
+    } catch (RuntimeException e) {
+      response.onError(errors.toStatus(e, "describe log dirs"));
+      return;
+    }
+    response.onNext(answer);
+    response.onCompleted();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.skein.cli.console;
 
+import dev.skein.client.BrokerLogDirs;
 import dev.skein.client.BrokerNode;
 import dev.skein.client.ClusterDescription;
 import dev.skein.client.ConfigEntry;
@@ -16,6 +17,7 @@ import dev.skein.client.TopicPartition;
 import dev.skein.proto.v1.OffsetSpec;
 import dev.skein.rpc.ErrorReason;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -126,21 +128,34 @@ final class ConsoleApi {
     return out;
   }
 
-  /** One topic: partitions (leader, replicas, ISR, start and end offsets) and configs with their sources. */
+  /**
+   * One topic: partitions (leader, replicas, ISR, start and end offsets, size on disk: the
+   * leader's and each replica's) and configs with their sources.
+   */
   Map<String, Object> topic(String name) {
     TopicDescription t = describe(name);
     List<TopicPartition> led = t.partitions().stream().filter(PartitionInfo::hasLeader)
         .map(p -> new TopicPartition(name, p.partition())).toList();
     Map<TopicPartition, Long> start = led.isEmpty() ? Map.of() : admin.logOffsets(led, OffsetSpec.OFFSET_SPEC_EARLIEST, 0);
     Map<TopicPartition, Long> end = led.isEmpty() ? Map.of() : admin.logOffsets(led, OffsetSpec.OFFSET_SPEC_LATEST, 0);
+    Map<TopicPartition, Map<Integer, BrokerLogDirs.ReplicaLog>> stored = storedReplicas(name);
     List<Object> partitions = new ArrayList<>();
     for (PartitionInfo p : t.partitions()) {
       TopicPartition tp = new TopicPartition(name, p.partition());
       Long s = start.get(tp);
       Long e = end.get(tp);
+      Map<Integer, BrokerLogDirs.ReplicaLog> onBrokers = stored.getOrDefault(tp, Map.of());
+      List<Object> replicaSizes = new ArrayList<>();
+      for (int broker : p.replicas()) {
+        BrokerLogDirs.ReplicaLog r = onBrokers.get(broker);
+        replicaSizes.add(map("broker", broker, "sizeBytes", r == null ? null : r.sizeBytes(),
+            "segments", r == null ? null : r.segmentCount()));
+      }
+      BrokerLogDirs.ReplicaLog atLeader = onBrokers.get(p.leader());
       partitions.add(map("partition", p.partition(), "leader", p.leader(), "leaderEpoch", p.leaderEpoch(),
           "replicas", p.replicas(), "isr", p.isr(), "offline", p.offlineReplicas(),
-          "startOffset", s, "endOffset", e, "records", s == null || e == null ? null : e - s));
+          "startOffset", s, "endOffset", e, "records", s == null || e == null ? null : e - s,
+          "sizeBytes", atLeader == null ? null : atLeader.sizeBytes(), "replicaSizes", replicaSizes));
     }
     List<Object> configs = new ArrayList<>();
     for (ConfigEntry c : admin.describeTopicConfigs(name)) {
@@ -148,6 +163,28 @@ final class ConsoleApi {
     }
     return map("name", t.name(), "topicId", t.topicId(), "internal", t.internal(),
         "replicationFactor", t.replicationFactor(), "partitions", partitions, "configs", configs);
+  }
+
+  /**
+   * Each partition's replicas of the topic by broker, as the brokers report their own logs. A
+   * broker that does not answer just has no entry (its sizes show as unknown), and a refusal
+   * (a broker that has not yet learnt of a topic created a moment ago) leaves every size
+   * unknown for this read: sizes are one column of the page, not a reason to fail it.
+   */
+  private Map<TopicPartition, Map<Integer, BrokerLogDirs.ReplicaLog>> storedReplicas(String topic) {
+    List<BrokerLogDirs> brokers;
+    try {
+      brokers = admin.describeLogDirs(List.of(topic), List.of());
+    } catch (SkeinException e) {
+      return Map.of();
+    }
+    Map<TopicPartition, Map<Integer, BrokerLogDirs.ReplicaLog>> out = new HashMap<>();
+    for (BrokerLogDirs b : brokers) {
+      for (BrokerLogDirs.ReplicaLog r : b.replicas()) {
+        out.computeIfAbsent(r.partition(), tp -> new HashMap<>()).put(b.brokerId(), r);
+      }
+    }
+    return out;
   }
 
   /** Every group with its state, members and total lag. */

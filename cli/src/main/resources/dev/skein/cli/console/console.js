@@ -32,6 +32,14 @@ function table(headers, rows, attrs) {
 
 function num(v) { return v === null || v === undefined ? '–' : Number(v).toLocaleString('en-US'); }
 function list(a) { return (a || []).join(', '); }
+// Bytes in binary units with one decimal, as `skein log-dirs describe` prints them: 1536 is 1.5 KiB.
+function size(bytes) {
+  if (bytes === null || bytes === undefined) return '–';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = Number(bytes), u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return u === 0 ? v + ' B' : v.toFixed(1) + ' ' + units[u];
+}
 function time(ms) { return ms >= 0 ? new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC') : '–'; }
 function enc(s) { return encodeURIComponent(s); }
 
@@ -155,9 +163,11 @@ async function renderTopic(name) {
     h('td', { className: 'replicas' }, list(p.replicas)),
     h('td', { className: 'isr' + (p.isr.length < p.replicas.length ? ' warn' : '') }, list(p.isr)),
     h('td', { className: 'num start' }, num(p.startOffset)), h('td', { className: 'num end' }, num(p.endOffset)),
-    h('td', { className: 'num' }, num(p.records))));
+    h('td', { className: 'num' }, num(p.records)),
+    h('td', { className: 'num size', title: replicaSizes(p) }, size(p.sizeBytes))));
   const partitions = table(['Partition', 'Leader', { label: 'Epoch', num: 1 }, 'Replicas', 'ISR',
-    { label: 'Start offset', num: 1 }, { label: 'End offset', num: 1 }, { label: 'Records', num: 1 }], rows, { id: 'partitions' });
+    { label: 'Start offset', num: 1 }, { label: 'End offset', num: 1 }, { label: 'Records', num: 1 },
+    { label: 'Size', num: 1 }], rows, { id: 'partitions' });
   const configs = table(['Config', 'Value', 'Source'], t.configs.map(c =>
     h('tr', { 'data-config': c.name }, h('td', null, c.name), h('td', null, c.value), h('td', { className: 'muted' }, c.source))),
     { id: 'configs' });
@@ -168,6 +178,13 @@ async function renderTopic(name) {
   setView(h('h1', null, 'Topic ', h('span', { id: 'topic-name' }, t.name), t.internal ? [' ', h('span', { className: 'tag' }, 'internal')] : null),
     h('p', { className: 'muted' }, 'Topic id ' + t.topicId + ' · replication factor ' + t.replicationFactor),
     h('h2', null, 'Partitions'), partitions, h('h2', null, 'Configs'), configs, del);
+}
+
+// The size cell's tooltip: every replica's size on its broker's disk, one line each.
+function replicaSizes(p) {
+  return p.replicaSizes.map(r => 'broker ' + r.broker + (r.broker === p.leader ? ' (leader)' : '') + ': '
+    + (r.sizeBytes === null ? 'unknown (no answer)' : size(r.sizeBytes) + ' in ' + r.segments
+      + (r.segments === 1 ? ' segment' : ' segments'))).join('\n');
 }
 
 async function renderGroup(id) {

@@ -9,6 +9,7 @@ import dev.skein.client.Header;
 import dev.skein.client.NewTopic;
 import dev.skein.client.ProducerRecord;
 import dev.skein.client.SkeinProducer;
+import dev.skein.client.TopicPartition;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -129,6 +130,13 @@ class ConsoleApiTest {
     assertThat(topic.status()).isEqualTo(200);
     assertThat(topic.body()).contains("{\"partition\":0,\"leader\":1,").contains("\"isr\":[1]")
         .contains("\"startOffset\":0,\"endOffset\":6,\"records\":6").contains("{\"name\":\"retention.ms\",");
+    // Size on disk: the leader's, and each replica's, as the broker reports its own log.
+    long stored = ConsoleApiTest.cluster.admin().describeLogDirs(List.of("api-orders"), List.of()).get(0)
+        .replica(new TopicPartition("api-orders", 0)).orElseThrow().sizeBytes();
+    assertThat(stored).isPositive();
+    assertThat(topic.body()).contains("\"records\":6,\"sizeBytes\":" + stored
+        + ",\"replicaSizes\":[{\"broker\":1,\"sizeBytes\":" + stored + ",\"segments\":1}]")
+        .contains("\"records\":0,\"sizeBytes\":0,\"replicaSizes\":[{\"broker\":1,\"sizeBytes\":0,");
 
     Answer records = get("/api/topics/api-orders/partitions/0/records?offset=4&limit=10");
     assertThat(records.status()).as(records.body()).isEqualTo(200);

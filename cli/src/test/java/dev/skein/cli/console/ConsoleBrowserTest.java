@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.cluster.TestCluster;
 import dev.skein.broker.group.GroupConfig;
+import dev.skein.client.BrokerLogDirs;
 import dev.skein.client.Header;
 import dev.skein.client.NewTopic;
 import dev.skein.client.PartitionInfo;
@@ -14,6 +15,7 @@ import dev.skein.client.SkeinAdmin;
 import dev.skein.client.SkeinConsumer;
 import dev.skein.client.SkeinProducer;
 import dev.skein.client.TopicDescription;
+import dev.skein.client.TopicPartition;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -143,6 +146,22 @@ class ConsoleBrowserTest {
       }
       assertThat(text("#partitions tr[data-partition='0'] .end")).isEqualTo("12");
     });
+    // Each partition's size on disk: the leader's in the cell, every replica's in its tooltip.
+    TopicPartition first = new TopicPartition(TOPIC, 0);
+    eventually().untilAsserted(() -> {
+      int leader = admin.describeTopic(TOPIC).partition(0).leader();
+      Map<Integer, Long> sizes = new TreeMap<>();
+      for (BrokerLogDirs b : admin.describeLogDirs(List.of(TOPIC), List.of())) {
+        b.replica(first).ifPresent(r -> sizes.put(b.brokerId(), r.sizeBytes()));
+      }
+      assertThat(sizes).hasSize(3);
+      WebElement cell = browser.findElement(By.cssSelector("#partitions tr[data-partition='0'] .size"));
+      assertThat(cell.getText()).isEqualTo(human(sizes.get(leader)));
+      assertThat(cell.getAttribute("title").split("\n")).containsExactlyInAnyOrderElementsOf(sizes.entrySet().stream()
+          .map(e -> "broker " + e.getKey() + (e.getKey() == leader ? " (leader)" : "") + ": " + human(e.getValue())
+              + " in 1 segment").toList());
+      assertThat(text("#partitions tr[data-partition='1'] .size")).isEqualTo("0 B");
+    });
     screenshot("topic");
 
     // A partition: the records produced, as text, as indented JSON and as hex, with their headers.
@@ -239,6 +258,21 @@ class ConsoleBrowserTest {
 
   static String text(String css) {
     return browser.findElement(By.cssSelector(css)).getText().trim();
+  }
+
+  /** A size as the page shows it: bytes below 1 KiB, else binary units with one decimal. */
+  static String human(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB"};
+    double value = bytes;
+    int unit = -1;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit++;
+    }
+    return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
   }
 
   static String join(List<Integer> ids) {
