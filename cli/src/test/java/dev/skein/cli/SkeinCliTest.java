@@ -206,6 +206,12 @@ class SkeinCliTest {
     Run unreachable = skein("", "topic", "list", "--bootstrap", "localhost:1", "--request-timeout-ms", "2000");
     assertThat(unreachable.code()).isEqualTo(1);
     assertThat(unreachable.err().strip()).startsWith("error: no broker reachable at [localhost:1]");
+    // Through the metadata path too: one line, no stack trace of the connection's failure.
+    Run unreachableMetadata = skein("", "log-dirs", "describe", "--bootstrap", "localhost:1",
+        "--request-timeout-ms", "2000");
+    assertThat(unreachableMetadata.code()).isEqualTo(1);
+    assertThat(unreachableMetadata.err().strip().lines())
+        .singleElement().asString().startsWith("error: no broker answered at [localhost:1]: UNAVAILABLE");
 
     Run noSeparator = skein("no separator here\n", "produce", "--topic", "whatever", "--key-separator", ":",
         "--bootstrap", bootstrap());

@@ -123,7 +123,10 @@ public final class MetadataCache {
         last = e;
       }
     }
-    String why = last == null ? "" : ": " + TlsFailures.explain(last, config.tls().enabled()).orElse(last.getStatus().toString());
+    // One line for a person: the status code and description, never the cause's stack trace.
+    String why = last == null ? "" : ": " + TlsFailures.explain(last, config.tls().enabled())
+        .orElse(last.getStatus().getCode() + (last.getStatus().getDescription() == null ? ""
+            : " (" + last.getStatus().getDescription() + ")"));
     throw new SkeinException("no broker answered at " + candidates() + why, Status.Code.UNAVAILABLE, last);
   }
 
