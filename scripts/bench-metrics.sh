@@ -2,7 +2,10 @@
 # Measures what metrics cost on the produce and fetch paths: one broker (RF=1), a 6-partition topic,
 # `skein perf produce` then `skein perf consume`, with the metrics endpoint scraped every second, with
 # the endpoint off, and (optionally) with a build that has no metrics at all. Runs alternate, so load
-# from other processes hits every variant alike.
+# from other processes hits every variant alike. Besides the perf tools' rates it reports the broker's
+# CPU time (user + system, from /proc) for the whole run: on a shared machine throughput swings with
+# other processes' load, while the CPU a broker spends on the same work moves far less, so the last
+# table (median CPU seconds per variant) is the figure to compare.
 #
 #   scripts/bench-metrics.sh [ROUNDS] [RECORDS] [BASELINE_SKEIN]
 #
@@ -37,13 +40,21 @@ run() { # variant binary metrics-listen scrape?
     --throughput -1 --warmup-records 100000 --reporting-interval 600000 --producer-props acks=1 linger.ms=5 2>&1 | tail -1)
   consume=$("$SKEIN" perf consume -b 127.0.0.1:$PORT --topic bench --messages "$RECORDS" --hide-header 2>/dev/null | tail -1)
   [ -n "$scraper" ] && kill "$scraper" 2>/dev/null || true
+  local cpu
+  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$broker/stat")
   kill "$broker"; wait "$broker" 2>/dev/null || true
-  echo "$variant | produce: $produce | consume: $consume"
+  echo "$variant | broker cpu: $cpu s | produce: $produce | consume: $consume"
+  echo "$variant $cpu" >>"$WORK/cpu"
 }
 
 for r in $(seq "$ROUNDS"); do
   run "scraped-1s " "$SKEIN" "127.0.0.1:$MPORT" yes
   run "endpoint-off" "$SKEIN" none no
   [ -n "$BASELINE" ] && run "no-metrics  " "$BASELINE" - no
+done
+echo "median broker CPU seconds per variant ($ROUNDS rounds, $RECORDS records produced then consumed):"
+for v in scraped-1s endpoint-off no-metrics; do
+  grep "^$v " "$WORK/cpu" | awk '{print $2}' | sort -n | awk -v v="$v" '{a[NR]=$1} END {
+    if (NR) printf "  %-12s %s s\n", v, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 done
 rm -rf "$WORK"
