@@ -2,7 +2,10 @@
 # Runs the same workloads against Skein and against Apache Kafka (KRaft) on this machine, one
 # after the other, and prints each figure with the ratio Skein/Kafka.
 #
-#   bench/compare-kafka.sh [RECORDS]          (default 1000000 records of 1 KiB)
+#   bench/compare-kafka.sh [--runs N] [RECORDS]   (default 1 run of 1000000 records of 1 KiB)
+#
+# With --runs N every workload runs N times (the systems alternate round by round, so load from
+# other processes hits both alike) and the table reports each figure's median.
 #
 # Workloads (1 KiB records, 6 partitions):
 #   produce      1 broker,  acks=1, as fast as possible          (records/s, MB/s)
@@ -11,6 +14,8 @@
 #   durable-rf3  the same on Skein with durability=fsync: every batch fsynced on all three
 #                replicas before it is acknowledged; compared with Kafka's default (no fsync)
 #   p99          1 broker,  acks=1, at half of Kafka's max rate   (p99 latency, ms; lower is better)
+#   latency      the same rate held for BENCH_LATENCY_SECONDS (60) after a 20 s warm-up that is
+#                not counted: p50 / p99 / p99.9 of the steady state (ms)
 #
 # Kafka comes from Maven Central through ../shared/bench/kafka-peer.sh (or $KAFKA_PEER). Both
 # systems run on loopback with a 1 GiB heap per broker; Skein's brokers are separate processes.
@@ -18,7 +23,10 @@
 # BENCH_DIR (scratch space, default a new temp dir), BENCH_ONLY=rf3 (only the 3-broker workloads).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+runs=1
+if [ "${1:-}" = --runs ]; then runs="$2"; shift 2; fi
 records="${1:-1000000}"
+latency_seconds="${BENCH_LATENCY_SECONDS:-60}"
 size=1024
 partitions=6
 kafka_peer="${KAFKA_PEER:-$here/../shared/bench/kafka-peer.sh}"
@@ -64,90 +72,130 @@ skein_bootstrap() { local s="" i; for i in $(seq 1 "$1"); do s="$s${s:+,}localho
 
 # "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P50 ms 50th, P95 ms 95th, P99 ms 99th, ..."
 produce_field() { grep "ms 99.9th" | tail -1 | sed -E "s/.*sent, ([0-9.]+) records\/sec \(([0-9.]+) MB\/sec\).*, ([0-9]+) ms 99th.*/\\$1/"; }
+# The same line's 50th, 99th and 99.9th percentiles, as "p50 p99 p999".
+latency_fields() { grep "ms 99.9th" | tail -1 | sed -E 's/.*, ([0-9]+) ms 50th, [0-9]+ ms 95th, ([0-9]+) ms 99th, ([0-9]+) ms 99.9th.*/\1 \2 \3/'; }
 # CSV line: start, end, MB, MB.sec, nMsg, nMsg.sec, ...
 consume_mb_per_sec() { grep -v '^start.time' | tail -1 | awk -F', ' '{print $4}'; }
 
-declare -A result
+declare -A result   # result[key.round]
+round=1
 run() { # system label command...
   local system="$1" label="$2"; shift 2
-  echo "== $system $label" >&2
-  "$@" > "$work/$system-$label.out" 2>&1 || { cat "$work/$system-$label.out" >&2; return 1; }
-  tail -2 "$work/$system-$label.out" >&2
+  echo "== round $round: $system $label" >&2
+  "$@" > "$work/r$round-$system-$label.out" 2>&1 || { cat "$work/r$round-$system-$label.out" >&2; return 1; }
+  tail -2 "$work/r$round-$system-$label.out" >&2
+}
+out() { echo "$work/r$round-$1.out"; }
+# The latency run: the rate held for a warm-up and then latency_seconds, only the latter counted.
+latency_args() { # rate
+  echo --num-records $(( $1 * (20 + latency_seconds) )) --warmup-records $(( $1 * 20 ))
 }
 
-# ---------------------------------------------------------------- Kafka, 1 broker
-if [ "$only" != rf3 ]; then
-"$kafka_peer" start 1 >&2
-kb=$("$kafka_peer" bootstrap)
-"$kafka_peer" topics --create --topic perf --partitions $partitions --replication-factor 1 >/dev/null 2>&1
-run kafka produce "$kafka_peer" produce-perf --topic perf --num-records "$records" --record-size $size --throughput -1 \
-  --producer-props bootstrap.servers="$kb" acks=1 $extra_props
-result[kafka_produce]=$(produce_field 1 < "$work/kafka-produce.out")
-result[kafka_produce_mb]=$(produce_field 2 < "$work/kafka-produce.out")
-run kafka consume "$kafka_peer" consume-perf --topic perf --num-records "$records" --timeout 60000
-result[kafka_consume]=$(consume_mb_per_sec < "$work/kafka-consume.out")
-half_rate=$(awk -v r="${result[kafka_produce]}" 'BEGIN {printf "%d", r / 2}')
-"$kafka_peer" topics --create --topic perf-rate --partitions $partitions --replication-factor 1 >/dev/null 2>&1
-run kafka p99 "$kafka_peer" produce-perf --topic perf-rate --num-records "$records" --record-size $size \
-  --throughput "$half_rate" --producer-props bootstrap.servers="$kb" acks=1 $extra_props
-result[kafka_p99]=$(produce_field 3 < "$work/kafka-p99.out")
-"$kafka_peer" stop >/dev/null 2>&1
-fi
+kafka_round() {
+  if [ "$only" != rf3 ]; then
+    "$kafka_peer" start 1 >&2
+    kb=$("$kafka_peer" bootstrap)
+    "$kafka_peer" topics --create --topic perf --partitions $partitions --replication-factor 1 >/dev/null 2>&1
+    run kafka produce "$kafka_peer" produce-perf --topic perf --num-records "$records" --record-size $size --throughput -1 \
+      --producer-props bootstrap.servers="$kb" acks=1 $extra_props
+    result[kafka_produce.$round]=$(produce_field 1 < "$(out kafka-produce)")
+    run kafka consume "$kafka_peer" consume-perf --topic perf --num-records "$records" --timeout 60000
+    result[kafka_consume.$round]=$(consume_mb_per_sec < "$(out kafka-consume)")
+    # Both systems run the rate of the first round's Kafka, so that the rounds are comparable.
+    [ -n "${half_rate:-}" ] || half_rate=$(awk -v r="${result[kafka_produce.$round]}" 'BEGIN {printf "%d", r / 2}')
+    "$kafka_peer" topics --create --topic perf-rate --partitions $partitions --replication-factor 1 >/dev/null 2>&1
+    run kafka p99 "$kafka_peer" produce-perf --topic perf-rate --num-records "$records" --record-size $size \
+      --throughput "$half_rate" --producer-props bootstrap.servers="$kb" acks=1 $extra_props
+    result[kafka_p99.$round]=$(produce_field 3 < "$(out kafka-p99)")
+    if [ "$latency_seconds" -gt 0 ]; then
+      "$kafka_peer" topics --create --topic perf-latency --partitions $partitions --replication-factor 1 >/dev/null 2>&1
+      run kafka latency "$kafka_peer" produce-perf --topic perf-latency $(latency_args "$half_rate") --record-size $size \
+        --throughput "$half_rate" --producer-props bootstrap.servers="$kb" acks=1 $extra_props
+      read -r "result[kafka_l50.$round]" "result[kafka_l99.$round]" "result[kafka_l999.$round]" \
+        < <(latency_fields < "$(out kafka-latency)")
+    fi
+    "$kafka_peer" stop >/dev/null 2>&1
+  fi
 
-# ---------------------------------------------------------------- Kafka, 3 brokers
-"$kafka_peer" start 3 >&2
-kb=$("$kafka_peer" bootstrap)
-"$kafka_peer" topics --create --topic perf3 --partitions $partitions --replication-factor 3 >/dev/null 2>&1
-run kafka produce-rf3 "$kafka_peer" produce-perf --topic perf3 --num-records "$records" --record-size $size \
-  --throughput -1 --producer-props bootstrap.servers="$kb" acks=all $extra_props
-result[kafka_rf3]=$(produce_field 1 < "$work/kafka-produce-rf3.out")
-result[kafka_rf3_mb]=$(produce_field 2 < "$work/kafka-produce-rf3.out")
-"$kafka_peer" stop >/dev/null 2>&1
+  "$kafka_peer" start 3 >&2
+  kb=$("$kafka_peer" bootstrap)
+  "$kafka_peer" topics --create --topic perf3 --partitions $partitions --replication-factor 3 >/dev/null 2>&1
+  run kafka produce-rf3 "$kafka_peer" produce-perf --topic perf3 --num-records "$records" --record-size $size \
+    --throughput -1 --producer-props bootstrap.servers="$kb" acks=all $extra_props
+  result[kafka_rf3.$round]=$(produce_field 1 < "$(out kafka-produce-rf3)")
+  "$kafka_peer" stop >/dev/null 2>&1
+}
 
-# ---------------------------------------------------------------- Skein, 1 broker
-if [ "$only" != rf3 ]; then
-start_skein 1
-sb=$(skein_bootstrap 1)
-"$skein" topic create --topic perf --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
-run skein produce "$skein" perf produce --bootstrap "$sb" --topic perf --num-records "$records" --record-size $size \
-  --throughput -1 --producer-props acks=1 $extra_props
-result[skein_produce]=$(produce_field 1 < "$work/skein-produce.out")
-result[skein_produce_mb]=$(produce_field 2 < "$work/skein-produce.out")
-run skein consume "$skein" perf consume --bootstrap "$sb" --topic perf --num-records "$records" --timeout 60000
-result[skein_consume]=$(consume_mb_per_sec < "$work/skein-consume.out")
-"$skein" topic create --topic perf-rate --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
-run skein p99 "$skein" perf produce --bootstrap "$sb" --topic perf-rate --num-records "$records" --record-size $size \
-  --throughput "$half_rate" --producer-props acks=1 $extra_props
-result[skein_p99]=$(produce_field 3 < "$work/skein-p99.out")
-result[skein_heap]=$(ps -o rss= -p "${pids[0]}" | awk '{printf "%.0f MiB RSS", $1 / 1024}')
-stop_skein
-fi
+skein_round() {
+  if [ "$only" != rf3 ]; then
+    start_skein 1
+    sb=$(skein_bootstrap 1)
+    "$skein" topic create --topic perf --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
+    run skein produce "$skein" perf produce --bootstrap "$sb" --topic perf --num-records "$records" --record-size $size \
+      --throughput -1 --producer-props acks=1 $extra_props
+    result[skein_produce.$round]=$(produce_field 1 < "$(out skein-produce)")
+    run skein consume "$skein" perf consume --bootstrap "$sb" --topic perf --num-records "$records" --timeout 60000
+    result[skein_consume.$round]=$(consume_mb_per_sec < "$(out skein-consume)")
+    "$skein" topic create --topic perf-rate --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
+    run skein p99 "$skein" perf produce --bootstrap "$sb" --topic perf-rate --num-records "$records" --record-size $size \
+      --throughput "$half_rate" --producer-props acks=1 $extra_props
+    result[skein_p99.$round]=$(produce_field 3 < "$(out skein-p99)")
+    if [ "$latency_seconds" -gt 0 ]; then
+      "$skein" topic create --topic perf-latency --partitions $partitions --replication-factor 1 --bootstrap "$sb" >/dev/null
+      run skein latency "$skein" perf produce --bootstrap "$sb" --topic perf-latency $(latency_args "$half_rate") \
+        --record-size $size --throughput "$half_rate" --producer-props acks=1 $extra_props
+      read -r "result[skein_l50.$round]" "result[skein_l99.$round]" "result[skein_l999.$round]" \
+        < <(latency_fields < "$(out skein-latency)")
+    fi
+    result[skein_rss.$round]=$(ps -o rss= -p "${pids[0]}" | awk '{printf "%.0f", $1 / 1024}')
+    stop_skein
+  fi
 
-# ---------------------------------------------------------------- Skein, 3 brokers
-start_skein 3
-sb=$(skein_bootstrap 3)
-"$skein" topic create --topic perf3 --partitions $partitions --replication-factor 3 --bootstrap "$sb" >/dev/null
-run skein produce-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3 --num-records "$records" \
-  --record-size $size --throughput -1 --producer-props acks=all $extra_props
-result[skein_rf3]=$(produce_field 1 < "$work/skein-produce-rf3.out")
-result[skein_rf3_mb]=$(produce_field 2 < "$work/skein-produce-rf3.out")
-"$skein" topic create --topic perf3d --partitions $partitions --replication-factor 3 --config durability=fsync \
-  --bootstrap "$sb" >/dev/null
-run skein durable-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3d --num-records "$records" \
-  --record-size $size --throughput -1 --producer-props acks=all $extra_props
-result[skein_durable]=$(produce_field 1 < "$work/skein-durable-rf3.out")
-stop_skein
+  start_skein 3
+  sb=$(skein_bootstrap 3)
+  "$skein" topic create --topic perf3 --partitions $partitions --replication-factor 3 --bootstrap "$sb" >/dev/null
+  run skein produce-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3 --num-records "$records" \
+    --record-size $size --throughput -1 --producer-props acks=all $extra_props
+  result[skein_rf3.$round]=$(produce_field 1 < "$(out skein-produce-rf3)")
+  "$skein" topic create --topic perf3d --partitions $partitions --replication-factor 3 --config durability=fsync \
+    --bootstrap "$sb" >/dev/null
+  run skein durable-rf3 "$skein" perf produce --bootstrap "$sb" --topic perf3d --num-records "$records" \
+    --record-size $size --throughput -1 --producer-props acks=all $extra_props
+  result[skein_durable.$round]=$(produce_field 1 < "$(out skein-durable-rf3)")
+  stop_skein
+}
 
+for round in $(seq 1 "$runs"); do
+  kafka_round
+  skein_round
+done
+
+median() { # key: the median over the rounds
+  local r
+  for r in $(seq 1 "$runs"); do echo "${result[$1.$r]:-}"; done | grep -v '^$' | sort -g |
+    awk '{a[NR] = $1} END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-printf '\n%-46s %14s %14s %8s\n' "workload ($records x ${size} B, $partitions partitions)" "Skein" "Kafka" "ratio"
+row() { # label skein-key kafka-key
+  local s k; s=$(median "$2"); k=$(median "$3")
+  printf '%-46s %14s %14s %8s\n' "$1" "${s%.*}" "${k%.*}" "$(ratio "$s" "$k")"
+}
+what="median of $runs runs"; [ "$runs" = 1 ] && what="one run"
+printf '\n%-46s %14s %14s %8s\n' "workload ($records x ${size} B, $partitions partitions; $what)" "Skein" "Kafka" "ratio"
 if [ "$only" != rf3 ]; then
-printf '%-46s %14s %14s %8s\n' "produce, 1 broker, acks=1 (records/s)" "${result[skein_produce]%.*}" "${result[kafka_produce]%.*}" "$(ratio "${result[skein_produce]}" "${result[kafka_produce]}")"
-printf '%-46s %14s %14s %8s\n' "consume, 1 broker (MB/s)" "${result[skein_consume]}" "${result[kafka_consume]}" "$(ratio "${result[skein_consume]}" "${result[kafka_consume]}")"
+  row "produce, 1 broker, acks=1 (records/s)" skein_produce kafka_produce
+  printf '%-46s %14s %14s %8s\n' "consume, 1 broker (MB/s)" "$(median skein_consume)" "$(median kafka_consume)" \
+    "$(ratio "$(median skein_consume)" "$(median kafka_consume)")"
 fi
-printf '%-46s %14s %14s %8s\n' "produce, 3 brokers, RF=3, acks=all (records/s)" "${result[skein_rf3]%.*}" "${result[kafka_rf3]%.*}" "$(ratio "${result[skein_rf3]}" "${result[kafka_rf3]}")"
-printf '%-46s %14s %14s %8s\n' "  Skein durability=fsync vs Kafka (no fsync)" "${result[skein_durable]%.*}" "${result[kafka_rf3]%.*}" "$(ratio "${result[skein_durable]}" "${result[kafka_rf3]}")"
+row "produce, 3 brokers, RF=3, acks=all (records/s)" skein_rf3 kafka_rf3
+row "  Skein durability=fsync vs Kafka (no fsync)" skein_durable kafka_rf3
 if [ "$only" != rf3 ]; then
-printf '%-46s %14s %14s %8s\n' "p99 latency at $half_rate records/s (ms)" "${result[skein_p99]}" "${result[kafka_p99]}" "$(ratio "${result[skein_p99]}" "${result[kafka_p99]}")"
-printf '%s\n' "Skein broker memory after the 1-broker runs: ${result[skein_heap]} (heap capped at $SKEIN_HEAP)"
+  row "p99 latency at $half_rate records/s (ms)" skein_p99 kafka_p99
+  if [ "$latency_seconds" -gt 0 ]; then
+    row "  ${latency_seconds} s steady state: p50 (ms)" skein_l50 kafka_l50
+    row "  ${latency_seconds} s steady state: p99 (ms)" skein_l99 kafka_l99
+    row "  ${latency_seconds} s steady state: p99.9 (ms)" skein_l999 kafka_l999
+  fi
+  printf '%s\n' "Skein broker memory after the 1-broker runs: $(median skein_rss) MiB RSS (heap capped at $SKEIN_HEAP)"
 fi
 echo "raw outputs: $work"
