@@ -285,8 +285,11 @@ class LogCleanerTest {
     LogCleaner cleaner = cleaner(1 << 20, Clock.systemUTC(), CleanerHook.NONE);
     long cleanedUpTo = 0;
     int cleanings = 0;
-    long deadline = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-    while (System.nanoTime() < deadline && failure.get() == null) {
+    // Clean over and over until the appender and the reader have done enough beside the cleaner
+    // (a fixed time was too short on a loaded machine: 629 appends in 4 s), within a deadline.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline && failure.get() == null
+        && (cleanings < 5 || w.log.logEndOffset() <= 1000 || reads.get() == 0)) {
       try {
         LogCleaner.Result result = cleaner.clean(w.log, cleanedUpTo);
         cleanedUpTo = result.cleanedUpTo();
