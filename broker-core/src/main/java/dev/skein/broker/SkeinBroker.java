@@ -217,6 +217,11 @@ public final class SkeinBroker implements AutoCloseable {
     return server.getPort();
   }
 
+  /** The services the gRPC port serves, as registered (for tests that cover every method). */
+  public List<ServerServiceDefinition> services() {
+    return server.getServices();
+  }
+
   public MetadataQuorum quorum() {
     return quorum;
   }

@@ -122,6 +122,59 @@ public final class CallGuard {
     }
   }
 
+  /**
+   * Error messages often quote the request (a topic name, a link name), so a request can make
+   * them as large as itself. Trailers beyond the client's header limit (8 KiB in gRPC) are a
+   * protocol error that makes the client drop the whole connection, every other call on it
+   * failing with INTERNAL "http2 exception": so messages and ErrorInfo metadata are cut short.
+   */
+  static Status boundedStatus(Status status) {
+    String description = status.getDescription();
+    return description == null || description.length() <= limitFor(description) ? status
+        : status.withDescription(shorten(description));
+  }
+
+  /** Where {@code StatusProto} puts the {@code google.rpc.Status} (with the ErrorInfo) in the trailers. */
+  private static final Metadata.Key<com.google.rpc.Status> DETAILS = Metadata.Key.of("grpc-status-details-bin",
+      io.grpc.protobuf.ProtoUtils.metadataMarshaller(com.google.rpc.Status.getDefaultInstance()));
+  private static final int MAX_METADATA_VALUE = 256;
+
+  static Metadata boundedTrailers(Metadata trailers) {
+    com.google.rpc.Status details = trailers == null ? null : trailers.get(DETAILS);
+    if (details == null || details.getSerializedSize() <= 2 * 1024) {
+      return trailers;
+    }
+    com.google.rpc.Status.Builder shorter = details.toBuilder().setMessage(shorten(details.getMessage()))
+        .clearDetails();
+    for (com.google.protobuf.Any any : details.getDetailsList()) {
+      if (any.is(com.google.rpc.ErrorInfo.class)) {
+        try {
+          com.google.rpc.ErrorInfo info = any.unpack(com.google.rpc.ErrorInfo.class);
+          com.google.rpc.ErrorInfo.Builder cut = info.toBuilder().clearMetadata();
+          info.getMetadataMap().forEach((k, v) -> cut.putMetadata(k, v.length() <= MAX_METADATA_VALUE ? v
+              : v.substring(0, MAX_METADATA_VALUE) + "…"));
+          shorter.addDetails(com.google.protobuf.Any.pack(cut.build()));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          // an ErrorInfo we cannot read is dropped, not sent oversized
+        }
+      }
+    }
+    trailers.removeAll(DETAILS);
+    trailers.put(DETAILS, shorter.build());
+    return trailers;
+  }
+
+  /** 1024 characters, or fewer when gRPC will percent-encode them to three bytes each. */
+  private static int limitFor(String text) {
+    return text.chars().allMatch(c -> c >= 0x20 && c < 0x7f) ? 1024 : 300;
+  }
+
+  private static String shorten(String text) {
+    int limit = limitFor(text);
+    return text.length() <= limit ? text
+        : text.substring(0, limit) + "… (cut, " + text.length() + " characters in all)";
+  }
+
   /** A request as parsed: the message, or why there is none. */
   record Parsed<T>(T value, SkeinError error) {}
 
@@ -235,7 +288,7 @@ public final class CallGuard {
     private final MethodDescriptor<Q, R> method;
     volatile boolean closed;
     volatile boolean forced;
-    /** Unary and server-streaming: only the request's arrival is timed. */
+    /** Unary and server-streaming: exactly one request message, and only its arrival is timed. */
     final boolean oneRequest;
     volatile long lastActivity = System.nanoTime();
     volatile int received;
@@ -254,7 +307,8 @@ public final class CallGuard {
       closed = true;
       forced = true;
       StatusRuntimeException status = error.toStatusException();
-      delegate.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
+      delegate.close(boundedStatus(status.getStatus()),
+          boundedTrailers(status.getTrailers() == null ? new Metadata() : status.getTrailers()));
     }
 
     @Override
@@ -290,7 +344,7 @@ public final class CallGuard {
       if (!closed) {
         closed = true;
         watched.remove(this);
-        delegate.close(status, trailers);
+        delegate.close(boundedStatus(status), boundedTrailers(trailers));
       }
     }
 
@@ -356,9 +410,15 @@ public final class CallGuard {
       }
       call.lastActivity = System.nanoTime();
       call.received++;
-      if (message.error() != null) {
+      SkeinError error = message.error();
+      if (error == null && call.oneRequest && call.received > 1) {
+        // gRPC's own handlers would answer INTERNAL "Too many requests".
+        error = SkeinError.of(ErrorReason.INVALID_REQUEST, "a " + call.method.getFullMethodName()
+            + " call carries exactly one request message; a second one came");
+      }
+      if (error != null) {
         watched.remove(call);
-        call.forceClose(message.error());
+        call.forceClose(error);
         return;
       }
       inner.onMessage(message.value());
@@ -367,6 +427,13 @@ public final class CallGuard {
     @Override
     public void onHalfClose() {
       if (call.forced) {
+        return;
+      }
+      if (call.oneRequest && call.received == 0) {
+        // gRPC's own handlers would answer INTERNAL "Half-closed without a request".
+        watched.remove(call);
+        call.forceClose(SkeinError.of(ErrorReason.INVALID_REQUEST, "a " + call.method.getFullMethodName()
+            + " call carries exactly one request message; the client ended the call without one"));
         return;
       }
       if (call.oneRequest) {
