@@ -111,13 +111,14 @@ public final class CallGuard {
     for (GuardedCall<?, ?> call : watched) {
       if (call.closed) {
         watched.remove(call);
-      } else if (now - call.lastActivity > idleNanos && (call.oneRequest || call.sent >= call.received)) {
-        watched.remove(call);
+      } else if (now - call.lastActivity > idleNanos) {
         String what = call.oneRequest ? "the request was not received in full within "
             : "the stream had every request answered and no message either way for ";
-        call.forceClose(SkeinError.of(ErrorReason.STREAM_IDLE_TIMEOUT, "closed by the broker: " + what
-            + idleTimeout.toMillis() + " ms (stream.idle.timeout.ms); open a new call when needed",
-            Map.of("limit", Long.toString(idleTimeout.toMillis()))));
+        if (call.closeIfIdle(now, idleNanos, SkeinError.of(ErrorReason.STREAM_IDLE_TIMEOUT, "closed by the broker: "
+            + what + idleTimeout.toMillis() + " ms (stream.idle.timeout.ms); open a new call when needed",
+            Map.of("limit", Long.toString(idleTimeout.toMillis()))))) {
+          watched.remove(call);
+        }
       }
     }
   }
@@ -291,6 +292,7 @@ public final class CallGuard {
     /** Unary and server-streaming: exactly one request message, and only its arrival is timed. */
     final boolean oneRequest;
     volatile long lastActivity = System.nanoTime();
+    /** Requests arrived and answers sent; written under the lock, read without it for the sweep's first look. */
     volatile int received;
     volatile int sent;
 
@@ -298,6 +300,29 @@ public final class CallGuard {
       this.delegate = delegate;
       this.method = method;
       this.oneRequest = method.getType().clientSendsOneMessage();
+    }
+
+    /** Counts an arriving request, unless the call is closed; under the lock, so an idle close cannot pass it. */
+    synchronized boolean admit() {
+      if (closed) {
+        return false;
+      }
+      received++;
+      lastActivity = System.nanoTime();
+      return true;
+    }
+
+    /**
+     * Closes the call if it is still idle: nothing for {@code idleNanos} and, for a stream, every
+     * request answered. Checked under the lock, so a request counted by {@link #admit} just now
+     * (and perhaps acted on) keeps the stream open: nothing that may have taken effect is pending.
+     */
+    synchronized boolean closeIfIdle(long now, long idleNanos, SkeinError error) {
+      if (closed || now - lastActivity <= idleNanos || (!oneRequest && sent < received)) {
+        return closed;
+      }
+      forceClose(error);
+      return true;
     }
 
     synchronized void forceClose(SkeinError error) {
@@ -408,13 +433,23 @@ public final class CallGuard {
       if (call.forced) {
         return;
       }
-      call.lastActivity = System.nanoTime();
-      call.received++;
+      if (!call.admit()) {
+        return;
+      }
       SkeinError error = message.error();
       if (error == null && call.oneRequest && call.received > 1) {
         // gRPC's own handlers would answer INTERNAL "Too many requests".
         error = SkeinError.of(ErrorReason.INVALID_REQUEST, "a " + call.method.getFullMethodName()
             + " call carries exactly one request message; a second one came");
+      }
+      int unanswered = call.received - 1 - call.sent;
+      if (error != null && !call.oneRequest && unanswered > 0) {
+        // Earlier requests on this stream may have been acted on (a batch appended, awaiting
+        // acks=all): closing the stream ends them too, so the client must not read "refused".
+        Map<String, String> metadata = new java.util.HashMap<>(error.metadata());
+        metadata.put("refusal_reason", error.reason().name());
+        error = SkeinError.of(ErrorReason.OUTCOME_UNKNOWN, error.message() + "; the stream is closed with "
+            + unanswered + " earlier request(s) unanswered, which may or may not have taken effect", metadata);
       }
       if (error != null) {
         watched.remove(call);

@@ -12,6 +12,7 @@ import dev.skein.proto.v1.ListOffsetsRequest;
 import dev.skein.proto.v1.ListTopicsRequest;
 import dev.skein.proto.v1.OffsetQuery;
 import dev.skein.proto.v1.OffsetSpec;
+import dev.skein.proto.v1.PartitionBatch;
 import dev.skein.proto.v1.ListTopicsResponse;
 import dev.skein.proto.v1.PartitionPosition;
 import dev.skein.proto.v1.ProduceRequest;
@@ -25,6 +26,7 @@ import io.grpc.ClientCall;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -216,6 +218,44 @@ class LimitsTest {
     SkeinError error = SkeinError.fromThrowable(status.asRuntimeException(trailers[0])).orElseThrow();
     assertThat(error.reason()).isEqualTo(ErrorReason.STREAM_IDLE_TIMEOUT);
     assertThat(error.message()).contains("not received in full");
+  }
+
+  /**
+   * A broken request on a stream whose earlier request is still unanswered (its answer held back
+   * here) closes the stream as of unknown outcome, not as a refusal: that earlier request may have
+   * been acted on.
+   */
+  @Test
+  void aBrokenRequestOnAStreamWithAnswersPendingLeavesTheirOutcomeUnknown() throws Exception {
+    MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder(FuzzTest.RAW, FuzzTest.RAW)
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName(ProducerServiceGrpc.getProduceStreamMethod().getFullMethodName()).build();
+    one.broker.produceFaults().delayResponses(3000, 1);
+    try {
+      ClientCall<byte[], byte[]> call = one.newChannel().newCall(raw,
+          CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      Metadata[] trailers = new Metadata[1];
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onClose(Status status, Metadata t) {
+          trailers[0] = t;
+          closed.complete(status);
+        }
+      }, new Metadata());
+      call.request(10);
+      call.sendMessage(ProduceRequest.newBuilder().setCorrelationId(1).addBatches(PartitionBatch.newBuilder()
+          .setTopic("nowhere").setPartition(0)).build().toByteArray());
+      call.sendMessage(new byte[] {(byte) 0xff, 0x01}); // field 31 with wire type 7: not a ProduceRequest
+      Status status = closed.get(20, TimeUnit.SECONDS);
+      assertThat(status.getCode()).isEqualTo(Status.Code.ABORTED);
+      SkeinError error = SkeinError.fromThrowable(status.asRuntimeException(trailers[0])).orElseThrow();
+      assertThat(error.reason()).isEqualTo(ErrorReason.OUTCOME_UNKNOWN);
+      assertThat(error.metadata()).containsEntry("refusal_reason", "INVALID_REQUEST");
+      assertThat(error.message()).contains("not a valid protobuf message", "1 earlier request(s) unanswered");
+    } finally {
+      one.broker.produceFaults().heal();
+    }
   }
 
   /** A client that pings far more often than permit.keepalive.time.ms (5 s) is sent GOAWAY and cut off. */
