@@ -46,6 +46,8 @@ import dev.skein.broker.tls.TlsConfig;
  *     is 0.0.0.0:9644) and whether per-partition series are exported
  * @param tls TLS on the client port (which also carries replication), on this broker's calls to
  *     other brokers and on the Raft port; empty for plaintext everywhere
+ * @param limits what one client may cost the client port: message sizes, calls per connection,
+ *     connection quotas, keepalive and idle timeouts
  */
 public record BrokerConfig(
     int nodeId,
@@ -68,7 +70,8 @@ public record BrokerConfig(
     GroupConfig groups,
     LogCleanerConfig cleaner,
     MetricsConfig metrics,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    dev.skein.broker.limits.ServerLimits limits) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -84,6 +87,7 @@ public record BrokerConfig(
     Objects.requireNonNull(cleaner, "cleaner");
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(limits, "limits");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -160,6 +164,7 @@ public record BrokerConfig(
     private GroupConfig groups = GroupConfig.DEFAULT;
     private LogCleanerConfig cleaner = LogCleanerConfig.DEFAULT;
     private MetricsConfig metrics = MetricsConfig.NO_ENDPOINT;
+    private dev.skein.broker.limits.ServerLimits limits = dev.skein.broker.limits.ServerLimits.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -237,6 +242,12 @@ public record BrokerConfig(
       return this;
     }
 
+    /** Limits on the client port; by default {@link dev.skein.broker.limits.ServerLimits#DEFAULT}. */
+    public Builder limits(dev.skein.broker.limits.ServerLimits value) {
+      this.limits = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -247,7 +258,7 @@ public record BrokerConfig(
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
           replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner,
-          metrics, Optional.ofNullable(tls));
+          metrics, Optional.ofNullable(tls), limits);
     }
   }
 }

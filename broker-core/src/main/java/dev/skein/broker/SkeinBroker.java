@@ -8,6 +8,8 @@ import dev.skein.broker.mirror.MirrorManager;
 import dev.skein.broker.mirror.MirrorRpcService;
 import dev.skein.broker.group.GroupService;
 import dev.skein.broker.group.OffsetsTopic;
+import dev.skein.broker.limits.CallGuard;
+import dev.skein.broker.limits.ServerHardening;
 import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.metrics.MetricsHttpServer;
 import dev.skein.broker.produce.ProduceFaults;
@@ -36,6 +38,7 @@ import dev.skein.storage.log.LogManagerConfig;
 import dev.skein.storage.state.StateStore;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.buffer.AdaptiveByteBufAllocator;
@@ -55,6 +58,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,6 +139,9 @@ public final class SkeinBroker implements AutoCloseable {
     var observed = metrics.grpcInterceptor();
     NettyServerBuilder serverBuilder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
+    // Size, stream, keepalive and connection limits; every service below goes through the guard.
+    CallGuard guard = ServerHardening.apply(serverBuilder, config.limits(), timer);
+    UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed);
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
         lifecycle::reportUnreachable).bindService();
@@ -142,24 +149,23 @@ public final class SkeinBroker implements AutoCloseable {
     var guardedReplication = tls.isPresent()
         ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
     this.server = serverBuilder
-        .maxInboundMessageSize(128 * 1024 * 1024)
         // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
         // fetch response (written in 1 MiB buffers) allocated and zeroed fresh direct chunks:
         // 70 % of the Subscribe pump's CPU in a profile. Netty 4.2's adaptive allocator keeps
         // chunks for reuse, also for the fetch threads that write the responses.
         .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
-        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed))
-        .addService(ServerInterceptors.intercept(new AdminService(config, quorum, controller, errors, replicas,
-            commitWatchers, fetchExecutor, timer), observed))
-        .addService(ServerInterceptors.intercept(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
+        .addService(serve.apply(new ClusterService(config.nodeId(), quorum, errors).bindService()))
+        .addService(serve.apply(new AdminService(config, quorum, controller, errors, replicas,
+            commitWatchers, fetchExecutor, timer).bindService()))
+        .addService(serve.apply(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
             timer, new ProducerIdManager(this::allocateProducerIds), produceFaults, metrics,
-            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition(), observed))
-        .addService(ServerInterceptors.intercept(mirrorService, observed))
-        .addService(ServerInterceptors.intercept(consumerService.bindService(), observed))
-        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed))
-        .addService(ServerInterceptors.intercept(guardedReplication, observed))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
+            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition()))
+        .addService(serve.apply(mirrorService.bindService()))
+        .addService(serve.apply(consumerService.bindService()))
+        .addService(serve.apply(new GroupService(groupCoordinator, errors).definition()))
+        .addService(serve.apply(guardedReplication))
+        .addService(guard.guard(health.getHealthService().bindService()))
+        .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()))
         .build();
   }
 
@@ -209,6 +215,11 @@ public final class SkeinBroker implements AutoCloseable {
   /** The port the gRPC service listens on. */
   public int port() {
     return server.getPort();
+  }
+
+  /** The services the gRPC port serves, as registered (for tests that cover every method). */
+  public List<ServerServiceDefinition> services() {
+    return server.getServices();
   }
 
   public MetadataQuorum quorum() {

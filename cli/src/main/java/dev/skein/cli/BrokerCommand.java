@@ -225,6 +225,9 @@ final class BrokerCommand implements Callable<Integer> {
           + "(read-only).")
   boolean consoleWrites;
 
+  @picocli.CommandLine.Mixin
+  LimitOptions limits = new LimitOptions();
+
   @Override
   public Integer call() throws Exception {
     BrokerConfig config = config();
@@ -299,6 +302,7 @@ final class BrokerCommand implements Callable<Integer> {
                 : cleanerIoMaxBytesPerSecond)
             .withBackoff(Duration.ofMillis(cleanerBackoffMs)))
         .metrics(metricsConfig(metricsListen, metricsPartitionLevel))
+        .limits(limits.toLimits())
         .build();
   }
 

@@ -143,4 +143,19 @@ class BrokerCommandTest {
     assertThatThrownBy(() -> parse(Map.of(), "--num-partitions", "0"))
         .hasMessageContaining("num.partitions must be at least 1");
   }
+  @Test
+  void limitFlagsAndVariablesConfigureTheClientPort() {
+    assertThat(parse(Map.of()).limits()).isEqualTo(dev.skein.broker.limits.ServerLimits.DEFAULT);
+    BrokerConfig config = parse(Map.of("SKEIN_MAX_CONNECTIONS_PER_IP", "20",
+        "SKEIN_MAX_CONNECTIONS_PER_IP_OVERRIDES", "127.0.0.1:50,[::1]:7"),
+        "--max-inbound-message-bytes", "2097152", "--stream-idle-timeout-ms", "30000");
+    assertThat(config.limits().maxConnectionsPerIp()).isEqualTo(20);
+    assertThat(config.limits().maxConnectionsPerIpOverrides()).containsEntry("127.0.0.1", 50).containsEntry("::1", 7);
+    assertThat(config.limits().maxInboundMessageBytes()).isEqualTo(2097152);
+    assertThat(config.limits().streamIdleTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-ip-overrides", "host-without-limit"))
+        .hasMessageContaining("HOST:LIMIT");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-ip", "0"))
+        .hasMessageContaining("max.connections.per.ip must be at least 1");
+  }
 }

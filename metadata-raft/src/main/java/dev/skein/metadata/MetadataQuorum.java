@@ -292,7 +292,8 @@ public final class MetadataQuorum implements AutoCloseable {
           if (info.isSuccess() && info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER) {
             return statusFromLeader(info);
           }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+          // Ratis's shaded gRPC reports a slow leader (DEADLINE_EXCEEDED) unchecked: the local view still answers.
           LOG.debug("Could not ask leader {} for the quorum status", leader, e);
         }
       }

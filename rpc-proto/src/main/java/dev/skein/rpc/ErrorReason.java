@@ -97,6 +97,23 @@ public enum ErrorReason {
   MIRROR_LINK_ALREADY_EXISTS(Status.Code.ALREADY_EXISTS, false),
   /** The source cluster of a mirror link cannot be reached. */
   MIRROR_SOURCE_UNAVAILABLE(Status.Code.UNAVAILABLE, true),
+  /**
+   * A request message larger than the broker's max.inbound.message.bytes; metadata has
+   * {@code limit} and {@code size} (bytes). Nothing of it was acted on.
+   */
+  REQUEST_TOO_LARGE(Status.Code.RESOURCE_EXHAUSTED, false),
+  /**
+   * The connection is over a connection quota (max.connections.per.ip, its overrides, or
+   * max.connections); metadata has {@code limit}, {@code quota} and {@code client_ip}. Its calls
+   * are refused until another connection from the same address closes; nothing was acted on.
+   */
+  CONNECTION_QUOTA_EXCEEDED(Status.Code.RESOURCE_EXHAUSTED, true),
+  /**
+   * The broker closed a call that sat idle longer than stream.idle.timeout.ms: a stream with
+   * every request answered and no message either way, or a request never received in full.
+   * Nothing was pending on it; open a new one.
+   */
+  STREAM_IDLE_TIMEOUT(Status.Code.UNAVAILABLE, true),
   /** A feature the cluster does not support yet. */
   UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
   /** A bug or an I/O failure on the broker; the broker log has details. */

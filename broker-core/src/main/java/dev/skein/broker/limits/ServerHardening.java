@@ -1,0 +1,36 @@
+package dev.skein.broker.limits;
+
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Puts a broker's {@link ServerLimits} on its gRPC server. */
+public final class ServerHardening {
+
+  private ServerHardening() {}
+
+  /**
+   * Sets the transport limits and the connection quotas on {@code builder}, and returns the guard
+   * every service must be wrapped in ({@link CallGuard#guard}) for the per-call limits.
+   */
+  public static CallGuard apply(NettyServerBuilder builder, ServerLimits limits, ScheduledExecutorService timer) {
+    ConnectionQuotas quotas = new ConnectionQuotas(limits);
+    builder.maxInboundMessageSize(limits.transportMessageLimit())
+        .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
+        .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())
+        .maxConnectionIdle(limits.maxConnectionIdle().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(limits.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveTime(limits.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(limits.permitKeepAliveWithoutCalls())
+        .handshakeTimeout(limits.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .addTransportFilter(quotas)
+        // A server-wide interceptor: quotas hold for every service, health and reflection included.
+        .intercept(quotas);
+    if (!limits.maxConnectionAge().isZero()) {
+      builder.maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(ServerLimits.CONNECTION_AGE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return new CallGuard(limits, timer);
+  }
+}
