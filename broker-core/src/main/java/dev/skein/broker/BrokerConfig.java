@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import dev.skein.broker.tls.TlsConfig;
+import dev.skein.broker.auth.SecurityConfig;
 
 /**
  * Everything a broker needs to start. Defaults give a usable single-node cluster: node 1,
@@ -46,6 +47,7 @@ import dev.skein.broker.tls.TlsConfig;
  *     is 0.0.0.0:9644) and whether per-partition series are exported
  * @param tls TLS on the client port (which also carries replication), on this broker's calls to
  *     other brokers and on the Raft port; empty for plaintext everywhere
+ * @param security principals from client certificates, and the ACL authorizer (off by default)
  */
 public record BrokerConfig(
     int nodeId,
@@ -68,7 +70,8 @@ public record BrokerConfig(
     GroupConfig groups,
     LogCleanerConfig cleaner,
     MetricsConfig metrics,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    SecurityConfig security) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -84,6 +87,7 @@ public record BrokerConfig(
     Objects.requireNonNull(cleaner, "cleaner");
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(security, "security");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -160,6 +164,7 @@ public record BrokerConfig(
     private GroupConfig groups = GroupConfig.DEFAULT;
     private LogCleanerConfig cleaner = LogCleanerConfig.DEFAULT;
     private MetricsConfig metrics = MetricsConfig.NO_ENDPOINT;
+    private SecurityConfig security = SecurityConfig.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -237,6 +242,12 @@ public record BrokerConfig(
       return this;
     }
 
+    /** Principal mapping and the authorizer; by default the DEFAULT rule and no authorizer. */
+    public Builder security(SecurityConfig value) {
+      this.security = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -247,7 +258,7 @@ public record BrokerConfig(
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
           replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner,
-          metrics, Optional.ofNullable(tls));
+          metrics, Optional.ofNullable(tls), security);
     }
   }
 }

@@ -20,6 +20,7 @@ import dev.skein.broker.rpc.ClusterService;
 import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
+import dev.skein.broker.auth.CallerInterceptor;
 import dev.skein.broker.tls.BrokerCertificateRequired;
 import dev.skein.broker.tls.TlsCredentials;
 import dev.skein.metadata.BrokerLifecycle;
@@ -133,13 +134,15 @@ public final class SkeinBroker implements AutoCloseable {
     metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();
+    // Every call, replication included, learns who its caller is before any service code runs.
+    var callers = new CallerInterceptor(config.security().principalMappingRules());
     NettyServerBuilder serverBuilder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
         lifecycle::reportUnreachable).bindService();
     // Replication shares the client port; with TLS on, only peers with a certificate may replicate.
-    var guardedReplication = tls.isPresent()
+    io.grpc.ServerServiceDefinition guardedReplication = tls.isPresent()
         ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
     this.server = serverBuilder
         .maxInboundMessageSize(128 * 1024 * 1024)
@@ -148,16 +151,16 @@ public final class SkeinBroker implements AutoCloseable {
         // 70 % of the Subscribe pump's CPU in a profile. Netty 4.2's adaptive allocator keeps
         // chunks for reuse, also for the fetch threads that write the responses.
         .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
-        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed))
+        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed, callers))
         .addService(ServerInterceptors.intercept(new AdminService(config, quorum, controller, errors, replicas,
-            commitWatchers, fetchExecutor, timer), observed))
+            commitWatchers, fetchExecutor, timer), observed, callers))
         .addService(ServerInterceptors.intercept(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
             timer, new ProducerIdManager(this::allocateProducerIds), produceFaults, metrics,
-            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition(), observed))
-        .addService(ServerInterceptors.intercept(mirrorService, observed))
-        .addService(ServerInterceptors.intercept(consumerService.bindService(), observed))
-        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed))
-        .addService(ServerInterceptors.intercept(guardedReplication, observed))
+            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition(), observed, callers))
+        .addService(ServerInterceptors.intercept(mirrorService, observed, callers))
+        .addService(ServerInterceptors.intercept(consumerService.bindService(), observed, callers))
+        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed, callers))
+        .addService(ServerInterceptors.intercept(guardedReplication, observed, callers))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build();
