@@ -20,7 +20,9 @@ import dev.skein.broker.rpc.ClusterService;
 import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
+import dev.skein.broker.auth.Authorizer;
 import dev.skein.broker.auth.CallerInterceptor;
+import dev.skein.broker.auth.ClusterActionRequired;
 import dev.skein.broker.tls.BrokerCertificateRequired;
 import dev.skein.broker.tls.TlsCredentials;
 import dev.skein.metadata.BrokerLifecycle;
@@ -122,15 +124,18 @@ public final class SkeinBroker implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("skein-timer-" + config.nodeId()));
     replicas.start(timer);
     Errors errors = new Errors(quorum::image);
+    Authorizer authorizer = new Authorizer(config.security(), quorum::image, metrics.registry());
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
-    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer, metrics);
+    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer, metrics,
+        authorizer);
     this.groupCoordinator = new GroupCoordinator(config.nodeId(), config.groups(), new GroupCoordinator.Wiring(
         replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
         fetchExecutor, timer, System::currentTimeMillis));
     this.mirrors = new MirrorManager(config.nodeId(), config.advertised(), quorum, replicas, controller,
         new MirrorFaults());
     quorum.addListener(mirrors::onMetadataUpdate);
-    this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors);
+    this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors,
+        authorizer);
     metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();
@@ -144,6 +149,9 @@ public final class SkeinBroker implements AutoCloseable {
     // Replication shares the client port; with TLS on, only peers with a certificate may replicate.
     io.grpc.ServerServiceDefinition guardedReplication = tls.isPresent()
         ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
+    // With ACLs on, a certificate from the cluster's CA is not enough: the caller must be a broker
+    // (a super user, or allowed CLUSTER_ACTION).
+    guardedReplication = ServerInterceptors.intercept(guardedReplication, new ClusterActionRequired(authorizer));
     this.server = serverBuilder
         .maxInboundMessageSize(128 * 1024 * 1024)
         // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
@@ -151,15 +159,15 @@ public final class SkeinBroker implements AutoCloseable {
         // 70 % of the Subscribe pump's CPU in a profile. Netty 4.2's adaptive allocator keeps
         // chunks for reuse, also for the fetch threads that write the responses.
         .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
-        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors), observed, callers))
+        .addService(ServerInterceptors.intercept(new ClusterService(config.nodeId(), quorum, errors, authorizer), observed, callers))
         .addService(ServerInterceptors.intercept(new AdminService(config, quorum, controller, errors, replicas,
-            commitWatchers, fetchExecutor, timer), observed, callers))
+            commitWatchers, fetchExecutor, timer, authorizer), observed, callers))
         .addService(ServerInterceptors.intercept(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
             timer, new ProducerIdManager(this::allocateProducerIds), produceFaults, metrics,
-            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition(), observed, callers))
+            topicId -> quorum.image().mirrors().isReadOnly(topicId), authorizer).definition(), observed, callers))
         .addService(ServerInterceptors.intercept(mirrorService, observed, callers))
         .addService(ServerInterceptors.intercept(consumerService.bindService(), observed, callers))
-        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors).definition(), observed, callers))
+        .addService(ServerInterceptors.intercept(new GroupService(groupCoordinator, errors, authorizer).definition(), observed, callers))
         .addService(ServerInterceptors.intercept(guardedReplication, observed, callers))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
