@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import dev.skein.broker.tls.TlsConfig;
+import dev.skein.broker.auth.SecurityConfig;
 
 /**
  * Everything a broker needs to start. Defaults give a usable single-node cluster: node 1,
@@ -48,6 +49,7 @@ import dev.skein.broker.tls.TlsConfig;
  *     other brokers and on the Raft port; empty for plaintext everywhere
  * @param limits what one client may cost the client port: message sizes, calls per connection,
  *     connection quotas, keepalive and idle timeouts
+ * @param security principals from client certificates, and the ACL authorizer (off by default)
  */
 public record BrokerConfig(
     int nodeId,
@@ -71,7 +73,8 @@ public record BrokerConfig(
     LogCleanerConfig cleaner,
     MetricsConfig metrics,
     Optional<TlsConfig> tls,
-    dev.skein.broker.limits.ServerLimits limits) {
+    dev.skein.broker.limits.ServerLimits limits,
+    SecurityConfig security) {
 
   public static final int DEFAULT_PORT = 9092;
   public static final int DEFAULT_QUORUM_PORT = 9093;
@@ -88,6 +91,7 @@ public record BrokerConfig(
     Objects.requireNonNull(metrics, "metrics");
     Objects.requireNonNull(tls, "tls");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(security, "security");
     if (retentionCheckInterval == null || retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
       throw new IllegalArgumentException("log.retention.check.interval.ms must be positive, got "
           + retentionCheckInterval);
@@ -165,6 +169,7 @@ public record BrokerConfig(
     private LogCleanerConfig cleaner = LogCleanerConfig.DEFAULT;
     private MetricsConfig metrics = MetricsConfig.NO_ENDPOINT;
     private dev.skein.broker.limits.ServerLimits limits = dev.skein.broker.limits.ServerLimits.DEFAULT;
+    private SecurityConfig security = SecurityConfig.DEFAULT;
 
     private Builder(int nodeId, Path dataDir) {
       this.nodeId = nodeId;
@@ -248,6 +253,12 @@ public record BrokerConfig(
       return this;
     }
 
+    /** Principal mapping and the authorizer; by default the DEFAULT rule and no authorizer. */
+    public Builder security(SecurityConfig value) {
+      this.security = value;
+      return this;
+    }
+
     public BrokerConfig build() {
       HostPort advertisedAt = advertised != null ? advertised
           : listen.isWildcard() ? new HostPort("localhost", listen.port()) : listen;
@@ -258,7 +269,7 @@ public record BrokerConfig(
       return new BrokerConfig(nodeId, listen, advertisedAt, quorumVoters, raftListen, dataDir, rack, numPartitions,
           defaultReplicationFactor, logDefaults, heartbeatInterval, sessionTimeout, controlledShutdownTimeout,
           replication, autoLeaderRebalance, leaderImbalanceCheckInterval, retentionCheckInterval, groups, cleaner,
-          metrics, Optional.ofNullable(tls), limits);
+          metrics, Optional.ofNullable(tls), limits, security);
     }
   }
 }

@@ -22,6 +22,9 @@ import dev.skein.broker.rpc.ClusterService;
 import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.CallerInterceptor;
+import dev.skein.broker.auth.ClusterActionRequired;
 import dev.skein.broker.tls.BrokerCertificateRequired;
 import dev.skein.broker.tls.TlsCredentials;
 import dev.skein.metadata.BrokerLifecycle;
@@ -125,44 +128,52 @@ public final class SkeinBroker implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("skein-timer-" + config.nodeId()));
     replicas.start(timer);
     Errors errors = new Errors(quorum::image);
+    Authorizer authorizer = new Authorizer(config.security(), quorum::image, metrics.registry());
     ControllerCalls controller = new ControllerCalls(quorum, Duration.ofSeconds(15));
-    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer, metrics);
+    this.consumerService = new ConsumerService(replicas, commitWatchers, errors, fetchExecutor, timer, metrics,
+        authorizer);
     this.groupCoordinator = new GroupCoordinator(config.nodeId(), config.groups(), new GroupCoordinator.Wiring(
         replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
         fetchExecutor, timer, System::currentTimeMillis));
     this.mirrors = new MirrorManager(config.nodeId(), config.advertised(), quorum, replicas, controller,
         new MirrorFaults());
     quorum.addListener(mirrors::onMetadataUpdate);
-    this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors);
+    this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors,
+        authorizer);
     metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();
+    // Every call, replication included, learns who its caller is before any service code runs.
+    var callers = new CallerInterceptor(config.security().principalMappingRules());
     NettyServerBuilder serverBuilder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
     // Size, stream, keepalive and connection limits; every service below goes through the guard.
     CallGuard guard = ServerHardening.apply(serverBuilder, config.limits(), timer);
-    UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed);
+    UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed, callers);
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
         lifecycle::reportUnreachable).bindService();
     // Replication shares the client port; with TLS on, only peers with a certificate may replicate.
-    var guardedReplication = tls.isPresent()
+    io.grpc.ServerServiceDefinition guardedReplication = tls.isPresent()
         ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
+    // With ACLs on, a certificate from the cluster's CA is not enough: the caller must be a broker
+    // (a super user, or allowed CLUSTER_ACTION).
+    guardedReplication = ServerInterceptors.intercept(guardedReplication, new ClusterActionRequired(authorizer));
     this.server = serverBuilder
         // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
         // fetch response (written in 1 MiB buffers) allocated and zeroed fresh direct chunks:
         // 70 % of the Subscribe pump's CPU in a profile. Netty 4.2's adaptive allocator keeps
         // chunks for reuse, also for the fetch threads that write the responses.
         .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
-        .addService(serve.apply(new ClusterService(config.nodeId(), quorum, errors).bindService()))
+        .addService(serve.apply(new ClusterService(config.nodeId(), quorum, errors, authorizer).bindService()))
         .addService(serve.apply(new AdminService(config, quorum, controller, errors, replicas,
-            commitWatchers, fetchExecutor, timer).bindService()))
+            commitWatchers, fetchExecutor, timer, authorizer).bindService()))
         .addService(serve.apply(new ProducerService(replicas, commitWatchers, errors, fetchExecutor,
             timer, new ProducerIdManager(this::allocateProducerIds), produceFaults, metrics,
-            topicId -> quorum.image().mirrors().isReadOnly(topicId)).definition()))
+            topicId -> quorum.image().mirrors().isReadOnly(topicId), authorizer).definition()))
         .addService(serve.apply(mirrorService.bindService()))
         .addService(serve.apply(consumerService.bindService()))
-        .addService(serve.apply(new GroupService(groupCoordinator, errors).definition()))
+        .addService(serve.apply(new GroupService(groupCoordinator, errors, authorizer).definition()))
         .addService(serve.apply(guardedReplication))
         .addService(guard.guard(health.getHealthService().bindService()))
         .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()))

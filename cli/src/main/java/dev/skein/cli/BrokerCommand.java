@@ -7,6 +7,8 @@ import dev.skein.broker.metrics.MetricsConfig;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.cli.console.ConsoleServer;
 import dev.skein.broker.replica.ReplicationConfig;
+import dev.skein.broker.auth.PrincipalMappingRules;
+import dev.skein.broker.auth.SecurityConfig;
 import dev.skein.broker.tls.ClientAuth;
 import dev.skein.broker.tls.TlsConfig;
 import dev.skein.metadata.QuorumVoter;
@@ -215,6 +217,30 @@ final class BrokerCommand implements Callable<Integer> {
           + "without a restart. Default: ${DEFAULT-VALUE}.")
   long tlsRefreshIntervalMs;
 
+  @Option(names = "--ssl-principal-mapping-rules", defaultValue = "DEFAULT", paramLabel = "RULES",
+      description = "How a client certificate's subject becomes the user name of its principal User:<name> "
+          + "(Kafka's ssl.principal.mapping.rules): RULE:regex/replacement/[L|U] and DEFAULT (the whole subject), "
+          + "comma-separated, first match wins; e.g. 'RULE:^CN=([^,]+).*$/$1/L,DEFAULT'. Callers without a "
+          + "certificate are User:ANONYMOUS. Default: ${DEFAULT-VALUE}.")
+  String principalMappingRules;
+
+  @Option(names = "--authorizer", defaultValue = "none", paramLabel = "none|acl",
+      description = "acl checks every call against the ACLs in the metadata quorum (skein acl); none lets every "
+          + "caller do everything. Default: ${DEFAULT-VALUE}.")
+  String authorizer;
+
+  @Option(names = "--super-users", defaultValue = "", paramLabel = "User:A;User:B",
+      description = "Principals allowed everything, separated by semicolons (Kafka's super.users). With "
+          + "--authorizer=acl the brokers' own principals (from their certificates) must be here, or be allowed "
+          + "CLUSTER_ACTION on the cluster, for replication between brokers.")
+  String superUsers;
+
+  @Option(names = "--allow-everyone-if-no-acl-found", defaultValue = "false", arity = "0..1",
+      paramLabel = "true|false",
+      description = "With --authorizer=acl: a resource that no ACL names is open to every principal "
+          + "(allow.everyone.if.no.acl.found). Default: ${DEFAULT-VALUE}.")
+  boolean allowEveryoneIfNoAclFound;
+
   @Option(names = "--console-listen", defaultValue = "0.0.0.0:8080", paramLabel = "HOST:PORT|none",
       description = "Where the web console binds (brokers, quorum, topics, groups, a record browser; no "
           + "authentication yet); none turns it off. Default: ${DEFAULT-VALUE}.")
@@ -282,6 +308,7 @@ final class BrokerCommand implements Callable<Integer> {
     putIfSet(logSettings, LogConfig.FLUSH_MS, flushMs);
     BrokerConfig.Builder builder = BrokerConfig.builder(nodeId, dataDir);
     tlsConfig().ifPresent(builder::tls);
+    builder.security(securityConfig());
     return builder
         .listen(listenAt, advertisedAt)
         .quorum(voters, quorumAt)
@@ -307,6 +334,16 @@ final class BrokerCommand implements Callable<Integer> {
   }
 
   /** TLS when all three files are named; none when none is; a usage error otherwise. */
+  SecurityConfig securityConfig() {
+    SecurityConfig security = SecurityConfig.DEFAULT.withPrincipalMappingRules(
+        PrincipalMappingRules.parse(principalMappingRules));
+    return switch (authorizer.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "none", "" -> security;
+      case "acl" -> security.withAuthorizer(SecurityConfig.parseSuperUsers(superUsers), allowEveryoneIfNoAclFound);
+      default -> throw new IllegalArgumentException("--authorizer must be none or acl, got '" + authorizer + "'");
+    };
+  }
+
   Optional<TlsConfig> tlsConfig() {
     int named = (tlsCertFile != null ? 1 : 0) + (tlsKeyFile != null ? 1 : 0) + (tlsCaFile != null ? 1 : 0);
     ClientAuth auth = ClientAuth.parse(tlsClientAuth);

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
         ConsumeCommand.class,
         ClusterCommand.class,
         LogDirsCommand.class,
+        AclCommand.class,
         HealthCommand.class,
         PerfCommand.class,
         CommandLine.HelpCommand.class

@@ -76,6 +76,23 @@ class BrokerCommandTest {
   }
 
   @Test
+  void theAuthorizerIsOffUnlessTurnedOnAndTakesItsSettingsFromFlagsOrVariables() {
+    BrokerConfig plain = parse(Map.of());
+    assertThat(plain.security().authorizerEnabled()).isFalse();
+    assertThat(plain.security().principalMappingRules().map("CN=alice")).contains("CN=alice");
+    BrokerConfig secured = parse(Map.of("SKEIN_SUPER_USERS", "User:broker; User:admin",
+        "SKEIN_SSL_PRINCIPAL_MAPPING_RULES", "RULE:^CN=([^,]+).*$/$1/L,DEFAULT"), "--authorizer", "acl",
+        "--allow-everyone-if-no-acl-found");
+    assertThat(secured.security().authorizerEnabled()).isTrue();
+    assertThat(secured.security().superUsers()).containsExactlyInAnyOrder("User:broker", "User:admin");
+    assertThat(secured.security().allowEveryoneIfNoAcl()).isTrue();
+    assertThat(secured.security().principalMappingRules().map("CN=Alice,O=x")).contains("alice");
+    assertThatThrownBy(() -> parse(Map.of(), "--authorizer", "opa")).hasMessageContaining("none or acl");
+    assertThatThrownBy(() -> parse(Map.of(), "--authorizer", "acl", "--super-users", "admin"))
+        .hasMessageContaining("must be User:<name>");
+  }
+
+  @Test
   void cleanerFlagsConfigureCompaction() {
     assertThat(parse(Map.of()).cleaner().threads()).isEqualTo(1);
     assertThat(parse(Map.of()).cleaner().ioMaxBytesPerSecond()).isInfinite();

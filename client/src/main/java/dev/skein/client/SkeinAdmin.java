@@ -165,6 +165,31 @@ public final class SkeinAdmin implements AutoCloseable {
         .setResourceName(name).build()).getEntriesList().stream().map(ConfigEntry::from).toList());
   }
 
+  // ---- ACLs (the skein.v1 messages themselves: a binding is plain data with no client-side behaviour) ----
+
+  /**
+   * Adds ACL bindings, all or none (an invalid one fails with INVALID_REQUEST); existing ones stay
+   * as they are. Every broker enforces them once it has applied them; the answering broker before
+   * it answers. Needs ALTER on the cluster.
+   */
+  public void createAcls(Collection<dev.skein.proto.v1.AclBinding> bindings) {
+    call(channel -> admin(channel).createAcls(dev.skein.proto.v1.CreateAclsRequest.newBuilder()
+        .addAllBindings(bindings).build()));
+  }
+
+  /** Removes the bindings each filter selects; per filter, in order, the bindings it removed. Needs ALTER on the cluster. */
+  public List<List<dev.skein.proto.v1.AclBinding>> deleteAcls(Collection<dev.skein.proto.v1.AclBindingFilter> filters) {
+    return call(channel -> admin(channel).deleteAcls(dev.skein.proto.v1.DeleteAclsRequest.newBuilder()
+        .addAllFilters(filters).build()).getResultsList().stream()
+        .map(dev.skein.proto.v1.DeletedAcls::getBindingsList).toList());
+  }
+
+  /** The bindings a filter selects (the default filter: all of them), sorted. Needs DESCRIBE on the cluster. */
+  public List<dev.skein.proto.v1.AclBinding> describeAcls(dev.skein.proto.v1.AclBindingFilter filter) {
+    return call(channel -> admin(channel).describeAcls(dev.skein.proto.v1.DescribeAclsRequest.newBuilder()
+        .setFilter(filter).build()).getBindingsList());
+  }
+
   /** Raises a topic's partition count; a decrease is refused (INVALID_PARTITIONS). */
   public TopicDescription createPartitions(String topic, int totalPartitions) {
     return call(channel -> TopicDescription.from(admin(channel).createPartitions(CreatePartitionsRequest.newBuilder()

@@ -114,6 +114,16 @@ public enum ErrorReason {
    * Nothing was pending on it; open a new one.
    */
   STREAM_IDLE_TIMEOUT(Status.Code.UNAVAILABLE, true),
+  /**
+   * The caller's principal may not perform the operation on the topic (no ACL allows it, or one
+   * denies it). The message names the principal, operation and topic; metadata has
+   * {@code principal}, {@code operation}, {@code resource_type} and {@code resource_name}.
+   */
+  TOPIC_AUTHORIZATION_FAILED(Status.Code.PERMISSION_DENIED, false),
+  /** As TOPIC_AUTHORIZATION_FAILED, for a consumer group. */
+  GROUP_AUTHORIZATION_FAILED(Status.Code.PERMISSION_DENIED, false),
+  /** As TOPIC_AUTHORIZATION_FAILED, for the cluster (or a mirror link, which is part of its configuration). */
+  CLUSTER_AUTHORIZATION_FAILED(Status.Code.PERMISSION_DENIED, false),
   /** A feature the cluster does not support yet. */
   UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
   /** A bug or an I/O failure on the broker; the broker log has details. */

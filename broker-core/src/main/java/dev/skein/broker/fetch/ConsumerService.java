@@ -1,6 +1,18 @@
 package dev.skein.broker.fetch;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
+import dev.skein.proto.v1.FetchedPartition;
+import dev.skein.proto.v1.PartitionPosition;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.replica.Partition;
 import dev.skein.broker.replica.ReplicaManager;
@@ -46,9 +58,11 @@ public final class ConsumerService {
   private final LongAdder subscriptionBytes = new LongAdder();
 
   private final BrokerMetrics metrics;
+  private final Authorizer authorizer;
 
   public ConsumerService(ReplicaManager replicas, DataWatchers watchers, Errors errors, Executor executor,
-      ScheduledExecutorService timer, BrokerMetrics metrics) {
+      ScheduledExecutorService timer, BrokerMetrics metrics, Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.metrics = metrics;
     this.replicas = replicas;
     this.watchers = watchers;
@@ -90,6 +104,19 @@ public final class ConsumerService {
     }
     int maxBytes = request.getMaxBytes() > 0 ? request.getMaxBytes() : DEFAULT_MAX_BYTES;
     int minBytes = Math.max(1, request.getMinBytes());
+    Map<String, BrokerException> denied = denied(request.getPartitionsList(), AclOperation.ACL_OPERATION_READ);
+    if (!denied.isEmpty()) {
+      // Answered at once, as any fetch with a partition error: the allowed partitions' data now,
+      // each refused partition with its error.
+      PartitionReads.Result allowed = reads.read(allowed(request.getPartitionsList(), denied), maxBytes);
+      List<PartitionReads.Read> all = new ArrayList<>(allowed.reads());
+      all.addAll(refusals(request.getPartitionsList(), denied));
+      PartitionReads.Result result = new PartitionReads.Result(all, allowed.bytes(), true);
+      metrics.fetchSent(result);
+      response.onNext(result.frame());
+      response.onCompleted();
+      return;
+    }
     PartitionReads.Result first = reads.read(request.getPartitionsList(), maxBytes);
     if (first.bytes() >= minBytes || first.anyError() || request.getMaxWaitMs() == 0) {
       metrics.fetchSent(first);
@@ -107,16 +134,32 @@ public final class ConsumerService {
           "a subscription needs at least one partition and max_wait_ms >= 0").error().toStatusException());
       return;
     }
+    Map<String, BrokerException> denied = denied(request.getPartitionsList(), AclOperation.ACL_OPERATION_READ);
+    if (!denied.isEmpty()) {
+      // The refused partitions get their errors in a first message (as a partition error would
+      // come on a stream); the stream then goes on for the others, or ends if there are none.
+      response.onNext(new PartitionReads.Result(refusals(request.getPartitionsList(), denied), 0, true).frame());
+      List<PartitionPosition> rest = allowed(request.getPartitionsList(), denied);
+      if (rest.isEmpty()) {
+        response.onCompleted();
+        return;
+      }
+      request = request.toBuilder().clearPartitions().addAllPartitions(rest).build();
+    }
     new Subscription(request, reads, watchers, executor, timer, (ServerCallStreamObserver<FetchFrame>) response,
         subscriptionBytes, metrics).start();
   }
 
   void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> response) {
     ListOffsetsResponse.Builder out = ListOffsetsResponse.newBuilder();
+    Caller caller = Caller.current();
     for (OffsetQuery query : request.getQueriesList()) {
       OffsetResult.Builder result = OffsetResult.newBuilder().setTopic(query.getTopic())
           .setPartition(query.getPartition()).setOffset(-1).setTimestampMs(-1);
       try {
+        // Kafka's rule for ListOffsets: DESCRIBE (which READ implies).
+        authorizer.require(caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+            query.getTopic());
         Partition partition = replicas.leaderPartition(query.getTopic(), query.getPartition());
         switch (query.getSpec()) {
           case OFFSET_SPEC_EARLIEST -> result.setOffset(partition.logStartOffset());
@@ -133,5 +176,39 @@ public final class ConsumerService {
     }
     response.onNext(out.build());
     response.onCompleted();
+  }
+
+  /** The topics among the positions the caller may not {@code operation}, each with its error (audited once per topic). */
+  private Map<String, BrokerException> denied(List<PartitionPosition> positions, AclOperation operation) {
+    if (!authorizer.enabled()) {
+      return Map.of();
+    }
+    Caller caller = Caller.current();
+    Map<String, BrokerException> denied = new HashMap<>();
+    Set<String> checked = new HashSet<>();
+    for (PartitionPosition position : positions) {
+      String topic = position.getTopic();
+      if (checked.add(topic) && !authorizer.allowed(caller, operation, AclResourceType.ACL_RESOURCE_TYPE_TOPIC, topic)) {
+        denied.put(topic, Authorizer.denial(caller, operation, AclResourceType.ACL_RESOURCE_TYPE_TOPIC, topic));
+      }
+    }
+    return denied;
+  }
+
+  private static List<PartitionPosition> allowed(List<PartitionPosition> positions, Map<String, BrokerException> denied) {
+    return positions.stream().filter(p -> !denied.containsKey(p.getTopic())).toList();
+  }
+
+  private List<PartitionReads.Read> refusals(List<PartitionPosition> positions, Map<String, BrokerException> denied) {
+    List<PartitionReads.Read> out = new ArrayList<>();
+    for (PartitionPosition position : positions) {
+      BrokerException error = denied.get(position.getTopic());
+      if (error != null) {
+        out.add(new PartitionReads.Read(FetchFrame.Partition.of(FetchedPartition.newBuilder()
+            .setTopic(position.getTopic()).setPartition(position.getPartition())
+            .setError(error.error().toDetail()).build()), -1, true));
+      }
+    }
+    return out;
   }
 }

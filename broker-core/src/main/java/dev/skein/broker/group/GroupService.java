@@ -1,6 +1,10 @@
 package dev.skein.broker.group;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.proto.internal.v1.PartitionSet;
 import dev.skein.proto.v1.CommitOffsetsRequest;
@@ -66,7 +70,10 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   private final GroupCoordinator coordinator;
   private final Errors errors;
 
-  public GroupService(GroupCoordinator coordinator, Errors errors) {
+  private final Authorizer authorizer;
+
+  public GroupService(GroupCoordinator coordinator, Errors errors, Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.coordinator = coordinator;
     this.errors = errors;
   }
@@ -88,6 +95,7 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void findCoordinator(FindCoordinatorRequest request, StreamObserver<FindCoordinatorResponse> response) {
     answer(response, "find the coordinator of group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_DESCRIBE, request.getGroupId());
       return coordinator.findCoordinator(request.getGroupId()).thenApply(c -> FindCoordinatorResponse.newBuilder()
           .setCoordinatorId(c.brokerId()).setHost(c.host()).setPort(c.port()).setPartition(c.partition()).build());
     });
@@ -98,6 +106,7 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
     String host = CLIENT_HOST.get() == null ? "" : CLIENT_HOST.get();
     answer(response, "heartbeat to group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_READ, request.getGroupId());
       int epoch = request.getMemberEpoch();
       if (epoch < Membership.STATIC_LEAVE_EPOCH) {
         throw invalid("member_epoch must be 0 (join), a given epoch, -1 (leave) or -2 (static leave); got " + epoch);
@@ -142,6 +151,8 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void commitOffsets(CommitOffsetsRequest request, StreamObserver<CommitOffsetsResponse> response) {
     answer(response, "commit offsets of group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_READ, request.getGroupId());
+      requireTopics(AclOperation.ACL_OPERATION_READ, request.getOffsetsList().stream().map(OffsetCommit::getTopic));
       if (request.getMemberId().isEmpty() && request.getMemberEpoch() != -1 && request.getMemberEpoch() != 0) {
         throw invalid("a commit without member_id must have member_epoch -1; got " + request.getMemberEpoch());
       }
@@ -154,10 +165,20 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void fetchOffsets(FetchOffsetsRequest request, StreamObserver<FetchOffsetsResponse> response) {
     answer(response, "fetch offsets of group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_DESCRIBE, request.getGroupId());
+      requireTopics(AclOperation.ACL_OPERATION_DESCRIBE, request.getPartitionsList().stream()
+          .map(TopicPartitions::getTopic));
+      Caller caller = Caller.current();
       Map<TopicPartition, GroupRecords.Committed> all = coordinator.fetchOffsets(request.getGroupId());
       FetchOffsetsResponse.Builder out = FetchOffsetsResponse.newBuilder();
       if (request.getPartitionsCount() == 0) {
-        all.forEach((tp, c) -> out.addOffsets(toProto(tp, c)));
+        // All of the group's offsets: those of topics the caller may not describe are left out.
+        all.forEach((tp, c) -> {
+          if (authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+              tp.topic())) {
+            out.addOffsets(toProto(tp, c));
+          }
+        });
       } else {
         for (TopicPartitions t : request.getPartitionsList()) {
           for (int p : t.getPartitionsList()) {
@@ -174,7 +195,12 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void listGroups(ListGroupsRequest request, StreamObserver<ListGroupsResponse> response) {
     answer(response, "list groups", () -> {
       ListGroupsResponse.Builder out = ListGroupsResponse.newBuilder();
+      Caller caller = Caller.current();
       for (GroupCoordinator.Description d : coordinator.list()) {
+        if (!authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_GROUP,
+            d.groupId())) {
+          continue;
+        }
         out.addGroups(GroupListing.newBuilder().setGroupId(d.groupId()).setState(stateOf(d.state()))
             .setMembers(d.state() == null ? 0 : d.state().members().size()).setCoordinatorId(brokerIdOf()));
       }
@@ -186,6 +212,7 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void describeGroup(DescribeGroupRequest request, StreamObserver<DescribeGroupResponse> response) {
     answer(response, "describe group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_DESCRIBE, request.getGroupId());
       GroupCoordinator.Description d = coordinator.describe(request.getGroupId());
       DescribeGroupResponse.Builder out = DescribeGroupResponse.newBuilder().setGroupId(d.groupId())
           .setState(stateOf(d.state())).setCoordinatorId(brokerIdOf());
@@ -208,6 +235,7 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void deleteGroup(DeleteGroupRequest request, StreamObserver<DeleteGroupResponse> response) {
     answer(response, "delete group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_DELETE, request.getGroupId());
       return coordinator.delete(request.getGroupId()).thenApply(v -> DeleteGroupResponse.getDefaultInstance());
     });
   }
@@ -216,6 +244,8 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   public void resetOffsets(ResetOffsetsRequest request, StreamObserver<ResetOffsetsResponse> response) {
     answer(response, "reset offsets of group '" + request.getGroupId() + "'", () -> {
       requireGroupId(request.getGroupId());
+      requireGroup(AclOperation.ACL_OPERATION_READ, request.getGroupId());
+      requireTopics(AclOperation.ACL_OPERATION_READ, request.getOffsetsList().stream().map(OffsetCommit::getTopic));
       if (request.getOffsetsCount() == 0) {
         throw invalid("name at least one partition and its new offset");
       }
@@ -225,6 +255,16 @@ public final class GroupService extends GroupServiceGrpc.GroupServiceImplBase {
   }
 
   // ---------------------------------------------------------------------------------------
+
+  private void requireGroup(AclOperation operation, String groupId) {
+    authorizer.require(Caller.current(), operation, AclResourceType.ACL_RESOURCE_TYPE_GROUP, groupId);
+  }
+
+  private void requireTopics(AclOperation operation, java.util.stream.Stream<String> topics) {
+    Caller caller = Caller.current();
+    topics.distinct().forEach(topic -> authorizer.require(caller, operation, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+        topic));
+  }
 
   private int brokerIdOf() {
     return coordinator.brokerId();

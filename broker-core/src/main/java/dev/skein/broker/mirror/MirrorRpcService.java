@@ -1,6 +1,11 @@
 package dev.skein.broker.mirror;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
+import dev.skein.metadata.image.AclsImage;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.broker.HostPort;
 import dev.skein.broker.replica.PeerChannels;
 import dev.skein.broker.rpc.ControllerCalls;
@@ -68,9 +73,11 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   private final Errors errors;
   private final MirrorManager mirrors;
   private final PeerChannels peers = new PeerChannels();
+  private final Authorizer authorizer;
 
   public MirrorRpcService(int nodeId, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
-      MirrorManager mirrors) {
+      MirrorManager mirrors, Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.nodeId = nodeId;
     this.quorum = quorum;
     this.controller = controller;
@@ -95,6 +102,9 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
 
   @Override
   public void createMirrorLink(CreateMirrorLinkRequest request, StreamObserver<CreateMirrorLinkResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getLink().getName())) {
+      return;
+    }
     complete(response, controller.call(ControllerRequest.newBuilder().setPutMirrorLink(PutMirrorLinkRequest.newBuilder()
         .setLink(toRecord(request.getLink(), false)).setCreate(true).setValidateOnly(request.getValidateOnly()))
         .build()).thenApply(applied -> CreateMirrorLinkResponse.getDefaultInstance()),
@@ -105,7 +115,13 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   public void listMirrorLinks(ListMirrorLinksRequest request, StreamObserver<ListMirrorLinksResponse> response) {
     ClusterImage image = quorum.image();
     ListMirrorLinksResponse.Builder out = ListMirrorLinksResponse.newBuilder();
-    image.mirrors().sortedLinks().values().forEach(link -> out.addLinks(listing(image, link)));
+    Caller caller = Caller.current();
+    boolean wholeCluster = authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE,
+        AclResourceType.ACL_RESOURCE_TYPE_CLUSTER, AclsImage.CLUSTER_NAME);
+    image.mirrors().sortedLinks().values().stream()
+        .filter(link -> wholeCluster || authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE,
+            AclResourceType.ACL_RESOURCE_TYPE_MIRROR_LINK, link.getName()))
+        .forEach(link -> out.addLinks(listing(image, link)));
     response.onNext(out.build());
     response.onCompleted();
   }
@@ -133,6 +149,9 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
 
   @Override
   public void describeMirrorLink(DescribeMirrorLinkRequest request, StreamObserver<DescribeMirrorLinkResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_DESCRIBE, request.getName())) {
+      return;
+    }
     CompletableFuture<DescribeMirrorLinkResponse> result;
     try {
       result = describe(request);
@@ -302,12 +321,18 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
 
   @Override
   public void pauseMirrorLink(PauseMirrorLinkRequest request, StreamObserver<PauseMirrorLinkResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getName())) {
+      return;
+    }
     complete(response, setPaused(request.getName(), true).thenApply(a -> PauseMirrorLinkResponse.getDefaultInstance()),
         "pause mirror link " + request.getName());
   }
 
   @Override
   public void resumeMirrorLink(ResumeMirrorLinkRequest request, StreamObserver<ResumeMirrorLinkResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getName())) {
+      return;
+    }
     complete(response, setPaused(request.getName(), false).thenApply(a -> ResumeMirrorLinkResponse.getDefaultInstance()),
         "resume mirror link " + request.getName());
   }
@@ -325,6 +350,9 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   @Override
   public void promoteMirrorTopics(PromoteMirrorTopicsRequest request,
       StreamObserver<PromoteMirrorTopicsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getLink())) {
+      return;
+    }
     ClusterImage before = quorum.image();
     complete(response, controller.call(ControllerRequest.newBuilder().setPromoteMirrorTopics(
         dev.skein.proto.internal.v1.PromoteMirrorTopicsRequest.newBuilder().setLink(request.getLink())
@@ -343,6 +371,9 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   @Override
   public void deleteMirrorLink(dev.skein.proto.v1.DeleteMirrorLinkRequest request,
       StreamObserver<DeleteMirrorLinkResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getName())) {
+      return;
+    }
     complete(response, controller.call(ControllerRequest.newBuilder().setDeleteMirrorLink(
         DeleteMirrorLinkRequest.newBuilder().setName(request.getName())).build())
         .thenApply(applied -> DeleteMirrorLinkResponse.getDefaultInstance()), "delete mirror link " + request.getName());
@@ -359,6 +390,21 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
         response.onCompleted();
       }
     });
+  }
+
+  /**
+   * A mirror link is part of the cluster's configuration: the operation is allowed on the
+   * cluster, or on the link by name. If not, the call has been answered with PERMISSION_DENIED.
+   */
+  private <T> boolean authorized(StreamObserver<T> response, AclOperation operation, String link) {
+    try {
+      authorizer.requireEither(Caller.current(), operation, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+          AclsImage.CLUSTER_NAME, AclResourceType.ACL_RESOURCE_TYPE_MIRROR_LINK, link);
+      return true;
+    } catch (BrokerException e) {
+      response.onError(e.error().toStatusException());
+      return false;
+    }
   }
 
   public void close() {

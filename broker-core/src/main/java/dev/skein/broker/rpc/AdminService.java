@@ -2,6 +2,19 @@ package dev.skein.broker.rpc;
 
 import dev.skein.broker.BrokerConfig;
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.auth.AclMapping;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
+import dev.skein.metadata.image.AclsImage;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
+import dev.skein.proto.v1.CreateAclsRequest;
+import dev.skein.proto.v1.CreateAclsResponse;
+import dev.skein.proto.v1.DeleteAclsRequest;
+import dev.skein.proto.v1.DeleteAclsResponse;
+import dev.skein.proto.v1.DeletedAcls;
+import dev.skein.proto.v1.DescribeAclsRequest;
+import dev.skein.proto.v1.DescribeAclsResponse;
 import dev.skein.metadata.MetadataQuorum;
 import dev.skein.metadata.image.ClusterImage;
 import dev.skein.metadata.image.TopicImage;
@@ -55,10 +68,13 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   private final RecordDeletion recordDeletion;
   private final ConfigDescriber configDescriber;
   private final LogDirDescriber logDirs;
+  private final Authorizer authorizer;
 
   public AdminService(BrokerConfig config, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
-      ReplicaManager replicas, DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer) {
+      ReplicaManager replicas, DataWatchers commitWatchers, Executor executor, ScheduledExecutorService timer,
+      Authorizer authorizer) {
     this.config = config;
+    this.authorizer = authorizer;
     this.quorum = quorum;
     this.controller = controller;
     this.errors = errors;
@@ -79,6 +95,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           + "CONFIG_RESOURCE_TYPE_TOPIC or CONFIG_RESOURCE_TYPE_BROKER_DEFAULTS").error().toStatusException());
       return;
     }
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER_CONFIGS, configResource(request.getResourceType()),
+        configResourceName(request.getResourceType(), request.getResourceName()))) {
+      return;
+    }
     ControllerRequest alter = ControllerRequest.newBuilder().setAlterConfigs(
         dev.skein.proto.internal.v1.AlterConfigsRequest.newBuilder().setResourceType(type)
             .setResourceName(request.getResourceName()).putAllSet(request.getSetMap())
@@ -90,6 +110,11 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
   @Override
   public void describeConfigs(DescribeConfigsRequest request, StreamObserver<DescribeConfigsResponse> response) {
+    if (request.getResourceType() != ConfigResourceType.CONFIG_RESOURCE_TYPE_UNSPECIFIED
+        && !authorized(response, AclOperation.ACL_OPERATION_DESCRIBE_CONFIGS, configResource(request.getResourceType()),
+            configResourceName(request.getResourceType(), request.getResourceName()))) {
+      return;
+    }
     ClusterImage image = quorum.image();
     DescribeConfigsResponse.Builder out = DescribeConfigsResponse.newBuilder();
     if (request.getResourceType() == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC) {
@@ -113,6 +138,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
   @Override
   public void createPartitions(CreatePartitionsRequest request, StreamObserver<CreatePartitionsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+        request.getTopic())) {
+      return;
+    }
     ControllerRequest create = ControllerRequest.newBuilder().setCreatePartitions(
         dev.skein.proto.internal.v1.CreatePartitionsRequest.newBuilder().setName(request.getTopic())
             .setPartitions(request.getPartitions()).setValidateOnly(request.getValidateOnly()))
@@ -131,11 +160,22 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           "delete records needs at least one partition and timeout_ms >= 0").error().toStatusException());
       return;
     }
+    Caller caller = Caller.current();
+    for (var partition : request.getPartitionsList()) {
+      if (!authorized(response, caller, AclOperation.ACL_OPERATION_DELETE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+          partition.getTopic())) {
+        return;
+      }
+    }
     complete(response, recordDeletion.handle(request), "delete records");
   }
 
   @Override
   public void describeLogDirs(DescribeLogDirsRequest request, StreamObserver<DescribeLogDirsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
     DescribeLogDirsResponse answer;
     try {
       answer = logDirs.describe(request);
@@ -149,6 +189,14 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
   @Override
   public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> response) {
+    try {
+      authorizer.requireEither(Caller.current(), AclOperation.ACL_OPERATION_CREATE,
+          AclResourceType.ACL_RESOURCE_TYPE_CLUSTER, AclsImage.CLUSTER_NAME, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+          request.getName());
+    } catch (BrokerException e) {
+      response.onError(e.error().toStatusException());
+      return;
+    }
     int partitions = request.hasPartitions() ? request.getPartitions() : config.numPartitions();
     int replicationFactor = request.hasReplicationFactor() ? request.getReplicationFactor()
         : config.defaultReplicationFactor();
@@ -183,6 +231,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
 
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_DELETE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+        request.getName())) {
+      return;
+    }
     String topicId = quorum.image().topics().byName(request.getName()).map(TopicImage::id).orElse("");
     ControllerRequest delete = ControllerRequest.newBuilder().setDeleteTopic(
         dev.skein.proto.internal.v1.DeleteTopicRequest.newBuilder().setName(request.getName())).build();
@@ -194,8 +246,10 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
     ListTopicsResponse.Builder out = ListTopicsResponse.newBuilder();
+    Caller caller = Caller.current();
     quorum.image().topics().byName().values().stream()
         .filter(t -> request.getIncludeInternal() || !t.internal())
+        .filter(t -> describable(caller, t.name()))
         .sorted(Comparator.comparing(TopicImage::name))
         .forEach(t -> out.addTopics(TopicListing.newBuilder().setName(t.name()).setTopicId(t.id())
             .setPartitionCount(t.partitionCount()).setInternal(t.internal())
@@ -208,12 +262,17 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   public void describeTopics(DescribeTopicsRequest request, StreamObserver<DescribeTopicsResponse> response) {
     ClusterImage image = quorum.image();
     DescribeTopicsResponse.Builder out = DescribeTopicsResponse.newBuilder();
+    Caller caller = Caller.current();
     if (request.getNamesCount() == 0) {
-      image.topics().byName().values().stream().filter(t -> !t.internal())
+      image.topics().byName().values().stream().filter(t -> !t.internal()).filter(t -> describable(caller, t.name()))
           .sorted(Comparator.comparing(TopicImage::name))
           .forEach(t -> out.addTopics(MetadataMapping.topic(image, t)));
     } else {
       for (String name : request.getNamesList()) {
+        if (!authorized(response, caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+            name)) {
+          return;
+        }
         TopicImage topic = image.topics().byName(name).orElse(null);
         if (topic == null) {
           response.onError(BrokerException.of(ErrorReason.UNKNOWN_TOPIC, "topic '" + name + "' does not exist")
@@ -225,6 +284,83 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     }
     response.onNext(out.build());
     response.onCompleted();
+  }
+
+  // ---- ACLs ----
+
+  @Override
+  public void createAcls(CreateAclsRequest request, StreamObserver<CreateAclsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
+    dev.skein.proto.internal.v1.CreateAclsRequest.Builder create = dev.skein.proto.internal.v1.CreateAclsRequest
+        .newBuilder();
+    request.getBindingsList().forEach(binding -> create.addBindings(AclMapping.toInternal(binding)));
+    complete(response, controller.call(ControllerRequest.newBuilder().setCreateAcls(create).build())
+        .thenApply(applied -> CreateAclsResponse.getDefaultInstance()), "create ACLs");
+  }
+
+  @Override
+  public void deleteAcls(DeleteAclsRequest request, StreamObserver<DeleteAclsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
+    dev.skein.proto.internal.v1.DeleteAclsRequest.Builder delete = dev.skein.proto.internal.v1.DeleteAclsRequest
+        .newBuilder();
+    request.getFiltersList().forEach(filter -> delete.addFilters(AclMapping.toInternal(filter)));
+    complete(response, controller.call(ControllerRequest.newBuilder().setDeleteAcls(delete).build())
+        .thenApply(applied -> {
+          DeleteAclsResponse.Builder out = DeleteAclsResponse.newBuilder();
+          applied.response().getDeleteAcls().getDeletedList().forEach(list -> out.addResults(DeletedAcls.newBuilder()
+              .addAllBindings(list.getBindingsList().stream().map(AclMapping::toPublic).toList())));
+          return out.build();
+        }), "delete ACLs");
+  }
+
+  @Override
+  public void describeAcls(DescribeAclsRequest request, StreamObserver<DescribeAclsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
+    DescribeAclsResponse.Builder out = DescribeAclsResponse.newBuilder();
+    quorum.image().acls().matching(AclMapping.toInternal(request.getFilter()))
+        .forEach(binding -> out.addBindings(AclMapping.toPublic(binding)));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  // ---- authorization ----
+
+  private boolean describable(Caller caller, String topic) {
+    return authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+        topic);
+  }
+
+  private <T> boolean authorized(StreamObserver<T> response, AclOperation operation, AclResourceType type,
+      String name) {
+    return authorized(response, Caller.current(), operation, type, name);
+  }
+
+  /** Whether the caller may; if not, the call has been answered with PERMISSION_DENIED. */
+  private <T> boolean authorized(StreamObserver<T> response, Caller caller, AclOperation operation,
+      AclResourceType type, String name) {
+    if (authorizer.allowed(caller, operation, type, name)) {
+      return true;
+    }
+    response.onError(Authorizer.denial(caller, operation, type, name).error().toStatusException());
+    return false;
+  }
+
+  private static AclResourceType configResource(ConfigResourceType type) {
+    return type == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC ? AclResourceType.ACL_RESOURCE_TYPE_TOPIC
+        : AclResourceType.ACL_RESOURCE_TYPE_CLUSTER;
+  }
+
+  private static String configResourceName(ConfigResourceType type, String name) {
+    return type == ConfigResourceType.CONFIG_RESOURCE_TYPE_TOPIC ? name : AclsImage.CLUSTER_NAME;
   }
 
   private <T> void complete(StreamObserver<T> response, CompletableFuture<T> result, String what) {

@@ -1,6 +1,10 @@
 package dev.skein.broker.rpc;
 
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
 import dev.skein.metadata.MetadataQuorum;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.metadata.QuorumStatus;
 import dev.skein.metadata.image.ClusterImage;
 import dev.skein.proto.v1.ClusterServiceGrpc;
@@ -21,8 +25,10 @@ public final class ClusterService extends ClusterServiceGrpc.ClusterServiceImplB
   private final int brokerId;
   private final MetadataQuorum quorum;
   private final Errors errors;
+  private final Authorizer authorizer;
 
-  public ClusterService(int brokerId, MetadataQuorum quorum, Errors errors) {
+  public ClusterService(int brokerId, MetadataQuorum quorum, Errors errors, Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.brokerId = brokerId;
     this.quorum = quorum;
     this.errors = errors;
@@ -36,10 +42,22 @@ public final class ClusterService extends ClusterServiceGrpc.ClusterServiceImplB
         .setControllerId(quorum.leaderId().orElse(-1))
         .setMetadataOffset(image.offset());
     image.brokers().brokers().values().forEach(b -> out.addBrokers(MetadataMapping.broker(b)));
+    Caller caller = Caller.current();
     if (request.getAllTopics()) {
-      image.topics().byName().values().forEach(t -> out.addTopics(MetadataMapping.topic(image, t)));
+      // As Kafka: topics the caller may not describe are left out, not reported.
+      image.topics().byName().values().stream()
+          .filter(t -> authorizer.visible(caller, AclOperation.ACL_OPERATION_DESCRIBE,
+              AclResourceType.ACL_RESOURCE_TYPE_TOPIC, t.name()))
+          .forEach(t -> out.addTopics(MetadataMapping.topic(image, t)));
     } else {
       for (String name : request.getTopicsList()) {
+        if (!authorizer.allowed(caller, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+            name)) {
+          // Asked for by name: say it is refused (whether or not it exists, which is not told).
+          out.addTopics(TopicMetadata.newBuilder().setName(name).setError(Authorizer.denial(caller,
+              AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC, name).error().toDetail()));
+          continue;
+        }
         out.addTopics(image.topics().byName(name).map(t -> MetadataMapping.topic(image, t))
             .orElseGet(() -> TopicMetadata.newBuilder().setName(name)
                 .setError(SkeinError.of(ErrorReason.UNKNOWN_TOPIC, "topic '" + name + "' does not exist").toDetail())

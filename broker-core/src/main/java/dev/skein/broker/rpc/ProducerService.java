@@ -1,6 +1,10 @@
 package dev.skein.broker.rpc;
 
 import dev.skein.broker.BrokerException;
+import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.broker.fetch.DataWatchers;
 import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.produce.DelayedProduce;
@@ -67,6 +71,7 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
   private final ProduceFaults faults;
   private final BrokerMetrics metrics;
   private final Predicate<String> mirrorTopic;
+  private final Authorizer authorizer;
 
   /**
    * @param mirrorTopic whether a topic (by id) is a mirror topic not yet promoted: its batches
@@ -74,7 +79,8 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
    */
   public ProducerService(ReplicaManager replicas, DataWatchers commitWatchers, Errors errors, Executor executor,
       ScheduledExecutorService timer, ProducerIdManager producerIds, ProduceFaults faults, BrokerMetrics metrics,
-      Predicate<String> mirrorTopic) {
+      Predicate<String> mirrorTopic, Authorizer authorizer) {
+    this.authorizer = authorizer;
     this.metrics = metrics;
     this.mirrorTopic = mirrorTopic;
     this.replicas = replicas;
@@ -111,6 +117,12 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
 
   @Override
   public void initProducerId(InitProducerIdRequest request, StreamObserver<InitProducerIdResponse> response) {
+    try {
+      authorizer.requireIdempotentWrite(Caller.current());
+    } catch (BrokerException e) {
+      response.onError(e.error().toStatusException());
+      return;
+    }
     producerIds.nextId().whenComplete((id, failure) -> {
       if (failure != null) {
         Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
@@ -242,6 +254,7 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : DEFAULT_TIMEOUT_MS;
     Set<String> seen = new HashSet<>();
+    Caller caller = Caller.current();
     List<CompletableFuture<PartitionProduceResult>> results = new ArrayList<>(request.getBatchesCount());
     for (PartitionBatch batch : request.getBatchesList()) {
       PartitionProduceResult.Builder result = PartitionProduceResult.newBuilder()
@@ -253,6 +266,9 @@ public final class ProducerService extends ProducerServiceGrpc.ProducerServiceIm
           throw BrokerException.of(ErrorReason.INVALID_REQUEST, "the request has two batches for partition "
               + batch.getTopic() + "-" + batch.getPartition() + "; send at most one per partition");
         }
+        // Before leadership: a caller without WRITE learns nothing about where the topic lives.
+        authorizer.require(caller, AclOperation.ACL_OPERATION_WRITE, AclResourceType.ACL_RESOURCE_TYPE_TOPIC,
+            batch.getTopic());
         Partition partition = replicas.leaderPartition(batch.getTopic(), batch.getPartition());
         if (mirrorTopic.test(partition.id().topicId())) {
           throw BrokerException.of(ErrorReason.MIRROR_TOPIC_READ_ONLY, "topic '" + batch.getTopic() + "' is a mirror "

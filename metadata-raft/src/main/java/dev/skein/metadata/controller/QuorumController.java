@@ -151,6 +151,8 @@ public final class QuorumController implements AutoCloseable {
       case CREATE_MIRROR_TOPIC -> mirrors.createMirrorTopic(request.getCreateMirrorTopic(), image);
       case PROMOTE_MIRROR_TOPICS -> mirrors.promote(request.getPromoteMirrorTopics(), image);
       case RAISE_PRODUCER_IDS -> mirrors.raiseProducerIds(request.getRaiseProducerIds(), image);
+      case CREATE_ACLS -> AclControl.createAcls(request.getCreateAcls(), image);
+      case DELETE_ACLS -> AclControl.deleteAcls(request.getDeleteAcls(), image);
       case REQUEST_NOT_SET -> ControllerDecision.answer(
           ControllerError.INVALID_REQUEST.response("empty controller request"));
     };

@@ -12,6 +12,7 @@ import java.util.Objects;
  *     indexes are not dense: Ratis' own configuration and bookkeeping entries also advance it,
  *     so compare offsets with {@code >=}, never count on {@code offset + 1}.
  * @param clusterId empty until the first controller has written one
+ * @param acls the ACL bindings the authorizer checks calls against
  */
 public record ClusterImage(
     long offset,
@@ -20,10 +21,17 @@ public record ClusterImage(
     TopicsImage topics,
     ConfigsImage configs,
     ProducerIdsImage producerIds,
-    MirrorsImage mirrors) {
+    MirrorsImage mirrors,
+    AclsImage acls) {
 
   public static final ClusterImage EMPTY = new ClusterImage(-1, "", BrokersImage.EMPTY, TopicsImage.EMPTY,
-      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY, MirrorsImage.EMPTY);
+      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY, MirrorsImage.EMPTY, AclsImage.EMPTY);
+
+  /** An image without ACLs (as before they existed). */
+  public ClusterImage(long offset, String clusterId, BrokersImage brokers, TopicsImage topics, ConfigsImage configs,
+      ProducerIdsImage producerIds, MirrorsImage mirrors) {
+    this(offset, clusterId, brokers, topics, configs, producerIds, mirrors, AclsImage.EMPTY);
+  }
 
   /** An image without mirror links (as before they existed). */
   public ClusterImage(long offset, String clusterId, BrokersImage brokers, TopicsImage topics, ConfigsImage configs,
@@ -38,11 +46,12 @@ public record ClusterImage(
     Objects.requireNonNull(configs, "configs");
     Objects.requireNonNull(producerIds, "producerIds");
     Objects.requireNonNull(mirrors, "mirrors");
+    Objects.requireNonNull(acls, "acls");
   }
 
   /** The same metadata, as of a later log entry that did not change it. */
   public ClusterImage withOffset(long newOffset) {
-    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds, mirrors);
+    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds, mirrors, acls);
   }
 
   public boolean hasClusterId() {

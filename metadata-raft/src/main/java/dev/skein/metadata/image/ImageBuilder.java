@@ -1,5 +1,10 @@
 package dev.skein.metadata.image;
 
+import dev.skein.proto.internal.v1.AclBinding;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclPatternType;
+import dev.skein.proto.internal.v1.AclPermission;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.proto.internal.v1.BrokerRegistrationChangeRecord;
 import dev.skein.proto.internal.v1.BrokerSnapshotRecord;
 import dev.skein.proto.internal.v1.ClusterRecord;
@@ -49,6 +54,7 @@ final class ImageBuilder {
   private long nextProducerId;
   private Map<String, MirrorLinkRecord> mirrorLinks;
   private Map<String, MirrorsImage.MirrorTopic> mirrorTopics;
+  private Set<AclBinding> acls;
 
   /**
    * @param offset the Raft index the records were committed at; a broker registered by them
@@ -77,6 +83,8 @@ final class ImageBuilder {
       case MIRROR_LINK -> putMirrorLink(record.getMirrorLink());
       case REMOVE_MIRROR_LINK -> removeMirrorLink(record.getRemoveMirrorLink());
       case MIRROR_TOPIC -> putMirrorTopic(record.getMirrorTopic());
+      case ACL -> addAcl(record.getAcl().getBinding());
+      case REMOVE_ACL -> removeAcl(record.getRemoveAcl().getBinding());
       case RECORD_NOT_SET -> throw new RecordRejectedException("empty metadata record");
     }
   }
@@ -99,7 +107,9 @@ final class ImageBuilder {
     MirrorsImage mirrors = mirrorLinks == null && mirrorTopics == null ? base.mirrors()
         : new MirrorsImage(mirrorLinks == null ? base.mirrors().links() : mirrorLinks,
             mirrorTopics == null ? base.mirrors().topics() : mirrorTopics);
-    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds, mirrors);
+    AclsImage aclsImage = acls == null ? base.acls() : new AclsImage(acls);
+    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds, mirrors,
+        aclsImage);
   }
 
   // ---- brokers ----
@@ -362,6 +372,31 @@ final class ImageBuilder {
       mirrorTopics = new HashMap<>(base.mirrors().topics());
     }
     return mirrorTopics;
+  }
+
+  // ---- ACLs ----
+
+  private void addAcl(AclBinding binding) throws RecordRejectedException {
+    // The controller validates bindings fully; here only what would make one meaningless.
+    require(!binding.getPrincipal().isEmpty() && !binding.getHost().isEmpty() && !binding.getResourceName().isEmpty(),
+        "ACL binding without principal, host or resource name: %s", binding);
+    require(binding.getResourceType() != AclResourceType.ACL_RESOURCE_TYPE_UNSPECIFIED
+        && binding.getPatternType() != AclPatternType.ACL_PATTERN_TYPE_UNSPECIFIED
+        && binding.getOperation() != AclOperation.ACL_OPERATION_UNSPECIFIED
+        && binding.getPermission() != AclPermission.ACL_PERMISSION_UNSPECIFIED,
+        "ACL binding with an unspecified type, pattern, operation or permission: %s", binding);
+    mutableAcls().add(binding);
+  }
+
+  private void removeAcl(AclBinding binding) {
+    mutableAcls().remove(binding);
+  }
+
+  private Set<AclBinding> mutableAcls() {
+    if (acls == null) {
+      acls = new HashSet<>(base.acls().bindings());
+    }
+    return acls;
   }
 
   private static void require(boolean condition, String format, Object... args) throws RecordRejectedException {

@@ -1,5 +1,6 @@
 package dev.skein.metadata.image;
 
+import dev.skein.proto.internal.v1.AclRecord;
 import dev.skein.proto.internal.v1.BrokerSnapshotRecord;
 import dev.skein.proto.internal.v1.ClusterRecord;
 import dev.skein.proto.internal.v1.ConfigRecord;
@@ -97,6 +98,8 @@ public final class ImageSnapshot {
         .sorted(Comparator.comparing(MirrorsImage.MirrorTopic::topicId))
         .forEach(topic -> records.add(MetadataRecord.newBuilder().setMirrorTopic(MirrorTopicRecord.newBuilder()
             .setTopicId(topic.topicId()).setLink(topic.link()).setPromoted(topic.promoted())).build()));
+    image.acls().bindings().stream().sorted(AclsImage.ORDER).forEach(binding -> records.add(
+        MetadataRecord.newBuilder().setAcl(AclRecord.newBuilder().setBinding(binding)).build()));
     return records;
   }
 

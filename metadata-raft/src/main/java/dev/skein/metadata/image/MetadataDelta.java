@@ -26,6 +26,7 @@ import java.util.TreeMap;
  * @param changedConfigs resources whose explicitly set configs changed
  * @param producerIdsChanged a producer id block was allocated
  * @param mirrorsChanged a mirror link or mirror topic was added, changed or removed
+ * @param aclsChanged an ACL binding was added or removed
  */
 public record MetadataDelta(
     boolean clusterIdChanged,
@@ -35,13 +36,21 @@ public record MetadataDelta(
     List<PartitionChange> partitionChanges,
     Set<ConfigResource> changedConfigs,
     boolean producerIdsChanged,
-    boolean mirrorsChanged) {
+    boolean mirrorsChanged,
+    boolean aclsChanged) {
 
   public MetadataDelta(boolean clusterIdChanged, SortedMap<Integer, BrokerChange> brokerChanges,
       List<TopicImage> createdTopics, List<TopicImage> deletedTopics, List<PartitionChange> partitionChanges,
       Set<ConfigResource> changedConfigs, boolean producerIdsChanged) {
     this(clusterIdChanged, brokerChanges, createdTopics, deletedTopics, partitionChanges, changedConfigs,
-        producerIdsChanged, false);
+        producerIdsChanged, false, false);
+  }
+
+  public MetadataDelta(boolean clusterIdChanged, SortedMap<Integer, BrokerChange> brokerChanges,
+      List<TopicImage> createdTopics, List<TopicImage> deletedTopics, List<PartitionChange> partitionChanges,
+      Set<ConfigResource> changedConfigs, boolean producerIdsChanged, boolean mirrorsChanged) {
+    this(clusterIdChanged, brokerChanges, createdTopics, deletedTopics, partitionChanges, changedConfigs,
+        producerIdsChanged, mirrorsChanged, false);
   }
 
   /**
@@ -80,7 +89,8 @@ public record MetadataDelta(
 
   public boolean isEmpty() {
     return !clusterIdChanged && brokerChanges.isEmpty() && createdTopics.isEmpty() && deletedTopics.isEmpty()
-        && partitionChanges.isEmpty() && changedConfigs.isEmpty() && !producerIdsChanged && !mirrorsChanged;
+        && partitionChanges.isEmpty() && changedConfigs.isEmpty() && !producerIdsChanged && !mirrorsChanged
+        && !aclsChanged;
   }
 
   /**
@@ -125,8 +135,9 @@ public record MetadataDelta(
     }
     boolean producerIdsChanged = !previous.producerIds().equals(next.producerIds());
     boolean mirrorsChanged = !previous.mirrors().equals(next.mirrors());
+    boolean aclsChanged = previous.acls() != next.acls() && !previous.acls().equals(next.acls());
     return new MetadataDelta(clusterIdChanged, brokerChanges, created, deleted, partitionChanges, changedConfigs,
-        producerIdsChanged, mirrorsChanged);
+        producerIdsChanged, mirrorsChanged, aclsChanged);
   }
 
   private static SortedMap<Integer, BrokerChange> brokerChanges(BrokersImage previous, BrokersImage next) {

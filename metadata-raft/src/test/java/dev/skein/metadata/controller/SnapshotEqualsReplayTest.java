@@ -7,7 +7,15 @@ import dev.skein.metadata.image.ClusterImage;
 import dev.skein.metadata.image.ImageSnapshot;
 import dev.skein.metadata.image.PartitionRegistration;
 import dev.skein.metadata.image.TopicImage;
+import dev.skein.proto.internal.v1.AclBinding;
+import dev.skein.proto.internal.v1.AclBindingFilter;
+import dev.skein.proto.internal.v1.AclOperation;
+import dev.skein.proto.internal.v1.AclPatternType;
+import dev.skein.proto.internal.v1.AclPermission;
+import dev.skein.proto.internal.v1.AclResourceType;
 import dev.skein.proto.internal.v1.AllocateProducerIdsRequest;
+import dev.skein.proto.internal.v1.CreateAclsRequest;
+import dev.skein.proto.internal.v1.DeleteAclsRequest;
 import dev.skein.proto.internal.v1.AlterConfigsRequest;
 import dev.skein.proto.internal.v1.ConfigResourceType;
 import dev.skein.proto.internal.v1.ControllerRequest;
@@ -52,6 +60,8 @@ class SnapshotEqualsReplayTest {
       List<InMemoryMetadataLog.Entry> log = fixture.log.entries();
       ClusterImage live = fixture.image();
       assertThat(live.topics().size() + live.brokers().brokers().size()).as("seed %d did something", seed).isPositive();
+      assertThat(log).as("seed %d wrote ACLs", seed)
+          .anyMatch(entry -> entry.batch().getRecordsList().stream().anyMatch(r -> r.hasAcl()));
 
       assertThat(replay(ClusterImage.EMPTY, log, 0)).as("seed %d: full replay", seed).isEqualTo(live);
       for (SnapshotPoint point : snapshots) {
@@ -73,7 +83,7 @@ class SnapshotEqualsReplayTest {
   private static void randomAction(ControllerFixture fixture, Random random) {
     int broker = 1 + random.nextInt(5);
     ClusterImage image = fixture.image();
-    switch (random.nextInt(11)) {
+    switch (random.nextInt(13)) {
       case 0 -> fixture.tryRegister(broker, "incarnation-" + random.nextInt(3));
       case 1, 2 -> {
         if (fixture.epochs.containsKey(broker)) {
@@ -104,12 +114,26 @@ class SnapshotEqualsReplayTest {
         }
         fixture.checkSessions();
       }
+      case 11 -> fixture.send(ControllerRequest.newBuilder().setCreateAcls(CreateAclsRequest.newBuilder()
+          .addBindings(randomAcl(random))).build());
+      case 12 -> fixture.send(ControllerRequest.newBuilder().setDeleteAcls(DeleteAclsRequest.newBuilder()
+          .addFilters(AclBindingFilter.newBuilder().setPrincipal("User:u" + random.nextInt(3)))).build());
       default -> {
         if (fixture.epochs.containsKey(broker) && random.nextInt(3) == 0) {
           fixture.heartbeat(broker, false, true);
         }
       }
     }
+  }
+
+  private static AclBinding randomAcl(Random random) {
+    return AclBinding.newBuilder().setPrincipal("User:u" + random.nextInt(3)).setHost("*")
+        .setResourceType(AclResourceType.ACL_RESOURCE_TYPE_TOPIC).setResourceName("topic-" + random.nextInt(8))
+        .setPatternType(random.nextBoolean() ? AclPatternType.ACL_PATTERN_TYPE_LITERAL
+            : AclPatternType.ACL_PATTERN_TYPE_PREFIXED)
+        .setOperation(AclOperation.forNumber(1 + random.nextInt(10)))
+        .setPermission(random.nextInt(4) == 0 ? AclPermission.ACL_PERMISSION_DENY : AclPermission.ACL_PERMISSION_ALLOW)
+        .build();
   }
 
   /** A partition leader drops a follower from its ISR or takes back an unfenced replica. */
