@@ -56,6 +56,7 @@ import dev.skein.proto.v1.ProducerServiceGrpc;
 import dev.skein.proto.v1.Record;
 import dev.skein.proto.v1.RecordBatch;
 import dev.skein.proto.v1.RecordSet;
+import dev.skein.proto.v1.SubscribeRequest;
 import dev.skein.proto.v1.TopicMetadata;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
@@ -225,7 +226,22 @@ class AclClusterTest {
   @Test
   void produceNeedsWriteOnTheTopic() {
     admin.createTopic(NewTopic.of("produce-t", 1, 2));
-    PartitionProduceResult refused = produce("p1", "produce-t");
+    ch.qos.logback.classic.Logger audit = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("skein.audit");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    audit.addAppender(lines);
+    ch.qos.logback.classic.Level level = audit.getLevel();
+    audit.setLevel(ch.qos.logback.classic.Level.INFO);   // the test configuration logs WARN and up
+    PartitionProduceResult refused;
+    try {
+      refused = produce("p1", "produce-t");
+    } finally {
+      audit.detachAppender(lines);
+      audit.setLevel(level);
+    }
+    assertThat(lines.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .anyMatch(line -> line.matches("DENIED principal=User:p1 host=\\S+ operation=WRITE resource=topic:produce-t"));
     assertThat(refused.getError().getReason()).isEqualTo(ErrorReason.TOPIC_AUTHORIZATION_FAILED.name());
     assertThat(refused.getError().getMessage()).contains("User:p1").contains("WRITE").contains("produce-t");
     grant(topicAcl("User:p1", "produce-t", AclOperation.ACL_OPERATION_WRITE));
@@ -252,6 +268,13 @@ class AclClusterTest {
         ListOffsetsRequest.newBuilder().addQueries(OffsetQuery.newBuilder().setTopic("fetch-t").setPartition(0)
             .setSpec(OffsetSpec.OFFSET_SPEC_LATEST)).build()).getResults(0);
     assertThat(offsets.getError().getReason()).isEqualTo(ErrorReason.TOPIC_AUTHORIZATION_FAILED.name());
+    // A subscription to only refused partitions: one message with their errors, then the end.
+    var stream = ConsumerServiceGrpc.newBlockingStub(as("c1", leaderOf("fetch-t")))
+        .withDeadlineAfter(10, TimeUnit.SECONDS).subscribe(SubscribeRequest.newBuilder()
+            .addPartitions(PartitionPosition.newBuilder().setTopic("fetch-t").setPartition(0).setOffset(0)).build());
+    assertThat(stream.next().getPartitions(0).getError().getReason())
+        .isEqualTo(ErrorReason.TOPIC_AUTHORIZATION_FAILED.name());
+    assertThat(stream.hasNext()).isFalse();
     grant(topicAcl("User:c1", "fetch-t", AclOperation.ACL_OPERATION_READ));
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fetch("c1", "fetch-t").getError()
         .getMessage()).isEmpty());
