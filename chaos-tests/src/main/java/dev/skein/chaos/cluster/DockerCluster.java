@@ -164,20 +164,24 @@ public final class DockerCluster implements AutoCloseable {
 
   /** The current view of a topic, asked of any broker that answers. */
   public TopicDescription describe(String topic) {
+    // Asked again while no broker answers in time (a loaded host, brokers restarting): a
+    // nemesis choosing its victim must not end the run.
     try (SkeinAdmin admin = admin()) {
-      return admin.describeTopics(List.of(topic)).get(0);
+      return await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions().until(() -> admin.describeTopics(List.of(topic)).get(0), d -> true);
     }
   }
 
   public int raftLeader() {
     try (SkeinAdmin admin = admin()) {
-      return admin.describeCluster().quorum().leaderId();
+      return await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions().until(() -> admin.describeCluster().quorum().leaderId(), id -> true);
     }
   }
 
   public boolean everyPartitionHasALeader(String topic) {
-    try {
-      return describe(topic).partitions().stream().allMatch(PartitionInfo::hasLeader);
+    try (SkeinAdmin admin = admin()) {
+      return admin.describeTopics(List.of(topic)).get(0).partitions().stream().allMatch(PartitionInfo::hasLeader);
     } catch (RuntimeException e) {
       return false;
     }

@@ -32,7 +32,7 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
       new Nemesis("kill", (t, r) -> killAll(t.cluster(), List.of(pick(t.cluster().ids(), r)), "kill -9 of broker ")),
       new Nemesis("kill-leader", (t, r) -> killAll(t.cluster(), List.of(partitionLeader(t, r)),
           "kill -9 of a partition leader, broker ")),
-      new Nemesis("kill-raft-leader", (t, r) -> killAll(t.cluster(), List.of(t.cluster().raftLeader()),
+      new Nemesis("kill-raft-leader", (t, r) -> killAll(t.cluster(), List.of(raftLeader(t.cluster(), r)),
           "kill -9 of the Raft leader, broker ")),
       new Nemesis("kill-majority", (t, r) -> killAll(t.cluster(), majority(t.cluster(), r),
           "kill -9 of a majority of the voters, brokers ")),
@@ -65,6 +65,12 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
 
   private static int pick(List<Integer> ids, Random random) {
     return ids.get(random.nextInt(ids.size()));
+  }
+
+  /** The Raft leader, or any broker while the quorum has none (an election is under way). */
+  private static int raftLeader(DockerCluster cluster, Random random) {
+    int leader = cluster.raftLeader();
+    return leader > 0 ? leader : pick(cluster.ids(), random);
   }
 
   private static int partitionLeader(Target t, Random random) {
@@ -160,10 +166,7 @@ public record Nemesis(String name, BiFunction<Target, Random, Fault> injector) {
     int victim = switch (skew.victim()) {
       case ANY -> pick(cluster.ids(), random);
       case PARTITION_LEADER -> partitionLeader(t, random);
-      case RAFT_LEADER -> {
-        int leader = cluster.raftLeader();
-        yield leader > 0 ? leader : pick(cluster.ids(), random);
-      }
+      case RAFT_LEADER -> raftLeader(cluster, random);
     };
     if (skew.strobe()) {
       ClockSkew.Strobe strobe = ClockSkew.Strobe.start(offset -> cluster.setClockOffset(victim, offset),
