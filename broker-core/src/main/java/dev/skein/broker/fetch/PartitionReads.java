@@ -61,6 +61,9 @@ public final class PartitionReads {
         .setTopic(position.getTopic()).setPartition(position.getPartition());
     try {
       Partition partition = replicas.leaderPartition(position.getTopic(), position.getPartition());
+      if (position.hasCurrentLeaderEpoch()) {
+        partition.requireLeader(position.getCurrentLeaderEpoch());
+      }
       long offset = position.getOffset();
       if (offset < 0) {
         throw outOfRange(partition, offset);

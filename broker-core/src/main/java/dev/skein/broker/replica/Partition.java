@@ -526,13 +526,9 @@ public final class Partition {
       if (l.leaderId() != localBrokerId) {
         return new FollowerFetchCheck.Failed(notLeader(l).error());
       }
-      if (currentLeaderEpoch < l.leaderEpoch()) {
-        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.FENCED_LEADER_EPOCH, "fetch for " + id
-            + " names leader epoch " + currentLeaderEpoch + " but the current one is " + l.leaderEpoch()));
-      }
-      if (currentLeaderEpoch > l.leaderEpoch()) {
-        return new FollowerFetchCheck.Failed(SkeinError.of(ErrorReason.UNKNOWN_LEADER_EPOCH, "fetch for " + id
-            + " names leader epoch " + currentLeaderEpoch + " but this broker knows only " + l.leaderEpoch()));
+      Optional<SkeinError> mismatch = epochMismatch(currentLeaderEpoch, l.leaderEpoch());
+      if (mismatch.isPresent()) {
+        return new FollowerFetchCheck.Failed(mismatch.get());
       }
       FollowerState follower = followers.get(replicaId);
       if (follower == null) {
@@ -901,6 +897,34 @@ public final class Partition {
       return current;
     }
     throw notLeader(current);
+  }
+
+  /**
+   * Like {@link #requireLeader()}, and the reader must name our leader epoch (Kafka's KIP-320).
+   * A newer epoch than ours means this broker was deposed and has not heard of it yet (cut
+   * off from the quorum): it must not answer for the partition, least of all with an
+   * out-of-range error for offsets its successor holds, which would make a consumer reset.
+   */
+  public Leadership requireLeader(int readerLeaderEpoch) {
+    Leadership current = requireLeader();
+    Optional<SkeinError> mismatch = epochMismatch(readerLeaderEpoch, current.leaderEpoch());
+    if (mismatch.isPresent()) {
+      throw new BrokerException(mismatch.get());
+    }
+    return current;
+  }
+
+  private Optional<SkeinError> epochMismatch(int asked, int ours) {
+    Map<String, String> epochs = Map.of("leader_epoch", Integer.toString(ours));
+    if (asked < ours) {
+      return Optional.of(SkeinError.of(ErrorReason.FENCED_LEADER_EPOCH, "fetch for " + id + " names leader epoch "
+          + asked + " but the current one is " + ours, epochs));
+    }
+    if (asked > ours) {
+      return Optional.of(SkeinError.of(ErrorReason.UNKNOWN_LEADER_EPOCH, "fetch for " + id + " names leader epoch "
+          + asked + " but broker " + localBrokerId + " knows only " + ours, epochs));
+    }
+    return Optional.empty();
   }
 
   private BrokerException notLeader(Leadership current) {

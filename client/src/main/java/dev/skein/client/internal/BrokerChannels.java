@@ -2,6 +2,7 @@ package dev.skein.client.internal;
 
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.ClientTls;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -27,7 +28,17 @@ public final class BrokerChannels implements AutoCloseable {
    */
   private static final AdaptiveByteBufAllocator ALLOCATOR = new AdaptiveByteBufAllocator(true, true);
 
+  /**
+   * Longest wait between connection attempts to a broker that refuses them (Kafka's
+   * reconnect.backoff.max.ms). gRPC's own back-off grows to 120 s, so a client that saw a
+   * cluster down for a few minutes kept failing every call at once for a minute or two after
+   * the brokers were back; gRPC offers no setting for it, so the client cuts it short here.
+   */
+  static final long RECONNECT_BACKOFF_MAX_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final Map<BrokerAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /** When each channel's back-off was last cut short (nanoTime). */
+  private final Map<BrokerAddress, Long> lastReconnect = new ConcurrentHashMap<>();
   private final SslContext tls;
   private volatile boolean closed;
 
@@ -62,7 +73,8 @@ public final class BrokerChannels implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("client is closed");
     }
-    return channels.computeIfAbsent(address, a -> secure(NettyChannelBuilder.forAddress(a.host(), a.port()))
+    ManagedChannel channel = channels.computeIfAbsent(address, a -> secure(
+        NettyChannelBuilder.forAddress(a.host(), a.port()))
         .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
         .withOption(ChannelOption.ALLOCATOR, ALLOCATOR)
         // The client retries by itself, knowing what is safe to resend. gRPC's transparent
@@ -70,6 +82,21 @@ public final class BrokerChannels implements AutoCloseable {
         // since reused.
         .disableRetry()
         .build());
+    reconnectIfBackingOff(address, channel);
+    return channel;
+  }
+
+  /** A channel waiting out gRPC's back-off reconnects now if it last did over a second ago. */
+  private void reconnectIfBackingOff(BrokerAddress address, ManagedChannel channel) {
+    if (channel.getState(false) != ConnectivityState.TRANSIENT_FAILURE) {
+      return;
+    }
+    long now = System.nanoTime();
+    Long last = lastReconnect.get(address);
+    if ((last == null || now - last >= RECONNECT_BACKOFF_MAX_NANOS)
+        && (last == null ? lastReconnect.putIfAbsent(address, now) == null : lastReconnect.replace(address, last, now))) {
+      channel.resetConnectBackoff();
+    }
   }
 
   private NettyChannelBuilder secure(NettyChannelBuilder builder) {

@@ -295,11 +295,12 @@ public final class Fetcher {
       }
       return false;
     });
+    MetadataCache.Snapshot view = metadata.snapshot();
     byLeader.forEach((broker, tps) -> {
       if (!streams.containsKey(broker)) {
         Map<TopicPartition, Long> from = new LinkedHashMap<>();
         tps.forEach(tp -> from.put(tp, readable.get(tp)));
-        streams.put(broker, new SubscribeStream(broker, from, config, channels, inbox));
+        streams.put(broker, new SubscribeStream(broker, from, view::leaderEpochOf, config, channels, inbox));
       }
     });
     if (bufferedBytes < config.fetchMaxBytes()) {

@@ -3,6 +3,7 @@ package dev.skein.client.internal;
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.BrokerNode;
 import dev.skein.client.ClientConfig;
+import dev.skein.client.PartitionInfo;
 import dev.skein.client.SkeinException;
 import dev.skein.client.TopicDescription;
 import dev.skein.client.TopicPartition;
@@ -41,6 +42,13 @@ public final class MetadataCache {
       Map<String, SkeinError> topicErrors, long fetchedAtNanos, Map<String, int[]> availablePartitions) {
 
     static final Snapshot EMPTY = new Snapshot("", Map.of(), Map.of(), Map.of(), 0, Map.of());
+
+    /** The partition's leader epoch as last seen, or -1 if the partition is unknown. */
+    public int leaderEpochOf(TopicPartition tp) {
+      TopicDescription topic = topics.get(tp.topic());
+      return topic == null || tp.partition() >= topic.partitionCount() ? -1
+          : topic.partition(tp.partition()).leaderEpoch();
+    }
 
     public Optional<BrokerAddress> leaderOf(TopicPartition tp) {
       TopicDescription topic = topics.get(tp.topic());
@@ -115,7 +123,7 @@ public final class MetadataCache {
         GetMetadataResponse response = ClusterServiceGrpc.newBlockingStub(channels.channel(address))
             .withDeadlineAfter(Math.min(config.requestTimeout().toMillis(), 10_000), TimeUnit.MILLISECONDS)
             .getMetadata(request);
-        Snapshot fresh = toSnapshot(response);
+        Snapshot fresh = toSnapshot(response, snapshot);
         snapshot = fresh;
         stale = false;
         return fresh;
@@ -146,7 +154,8 @@ public final class MetadataCache {
     return List.copyOf(all);
   }
 
-  private static Snapshot toSnapshot(GetMetadataResponse response) {
+  /** The answer as a snapshot, keeping what {@code previous} knew of newer leader epochs. */
+  static Snapshot toSnapshot(GetMetadataResponse response, Snapshot previous) {
     Map<Integer, BrokerNode> brokers = new HashMap<>();
     response.getBrokersList().forEach(b -> brokers.put(b.getId(), BrokerNode.from(b)));
     Map<String, TopicDescription> topics = new HashMap<>();
@@ -155,7 +164,7 @@ public final class MetadataCache {
       if (t.hasError() && !t.getError().getReason().isEmpty()) {
         errors.put(t.getName(), SkeinError.fromDetail(t.getError()));
       } else {
-        topics.put(t.getName(), TopicDescription.from(t));
+        topics.put(t.getName(), newestEpochs(TopicDescription.from(t), previous.topics().get(t.getName())));
       }
     }
     Map<String, int[]> available = new HashMap<>();
@@ -163,5 +172,30 @@ public final class MetadataCache {
         t.availablePartitions().stream().mapToInt(dev.skein.client.PartitionInfo::partition).toArray()));
     return new Snapshot(response.getClusterId(), Map.copyOf(brokers), Map.copyOf(topics), Map.copyOf(errors),
         System.nanoTime(), Map.copyOf(available));
+  }
+
+  /**
+   * A broker cut off from the metadata quorum still answers with the image it last had, in
+   * which it may lead partitions that have since moved on. Metadata never goes back in time
+   * here (as in Kafka's client, KIP-320): a partition whose leader epoch is older than the one
+   * already known keeps what was known, so a refresh that happens to ask such a broker cannot
+   * send reads and writes back to a deposed leader. A topic deleted and created again has a
+   * new id, and its epochs start over.
+   */
+  static TopicDescription newestEpochs(TopicDescription fresh, TopicDescription known) {
+    if (known == null || !known.topicId().equals(fresh.topicId())) {
+      return fresh;
+    }
+    List<PartitionInfo> partitions = new ArrayList<>(fresh.partitions());
+    boolean kept = false;
+    for (int i = 0; i < partitions.size() && i < known.partitionCount(); i++) {
+      PartitionInfo before = known.partition(i);
+      if (before.partition() == partitions.get(i).partition() && before.leaderEpoch() > partitions.get(i).leaderEpoch()) {
+        partitions.set(i, before);
+        kept = true;
+      }
+    }
+    return kept ? new TopicDescription(fresh.name(), fresh.topicId(), fresh.internal(), partitions, fresh.configs())
+        : fresh;
   }
 }

@@ -16,6 +16,7 @@ import io.grpc.stub.ClientResponseObserver;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 
 /**
  * The consumer's Subscribe stream to one leader, for the partitions it leads. The broker pushes
@@ -42,17 +43,28 @@ final class SubscribeStream {
   /** Messages handled but not yet asked for again; consumer thread only. */
   private int owed;
 
-  SubscribeStream(BrokerAddress broker, Map<TopicPartition, Long> from, ConsumerConfig config,
-      BrokerChannels channels, Queue<Message> inbox) {
+  /**
+   * Opens a stream of the partitions in {@code from}, each read from its offset there and
+   * naming the leader epoch {@code leaderEpochs} gives it (negative: not known, not sent).
+   */
+  SubscribeStream(BrokerAddress broker, Map<TopicPartition, Long> from, ToIntFunction<TopicPartition> leaderEpochs,
+      ConsumerConfig config, BrokerChannels channels, Queue<Message> inbox) {
     this.broker = broker;
     this.partitions = Set.copyOf(from.keySet());
     SubscribeRequest.Builder request = SubscribeRequest.newBuilder()
         .setMaxBytes(config.fetchMaxBytes())
         .setMinBytes(config.fetchMinBytes())
         .setMaxWaitMs((int) Math.min(Integer.MAX_VALUE, config.fetchMaxWait().toMillis()));
-    from.forEach((tp, offset) -> request.addPartitions(PartitionPosition.newBuilder()
-        .setTopic(tp.topic()).setPartition(tp.partition()).setOffset(offset)
-        .setMaxBytes(config.maxPartitionFetchBytes())));
+    from.forEach((tp, offset) -> {
+      PartitionPosition.Builder position = PartitionPosition.newBuilder()
+          .setTopic(tp.topic()).setPartition(tp.partition()).setOffset(offset)
+          .setMaxBytes(config.maxPartitionFetchBytes());
+      int epoch = leaderEpochs.applyAsInt(tp);
+      if (epoch >= 0) {
+        position.setCurrentLeaderEpoch(epoch);
+      }
+      request.addPartitions(position);
+    });
     @SuppressWarnings("unchecked")
     ClientCallStreamObserver<SubscribeRequest>[] opened = new ClientCallStreamObserver[1];
     ClientCalls.asyncServerStreamingCall(channels.channel(broker).newCall(SUBSCRIBE, CallOptions.DEFAULT),
