@@ -22,7 +22,10 @@ public record Anomaly(Kind kind, Integer partition, String detail) {
     VISIBLE_THEN_MISSING,
     /** A group's committed offset for a partition moved backwards. */
     COMMIT_BACKWARDS,
-    /** Two members of a group owned one partition at once. */
+    /**
+     * A group member read or committed a partition (ok) after another member was assigned it and
+     * before its own revocation: both acted as its owner at once.
+     */
     DOUBLE_OWNERSHIP,
     /** Some partition had no leader 30 s after the heal (or never). */
     NO_LEADER_AFTER_HEAL,

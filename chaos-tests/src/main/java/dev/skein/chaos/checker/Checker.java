@@ -193,22 +193,48 @@ public final class Checker {
     }
   }
 
-  /** From the members' own callbacks: nobody is assigned a partition another member still holds. */
+  /**
+   * A partition of a group has one owner in the coordinator's view: the member that was assigned
+   * it last. The member it was taken from learns of it only when it next reaches the coordinator
+   * (a member cut off from it gets its revoked/lost callback seconds later; Kafka's consumer has the
+   * same window), so callbacks that overlap are no anomaly by themselves. It is DOUBLE_OWNERSHIP
+   * when the superseded member acts on the partition in that window: an ok read or an ok commit
+   * of it after the new owner's {@code assigned} and before its own {@code revoked} (or crash, or
+   * getting the partition back). A failed or unknown commit is not acting: the coordinator refused
+   * it, or may have.
+   */
   private static void checkOwnership(List<Op> history, List<Anomaly> anomalies) {
     Map<GroupPartition, String> owner = new HashMap<>();
+    // Per partition: members another was assigned it over, each with that assignment, until they let go.
+    Map<GroupPartition, Map<String, Op>> superseded = new HashMap<>();
     for (Op op : history) {
       if (op.is(Type.ok, F.ASSIGNED)) {
         GroupPartition key = new GroupPartition(op.group(), op.partition());
-        String holder = owner.get(key);
+        Map<String, Op> old = superseded.computeIfAbsent(key, k -> new HashMap<>());
+        String holder = owner.put(key, op.process());
         if (holder != null && !holder.equals(op.process())) {
-          anomalies.add(new Anomaly(Kind.DOUBLE_OWNERSHIP, op.partition(), "group " + op.group() + ": "
-              + op.process() + " was assigned the partition while " + holder + " still owned it"));
+          old.putIfAbsent(holder, op);
         }
-        owner.put(key, op.process());
+        old.remove(op.process());
       } else if (op.is(Type.ok, F.REVOKED)) {
-        owner.remove(new GroupPartition(op.group(), op.partition()), op.process());
+        GroupPartition key = new GroupPartition(op.group(), op.partition());
+        owner.remove(key, op.process());
+        superseded.getOrDefault(key, Map.of()).remove(op.process());
       } else if (op.f().equals(F.CRASH)) {
         owner.values().removeIf(op.process()::equals);
+        superseded.values().forEach(old -> old.remove(op.process()));
+      } else if (op.group() != null && (op.is(Type.ok, F.READ) || op.is(Type.ok, F.COMMIT))) {
+        Map<String, Op> old = superseded.getOrDefault(new GroupPartition(op.group(), op.partition()), Map.of());
+        Op over = old.get(op.process());
+        // Strictly later by the clock too: ops are timed before they are appended, so a read
+        // given to the old owner just before the assignment may land just after it in the history.
+        if (over != null && op.time() > over.time()) {
+          old.remove(op.process());   // one report per overlap: its later actions are the same finding
+          anomalies.add(new Anomaly(Kind.DOUBLE_OWNERSHIP, op.partition(), "group " + op.group() + ": "
+              + op.process() + (op.f().equals(F.READ) ? " read offset " : " committed offset ") + op.offset()
+              + " " + (op.time() - over.time()) / 1000 + " ms after " + over.process()
+              + " was assigned the partition and before " + op.process() + "'s own revocation"));
+        }
       }
     }
   }

@@ -7,6 +7,7 @@ import dev.skein.chaos.history.Op;
 import dev.skein.chaos.history.Op.F;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /** Hand-made histories: a clean one passes, and each planted anomaly is found (and only it). */
@@ -46,6 +47,28 @@ class CheckerTest {
 
     History op(Op op) {
       ops.add(op);
+      return this;
+    }
+
+    /** A record a member of group "g" was given. */
+    History groupRead(String process, int partition, long offset, String value) {
+      ops.add(Op.ok(F.READ, process, tick(), partition, offset, value).withGroup("g"));
+      return this;
+    }
+
+    /** A commit of group "g" the coordinator confirmed. */
+    History committed(String process, int partition, long offset) {
+      ops.add(Op.ok(F.COMMIT, process, tick(), partition, offset, null).withGroup("g"));
+      return this;
+    }
+
+    History assigned(String process, int partition) {
+      ops.add(Op.ok(F.ASSIGNED, process, tick(), partition, null, null).withGroup("g"));
+      return this;
+    }
+
+    History revoked(String process, int partition) {
+      ops.add(Op.ok(F.REVOKED, process, tick(), partition, null, null).withGroup("g"));
       return this;
     }
 
@@ -208,10 +231,68 @@ class CheckerTest {
         .op(Op.ok(F.ASSIGNED, "g2", 5, 0, null, null).withGroup("g")).groupStillCommits();
     assertThat(handedOver.check().anomalies()).isEmpty();
 
+    // g1 is assigned p0 while g0 still holds it, and g0 then reads it: both acted as its owner.
     History twice = clean()
         .op(Op.ok(F.ASSIGNED, "g0", 1, 0, null, null).withGroup("g"))
-        .op(Op.ok(F.ASSIGNED, "g1", 2, 0, null, null).withGroup("g")).groupStillCommits();
+        .op(Op.ok(F.ASSIGNED, "g1", 2, 0, null, null).withGroup("g"))
+        .groupRead("g0", 0, 2, "c").groupStillCommits();
     assertThat(kinds(twice.check())).containsExactly(Kind.DOUBLE_OWNERSHIP);
+  }
+
+  /**
+   * The majority split of docs/chaos-findings.md §2: the coordinator gives p0 to g1 while g0 is cut
+   * off; g0 hears it was fenced only later. {@code middle} is what g0 does in between.
+   */
+  static History reassignedWhileCutOff(UnaryOperator<History> middle) {
+    History h = new History()
+        .sent("p0", 0, 0, "a").sent("p0", 0, 1, "a2").sent("p0", 1, 0, "b")
+        .assigned("g0", 0).assigned("g0", 1)
+        .groupRead("g0", 0, 0, "a").committed("g0", 0, 1)
+        .assigned("g1", 0);
+    return middle.apply(h)
+        .revoked("g0", 0)
+        .heal().sent("p1", 0, 2, "c").sent("p1", 1, 1, "d")
+        .groupRead("g1", 0, 1, "a2").groupRead("g1", 0, 2, "c").committed("g1", 0, 3)
+        .drain("0:0:a", "0:1:a2", "0:2:c", "1:0:b", "1:1:d");
+  }
+
+  @Test
+  void overlappingCallbacksAloneAreNoDoubleOwnership() {
+    assertThat(reassignedWhileCutOff(h -> h).check().anomalies()).isEmpty();
+    // Reading a partition it still owns is fine too.
+    assertThat(reassignedWhileCutOff(h -> h.groupRead("g0", 1, 0, "b")).check().anomalies()).isEmpty();
+  }
+
+  @Test
+  void oldOwnerReadingAfterTheReassignmentIsDoubleOwnership() {
+    CheckResult result = reassignedWhileCutOff(h -> h.groupRead("g0", 0, 1, "a2")).check();
+    assertThat(kinds(result)).containsExactly(Kind.DOUBLE_OWNERSHIP);
+    assertThat(result.anomalies().get(0).detail())
+        .isEqualTo("group g: g0 read offset 1 1 ms after g1 was assigned the partition and before g0's own revocation");
+  }
+
+  @Test
+  void oldOwnerCommittingAfterTheReassignmentIsDoubleOwnership() {
+    CheckResult result = reassignedWhileCutOff(h -> h.committed("g0", 0, 2)).check();
+    assertThat(kinds(result)).containsExactly(Kind.DOUBLE_OWNERSHIP);
+    assertThat(result.anomalies().get(0).detail()).startsWith("group g: g0 committed offset 2 ");
+  }
+
+  @Test
+  void oldOwnersFailedOrUnknownCommitIsNoDoubleOwnership() {
+    History failed = reassignedWhileCutOff(h -> h.op(
+        Op.fail(F.COMMIT, "g0", h.tick(), 0, null, "UNKNOWN_MEMBER_ID").withGroup("g")));
+    assertThat(failed.check().anomalies()).isEmpty();
+    History unknown = reassignedWhileCutOff(h -> h.op(
+        Op.info(F.COMMIT, "g0", h.tick(), 0, null, "DEADLINE_EXCEEDED").withGroup("g")));
+    assertThat(unknown.check().anomalies()).isEmpty();
+  }
+
+  @Test
+  void aReadTimedBeforeTheReassignmentButWrittenAfterItIsNoDoubleOwnership() {
+    // Ops are timed, then appended: g0's read can land after g1's assignment with an earlier time.
+    History h = reassignedWhileCutOff(m -> m.op(Op.ok(F.READ, "g0", m.time - 500, 0, 1L, "a2").withGroup("g")));
+    assertThat(h.check().anomalies()).isEmpty();
   }
 
   @Test
