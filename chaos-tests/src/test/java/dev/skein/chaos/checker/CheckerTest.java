@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.skein.chaos.checker.Anomaly.Kind;
 import dev.skein.chaos.history.Op;
 import dev.skein.chaos.history.Op.F;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -79,8 +80,27 @@ class CheckerTest {
     }
 
     History heal() {
-      ops.add(Op.info(F.HEAL, "nemesis", tick(), null, "all healed", null));
-      ops.add(Op.info(F.LEADERS, "nemesis", tick(), null, "every partition has a leader", null));
+      return healOnly().leaders(Duration.ofMillis(1));
+    }
+
+    long healTime;
+
+    /** The final heal alone: the harness's brokers-up and leaders ops follow, at times after it. */
+    History healOnly() {
+      healTime = tick();
+      ops.add(Op.info(F.HEAL, "nemesis", healTime, null, "all healed", null));
+      return this;
+    }
+
+    History brokersUp(Duration afterHeal) {
+      time = healTime + afterHeal.toNanos() / 1000;
+      ops.add(Op.info(F.BROKERS_UP, "nemesis", time, null, "every broker answers over gRPC", null));
+      return this;
+    }
+
+    History leaders(Duration afterHeal) {
+      time = healTime + afterHeal.toNanos() / 1000;
+      ops.add(Op.info(F.LEADERS, "nemesis", time, null, "every partition has a leader", null));
       return this;
     }
 
@@ -101,12 +121,17 @@ class CheckerTest {
 
   /** Two partitions, a fault and its heal, writes and reads on both sides of it, a full drain. */
   static History clean() {
-    return new History()
+    return cleanHealed(History::heal);
+  }
+
+  /** {@link #clean()} with the heal and what the harness records after it given by {@code healing}. */
+  static History cleanHealed(UnaryOperator<History> healing) {
+    History before = new History()
         .sent("p0", 0, 0, "a").sent("p0", 1, 0, "b").read("c0", 0, 0, "a")
         .sendUnknown("p0", 0, "u")          // unknown outcome, here it did land
         .sendFailed("p0", 1, "f")           // definitely not stored
-        .read("c0", 0, 1, "u").read("c0", 1, 0, "b")
-        .heal()
+        .read("c0", 0, 1, "u").read("c0", 1, 0, "b");
+    return healing.apply(before)
         .sent("p1", 0, 2, "c").sent("p1", 1, 1, "d")
         .read("c0", 0, 2, "c").read("c0", 1, 1, "d")
         .drain("0:0:a", "0:1:u", "0:2:c", "1:0:b", "1:1:d");
@@ -305,6 +330,51 @@ class CheckerTest {
     History never = clean();
     never.ops.removeIf(op -> op.f().equals(F.LEADERS));
     assertThat(kinds(never.check())).containsExactly(Kind.NO_LEADER_AFTER_HEAL);
+  }
+
+  @Test
+  void theLeaderDeadlineCountsFromWhenEveryBrokerAnswersAgain() {
+    // Containers restarted at the heal, every JVM listening 14 s later, leaders 26 s after that.
+    CheckResult inTime = cleanHealed(h -> h.healOnly().brokersUp(Duration.ofSeconds(14))
+        .leaders(Duration.ofSeconds(40))).check();
+    assertThat(inTime.anomalies()).isEmpty();
+    assertThat(inTime.leadersMicros()).hasValue(40_000_000L);   // the report's number is still from the heal
+
+    CheckResult late = cleanHealed(h -> h.healOnly().brokersUp(Duration.ofSeconds(14))
+        .leaders(Duration.ofSeconds(50))).check();
+    assertThat(kinds(late)).containsExactly(Kind.NO_LEADER_AFTER_HEAL);
+    assertThat(late.anomalies().get(0).detail()).isEqualTo(
+        "every partition had a leader only 36000 ms after every broker answered again (14000 ms after the heal)");
+  }
+
+  @Test
+  void withoutBrokersUpTheLeaderDeadlineCountsFromTheHeal() {
+    CheckResult late = cleanHealed(h -> h.healOnly().leaders(Duration.ofSeconds(40))).check();
+    assertThat(kinds(late)).containsExactly(Kind.NO_LEADER_AFTER_HEAL);
+    assertThat(late.anomalies().get(0).detail()).isEqualTo("every partition had a leader only 40000 ms after the heal");
+    assertThat(cleanHealed(h -> h.healOnly().leaders(Duration.ofSeconds(29))).check().anomalies()).isEmpty();
+  }
+
+  /**
+   * A send and a group commit that succeed between the heal and brokers-up, and nothing after:
+   * with brokers-up that is no progress; without it (an older history) it is, as before.
+   */
+  @Test
+  void progressCountsFromWhenEveryBrokerAnswersAgain() {
+    UnaryOperator<History> history = h -> h.assigned("g0", 0).groupRead("g0", 0, 0, "a").healOnly()
+        .sent("p1", 0, 1, "b").committed("g0", 0, 1);
+    History withUp = history.apply(new History().sent("p0", 0, 0, "a"))
+        .brokersUp(Duration.ofSeconds(14)).leaders(Duration.ofSeconds(15))
+        .sendUnknown("p1", 0, "c").groupRead("g0", 0, 1, "b").drain("0:0:a", "0:1:b");
+    CheckResult result = withUp.check();
+    assertThat(kinds(result)).containsExactly(Kind.NO_PROGRESS);
+    assertThat(result.anomalies()).extracting(Anomaly::detail).containsExactly(
+        "no send invoked after every broker answered again (14000 ms after the heal) succeeded",
+        "no group member committed anything after every broker answered again (14000 ms after the heal)");
+
+    History withoutUp = history.apply(new History().sent("p0", 0, 0, "a")).leaders(Duration.ofSeconds(15))
+        .sendUnknown("p1", 0, "c").groupRead("g0", 0, 1, "b").drain("0:0:a", "0:1:b");
+    assertThat(withoutUp.check().anomalies()).isEmpty();
   }
 
   @Test
