@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -115,8 +116,11 @@ public final class ChaosRun {
         long heal = history.now();
         history.append(Op.info(Op.F.HEAL, "nemesis", heal, null, "every broker running, unpaused, network open"
             + (config.fakeClock() ? ", wall clocks real" : ""), null));
+        // The liveness deadlines count from when the restarted JVMs listen again, not from
+        // the container restart: under load a JVM takes 15 s to start and recover its logs.
+        long up = awaitBrokersUp(cluster, history).orElse(heal);
         awaitLeaders(cluster, history);
-        awaitProgress(config, history, heal);
+        awaitProgress(config, history, up);
         ctx.pause(Duration.ofSeconds(3));   // a little steady state after recovery, in the picture
       } finally {
         workload.close();
@@ -140,39 +144,67 @@ public final class ChaosRun {
     }
   }
 
+  /**
+   * Waits (bounded) until every broker has answered a gRPC health check since the heal and records
+   * that moment as {@code brokers-up}, the start of the checker's liveness deadlines. Without the
+   * op (a broker that never listens again) the checker counts from the heal.
+   */
+  private static OptionalLong awaitBrokersUp(DockerCluster cluster, HistoryWriter history) {
+    Set<Integer> answered = new HashSet<>();
+    long[] lastAnswer = {0};   // when the last broker answered, not when the poll noticed
+    try {
+      await().pollInSameThread().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        for (int id : cluster.ids()) {
+          if (!answered.contains(id) && cluster.answers(id)) {
+            answered.add(id);
+            lastAnswer[0] = history.now();
+          }
+        }
+        return answered.size() == cluster.ids().size();
+      });
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      log.warn("brokers {} did not answer 120 s after the heal", cluster.ids().stream()
+          .filter(id -> !answered.contains(id)).toList());
+      return OptionalLong.empty();
+    }
+    history.append(Op.info(Op.F.BROKERS_UP, "nemesis", lastAnswer[0], null, "every broker answers over gRPC",
+        null));
+    return OptionalLong.of(lastAnswer[0]);
+  }
+
   private static void awaitLeaders(DockerCluster cluster, HistoryWriter history) {
     try {
       await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
           .until(() -> cluster.everyPartitionHasALeader(TOPIC));
       history.append(Op.info(Op.F.LEADERS, "nemesis", history.now(), null, "every partition has a leader", null));
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      log.warn("some partition still has no leader 60 s after the heal");
+      log.warn("some partition still has no leader 60 s after the brokers were up (or the heal)");
     }
   }
 
   /**
-   * Waits (bounded) until every partition took an acknowledged write sent after the heal and the
-   * group committed again.
+   * Waits (bounded) until every partition took an acknowledged write sent after {@code since}
+   * (brokers up, or the heal) and the group committed again, as the checker will require.
    */
-  private static void awaitProgress(ChaosConfig config, HistoryWriter history, long heal) {
+  private static void awaitProgress(ChaosConfig config, HistoryWriter history, long since) {
     try {
       await().pollInSameThread().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
         Set<String> invokedAfter = new HashSet<>();
         Set<Integer> progressed = new HashSet<>();
         boolean committed = false;
         for (Op op : history.ops()) {
-          if (op.is(Op.Type.invoke, Op.F.SEND) && op.time() >= heal) {
+          if (op.is(Op.Type.invoke, Op.F.SEND) && op.time() >= since) {
             invokedAfter.add(op.value());
           } else if (op.is(Op.Type.ok, Op.F.SEND) && invokedAfter.contains(op.value())) {
             progressed.add(op.partition());
-          } else if (op.is(Op.Type.ok, Op.F.COMMIT) && op.time() >= heal) {
+          } else if (op.is(Op.Type.ok, Op.F.COMMIT) && op.time() >= since) {
             committed = true;
           }
         }
         return committed && progressed.size() == config.partitions();
       });
     } catch (org.awaitility.core.ConditionTimeoutException e) {
-      log.warn("the workload did not make progress on every partition, or the group did not commit, within 60 s of the heal");
+      log.warn("the workload did not make progress on every partition, or the group did not commit, within 60 s");
     }
   }
 

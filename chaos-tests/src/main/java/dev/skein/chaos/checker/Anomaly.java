@@ -22,11 +22,17 @@ public record Anomaly(Kind kind, Integer partition, String detail) {
     VISIBLE_THEN_MISSING,
     /** A group's committed offset for a partition moved backwards. */
     COMMIT_BACKWARDS,
-    /** Two members of a group owned one partition at once. */
+    /**
+     * A group member read or committed a partition (ok) after another member was assigned it and
+     * before its own revocation: both acted as its owner at once.
+     */
     DOUBLE_OWNERSHIP,
-    /** Some partition had no leader 30 s after the heal (or never). */
+    /**
+     * Some partition had no leader 30 s after every broker answered again following the heal (or
+     * never); in a history without {@code brokers-up}, 30 s after the heal.
+     */
     NO_LEADER_AFTER_HEAL,
-    /** No send or no read succeeded after the heal. */
+    /** No send, read or group commit succeeded after the heal (after {@code brokers-up}, when present). */
     NO_PROGRESS,
     /** The final drain did not read every partition to its end, so nothing after it can be trusted. */
     DRAIN_INCOMPLETE

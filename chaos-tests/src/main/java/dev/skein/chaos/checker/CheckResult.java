@@ -8,7 +8,9 @@ import java.util.OptionalLong;
 /**
  * What the checker found, with the counts a report needs.
  *
- * @param recoveryMicros from the heal until every partition took an acknowledged write again
+ * @param leadersMicros from the heal until every partition had a leader again
+ * @param recoveryMicros from the heal until every partition took an acknowledged write again (of a send
+ *     invoked once every broker answered again, or after the heal in a history that does not say when)
  */
 public record CheckResult(List<Anomaly> anomalies, Counts counts, OptionalLong leadersMicros,
     OptionalLong recoveryMicros) {

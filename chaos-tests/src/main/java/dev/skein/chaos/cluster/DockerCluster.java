@@ -17,6 +17,12 @@ import dev.skein.client.PartitionInfo;
 import dev.skein.client.SkeinAdmin;
 import dev.skein.client.TopicDescription;
 import dev.skein.proto.v1.BrokerState;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -184,6 +190,26 @@ public final class DockerCluster implements AutoCloseable {
       return admin.describeTopics(List.of(topic)).get(0).partitions().stream().allMatch(PartitionInfo::hasLeader);
     } catch (RuntimeException e) {
       return false;
+    }
+  }
+
+  /**
+   * Whether broker {@code id}'s gRPC server answers a health check, serving or not yet: its JVM
+   * is up, has loaded its logs and listens. Not "serving", which waits for the quorum and the
+   * controller to unfence it, part of what the liveness deadline after a heal measures. A fresh
+   * channel each time, so no reconnect back-off from earlier refused connections delays the answer.
+   */
+  public boolean answers(int id) {
+    ManagedChannel channel = Grpc.newChannelBuilderForAddress(ip(id), 9092, InsecureChannelCredentials.create())
+        .build();
+    try {
+      HealthGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+          .check(HealthCheckRequest.getDefaultInstance());
+      return true;
+    } catch (StatusRuntimeException e) {
+      return false;
+    } finally {
+      channel.shutdownNow();
     }
   }
 

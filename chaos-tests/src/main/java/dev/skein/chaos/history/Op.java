@@ -49,6 +49,11 @@ public record Op(Type type, String f, String process, long time, Integer partiti
     public static final String FAULT = "fault";
     /** Every fault has been healed (info). */
     public static final String HEAL = "heal";
+    /**
+     * After the heal, every broker answers over gRPC again (info): its JVM is up and listening,
+     * serving or not yet. The liveness deadlines count from here (from the heal when it is absent).
+     */
+    public static final String BROKERS_UP = "brokers-up";
     /** After the heal, every partition has a leader again (info). */
     public static final String LEADERS = "leaders";
 
