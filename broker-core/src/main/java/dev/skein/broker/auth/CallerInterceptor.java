@@ -37,21 +37,36 @@ public final class CallerInterceptor implements ServerInterceptor {
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
     String host = host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-    Optional<String> subject = subject(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-    Caller caller;
-    if (subject.isEmpty()) {
-      caller = new Caller(Caller.ANONYMOUS, host);
-    } else {
-      Optional<String> name = rules.map(subject.get());
-      if (name.isEmpty()) {
-        call.close(Status.UNAUTHENTICATED.withDescription("no principal mapping rule matches the client "
-            + "certificate's subject '" + subject.get() + "' (--ssl-principal-mapping-rules is '" + rules + "')"),
-            new Metadata());
-        return new ServerCall.Listener<>() {};
-      }
-      caller = Caller.user(name.get(), host);
+    SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    Optional<String> principal = principal(session, rules);
+    if (principal.isEmpty()) {
+      call.close(Status.UNAUTHENTICATED.withDescription("no principal mapping rule matches the client "
+          + "certificate's subject '" + subject(session).orElse("") + "' (--ssl-principal-mapping-rules is '"
+          + rules + "')"), new Metadata());
+      return new ServerCall.Listener<>() {};
     }
+    Caller caller = new Caller(principal.get(), host);
     return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
+  }
+
+  /**
+   * The principal of a connection with this TLS session ({@code null} for plaintext):
+   * {@code User:ANONYMOUS} without a verified client certificate, {@code User:<name>} with one
+   * whose subject the rules map, empty for one they do not map (whose calls are refused). The
+   * session is the connection's, so this is also known before any call (the connection quotas
+   * read it from the transport's attributes).
+   */
+  public static Optional<String> principal(SSLSession session, PrincipalMappingRules rules) {
+    Optional<String> subject = subject(session);
+    if (subject.isEmpty()) {
+      return Optional.of(Caller.ANONYMOUS);
+    }
+    return rules.map(subject.get()).map(name -> Caller.USER_TYPE + name);
+  }
+
+  /** The principal a peer presenting this certificate is, or empty if no rule maps its subject. */
+  public static Optional<String> principal(X509Certificate certificate, PrincipalMappingRules rules) {
+    return rules.map(certificate.getSubjectX500Principal().getName()).map(name -> Caller.USER_TYPE + name);
   }
 
   /** The verified peer certificate's subject, if the call came over TLS with one. */
