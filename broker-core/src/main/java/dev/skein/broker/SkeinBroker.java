@@ -148,7 +148,9 @@ public final class SkeinBroker implements AutoCloseable {
     NettyServerBuilder serverBuilder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
     // Size, stream, keepalive and connection limits; every service below goes through the guard.
-    CallGuard guard = ServerHardening.apply(serverBuilder, config.limits(), timer);
+    // The connection quota per principal never counts brokers' own connections: see isBrokerPrincipal.
+    CallGuard guard = ServerHardening.apply(serverBuilder, config.limits(), timer,
+        config.security().principalMappingRules(), this::isBrokerPrincipal);
     UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed, callers);
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
@@ -391,6 +393,24 @@ public final class SkeinBroker implements AutoCloseable {
     closeQuietly(metrics);
     tls.ifPresent(SkeinBroker::closeQuietly);
     log.info("broker {} stopped", config.nodeId());
+  }
+
+  /**
+   * Whether a principal is a broker's, whose connections the connection quota per principal never
+   * counts or refuses (as Kafka exempts its inter-broker listener from connection limits): a super
+   * user ({@code --super-users}, which lists the brokers' principals when the authorizer is on),
+   * or the principal of the certificate this broker serves now, mapped by the same rules, which
+   * covers peers sharing its certificate (or whose certificates map to the same principal) without
+   * any setting. Peers with principals of their own that are not super users, and every peer on a
+   * plaintext port (all {@code User:ANONYMOUS} there), still replicate: {@code ConnectionQuotas}
+   * lets replication calls past that quota.
+   */
+  private boolean isBrokerPrincipal(String principal) {
+    if (config.security().superUsers().contains(principal)) {
+      return true;
+    }
+    return tls.flatMap(t -> CallerInterceptor.principal(t.servedCertificate(), config.security()
+        .principalMappingRules())).filter(principal::equals).isPresent();
   }
 
   private static void closeQuietly(AutoCloseable c) {

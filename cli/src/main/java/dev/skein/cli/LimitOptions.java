@@ -74,12 +74,25 @@ final class LimitOptions {
           + "(max.connections.per.ip.overrides).")
   String maxConnectionsPerIpOverrides;
 
+  @Option(names = "--max-connections-per-principal", defaultValue = "2147483647", paramLabel = "N",
+      description = "Connections served of one principal: the TLS client certificate's, mapped by "
+          + "--ssl-principal-mapping-rules, or User:ANONYMOUS without one (plaintext included) "
+          + "(max.connections.per.principal). Brokers' own connections (super users, the broker certificate's "
+          + "principal, replication calls) are never refused by it. Default: unlimited.")
+  int maxConnectionsPerPrincipal;
+
+  @Option(names = "--max-connections-per-principal-overrides", defaultValue = "", paramLabel = "User:NAME=N,...",
+      description = "Per principal, a different limit, e.g. User:CN=etl=50,User:ANONYMOUS=5: the limit is after "
+          + "the last '=' (max.connections.per.principal.overrides).")
+  String maxConnectionsPerPrincipalOverrides;
+
   ServerLimits toLimits() {
     return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
         Duration.ofMillis(connectionsMaxIdleMs), Duration.ofMillis(maxConnectionAgeMs),
         Duration.ofMillis(keepAliveTimeMs), Duration.ofMillis(keepAliveTimeoutMs),
         Duration.ofMillis(permitKeepAliveTimeMs), permitKeepAliveWithoutCalls, Duration.ofMillis(handshakeTimeoutMs),
         Duration.ofMillis(streamIdleTimeoutMs), maxConnections, maxConnectionsPerIp,
-        ServerLimits.parseOverrides(maxConnectionsPerIpOverrides));
+        ServerLimits.parseOverrides(maxConnectionsPerIpOverrides), maxConnectionsPerPrincipal,
+        ServerLimits.parsePrincipalOverrides(maxConnectionsPerPrincipalOverrides));
   }
 }

@@ -175,4 +175,33 @@ class BrokerCommandTest {
     assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-ip", "0"))
         .hasMessageContaining("max.connections.per.ip must be at least 1");
   }
+
+  @Test
+  void principalConnectionQuotaFlagsAndVariables() {
+    assertThat(parse(Map.of()).limits().maxConnectionsPerPrincipal()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(parse(Map.of()).limits().maxConnectionsPerPrincipalOverrides()).isEmpty();
+    BrokerConfig config = parse(Map.of("SKEIN_MAX_CONNECTIONS_PER_PRINCIPAL", "20",
+        "SKEIN_MAX_CONNECTIONS_PER_PRINCIPAL_OVERRIDES", "User:CN=etl=50,User:ANONYMOUS=5"));
+    assertThat(config.limits().maxConnectionsPerPrincipal()).isEqualTo(20);
+    assertThat(config.limits().maxConnectionsPerPrincipalOverrides()).containsOnly(Map.entry("User:CN=etl", 50),
+        Map.entry("User:ANONYMOUS", 5));
+    // A subject by the DEFAULT rule has commas; the flag beats the variable.
+    config = parse(Map.of("SKEIN_MAX_CONNECTIONS_PER_PRINCIPAL_OVERRIDES", "User:x=1"),
+        "--max-connections-per-principal-overrides", "User:CN=etl,OU=data=7, User:alice=0");
+    assertThat(config.limits().maxConnectionsPerPrincipalOverrides()).containsOnly(
+        Map.entry("User:CN=etl,OU=data", 7), Map.entry("User:alice", 0));
+
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal-overrides", "CN=etl=50"))
+        .hasMessageContaining("max.connections.per.principal.overrides: 'CN=etl=50' is not User:<name>=LIMIT");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal-overrides", "User:etl"))
+        .hasMessageContaining("'User:etl' is not User:<name>=LIMIT");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal-overrides", "User:etl=lots"))
+        .hasMessageContaining("'User:etl=lots' does not end in =LIMIT, a number of connections");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal-overrides", "User:a=1,user:b=2"))
+        .hasMessageContaining("'user:b=2' is not User:<name>=LIMIT");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal-overrides", "User:a=-1"))
+        .hasMessageContaining("max.connections.per.principal.overrides (User:a) must be at least 0, got -1");
+    assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal", "0"))
+        .hasMessageContaining("max.connections.per.principal must be at least 1");
+  }
 }

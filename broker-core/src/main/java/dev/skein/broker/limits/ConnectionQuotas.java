@@ -1,5 +1,8 @@
 package dev.skein.broker.limits;
 
+import dev.skein.broker.auth.CallerInterceptor;
+import dev.skein.broker.auth.PrincipalMappingRules;
+import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.Attributes;
@@ -15,10 +18,12 @@ import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * Connection quotas: at most {@code max.connections.per.ip} connections from one address (or its
- * override) and {@code max.connections} in all.
+ * override), {@code max.connections.per.principal} of one principal (or its override) and
+ * {@code max.connections} in all.
  *
  * <p>gRPC gives a server no way to refuse a connection at accept time with a reason, and a
  * connection closed without one reads to the client as "broker unreachable". So a connection over
@@ -26,17 +31,52 @@ import java.util.Optional;
  * RESOURCE_EXHAUSTED and {@code CONNECTION_QUOTA_EXCEEDED}, naming the quota and its value. It is
  * admitted later, on its next call, if a slot has been freed by then; an unadmitted connection
  * whose client gives up is closed by {@code max.connection.idle.ms} like any idle one.
+ *
+ * <p>A connection's principal is known when it is made: the TLS handshake is over by
+ * {@link #transportReady}, so the client certificate in the transport's SSL session is mapped by
+ * the same rules (and code, {@link CallerInterceptor#principal}) that name every call's caller;
+ * without a certificate (plaintext, or TLS without one) it is {@code User:ANONYMOUS}. A
+ * certificate no rule maps counts against no principal: {@link CallerInterceptor} refuses each of
+ * its calls anyway.
+ *
+ * <p>Brokers' own connections are never refused by the per-principal quota (Kafka, likewise,
+ * exempts its inter-broker listener from its connection limits), in two ways:
+ * <ul>
+ *   <li>connections whose principal is a broker's (super users, and the principal of this
+ *       broker's own certificate: see {@code SkeinBroker}) are not counted against it at all;
+ *   <li>calls to the replication service pass it even on a connection it refuses (the connection
+ *       still counts against its address and {@code max.connections}, as it always did, but not
+ *       against the principal). On a plaintext port every connection, a follower's included, is
+ *       {@code User:ANONYMOUS}, and brokers with certificates of their own may not be super users:
+ *       this keeps replication going there. It opens nothing: the replication service has its own
+ *       guards (a broker certificate on a TLS port, CLUSTER_ACTION with the authorizer on), and any
+ *       other call on such a connection is still refused.
+ * </ul>
+ * The per-address and total quotas hold for brokers' connections as for any other.
  */
 public final class ConnectionQuotas extends ServerTransportFilter implements ServerInterceptor {
+
+  static final String PER_PRINCIPAL = "max.connections.per.principal";
+  static final String PER_PRINCIPAL_OVERRIDES = "max.connections.per.principal.overrides";
 
   /** One connection's quota state, kept in its transport attributes. */
   static final class Connection {
     final InetAddress address;
+    /** Counted against per principal; null when that quota is off or does not apply to this connection. */
+    final String principal;
+    /** Counted against its address and max.connections. */
     boolean admitted;
+    /** Counted against its principal (only after, or together with, {@link #admitted}). */
+    boolean principalCounted;
     boolean closed;
 
-    Connection(InetAddress address) {
+    Connection(InetAddress address, String principal) {
       this.address = address;
+      this.principal = principal;
+    }
+
+    boolean fullyAdmitted() {
+      return admitted && (principal == null || principalCounted);
     }
   }
 
@@ -45,13 +85,35 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
   private final int maxConnections;
   private final int perIp;
   private final Map<InetAddress, Integer> overrides;
+  private final int perPrincipal;
+  private final Map<String, Integer> principalOverrides;
+  private final boolean principalQuotaOn;
+  private final PrincipalMappingRules rules;
+  private final Predicate<String> brokerPrincipal;
   private final Map<InetAddress, Integer> admittedByAddress = new HashMap<>();
+  private final Map<String, Integer> countedByPrincipal = new HashMap<>();
   private int admitted;
 
+  /** With the DEFAULT principal mapping rule and no broker principals (for tests). */
   public ConnectionQuotas(ServerLimits limits) {
+    this(limits, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), principal -> false);
+  }
+
+  /**
+   * @param rules how a client certificate's subject becomes a principal (the broker's
+   *     {@code --ssl-principal-mapping-rules})
+   * @param brokerPrincipal whether a principal is a broker's, never limited per principal
+   */
+  public ConnectionQuotas(ServerLimits limits, PrincipalMappingRules rules, Predicate<String> brokerPrincipal) {
     this.maxConnections = limits.maxConnections();
     this.perIp = limits.maxConnectionsPerIp();
     this.overrides = limits.resolvedOverrides();
+    this.perPrincipal = limits.maxConnectionsPerPrincipal();
+    this.principalOverrides = limits.maxConnectionsPerPrincipalOverrides();
+    // Unlimited and no overrides (the default): no principal is mapped or counted here at all.
+    this.principalQuotaOn = perPrincipal != Integer.MAX_VALUE || !principalOverrides.isEmpty();
+    this.rules = rules;
+    this.brokerPrincipal = brokerPrincipal;
   }
 
   @Override
@@ -60,9 +122,23 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     if (!(remote instanceof InetSocketAddress inet) || inet.getAddress() == null) {
       return attributes; // in-process or Unix socket transports: no address to count against
     }
-    Connection connection = new Connection(inet.getAddress());
-    tryAdmit(connection);
+    Connection connection = new Connection(inet.getAddress(), countedPrincipal(attributes));
+    tryAdmit(connection, false);
     return attributes.toBuilder().set(CONNECTION, connection).build();
+  }
+
+  /** The principal this connection counts against, or null if none. */
+  private String countedPrincipal(Attributes attributes) {
+    if (!principalQuotaOn) {
+      return null;
+    }
+    String principal;
+    try {
+      principal = CallerInterceptor.principal(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION), rules).orElse(null);
+    } catch (RuntimeException e) {
+      return null; // a rule that fails on this subject fails each call the same way, with the reason
+    }
+    return principal == null || brokerPrincipal.test(principal) ? null : principal;
   }
 
   @Override
@@ -78,34 +154,72 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
         admitted--;
         admittedByAddress.merge(connection.address, -1, (a, b) -> a + b == 0 ? null : a + b);
       }
+      if (connection.principalCounted) {
+        connection.principalCounted = false;
+        countedByPrincipal.merge(connection.principal, -1, (a, b) -> a + b == 0 ? null : a + b);
+      }
     }
   }
 
-  /** The refusal for this connection, or empty once it is (or becomes) admitted. */
-  private synchronized Optional<SkeinError> tryAdmit(Connection connection) {
-    if (connection.admitted || connection.closed) {
+  /**
+   * The refusal for this connection, or empty once it is (or becomes) admitted, or when the call
+   * is a replication call that only the per-principal quota would refuse.
+   */
+  private synchronized Optional<SkeinError> tryAdmit(Connection connection, boolean replicationCall) {
+    if (connection.closed || connection.fullyAdmitted()) {
       return Optional.empty();
     }
-    int limit = overrides.getOrDefault(connection.address, perIp);
-    int fromAddress = admittedByAddress.getOrDefault(connection.address, 0);
     String ip = connection.address.getHostAddress();
-    if (fromAddress >= limit) {
-      String quota = overrides.containsKey(connection.address) ? "max.connections.per.ip.overrides"
-          : "max.connections.per.ip";
-      return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "too many connections from " + ip
-          + ": " + fromAddress + " open, the broker's " + quota + " is " + limit + "; close some connections "
-          + "(share one channel per broker) or raise the quota", Map.of("quota", quota,
-          "limit", Integer.toString(limit), "client_ip", ip)));
+    if (!connection.admitted) {
+      int limit = overrides.getOrDefault(connection.address, perIp);
+      int fromAddress = admittedByAddress.getOrDefault(connection.address, 0);
+      if (fromAddress >= limit) {
+        String quota = overrides.containsKey(connection.address) ? "max.connections.per.ip.overrides"
+            : "max.connections.per.ip";
+        return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "too many connections from " + ip
+            + ": " + fromAddress + " open, the broker's " + quota + " is " + limit + "; close some connections "
+            + "(share one channel per broker) or raise the quota", Map.of("quota", quota,
+            "limit", Integer.toString(limit), "client_ip", ip)));
+      }
     }
-    if (admitted >= maxConnections) {
-      return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "the broker has " + admitted
-          + " connections open, its max.connections is " + maxConnections + "; try again later or another broker",
-          Map.of("quota", "max.connections", "limit", Integer.toString(maxConnections), "client_ip", ip)));
+    Optional<SkeinError> overPrincipal = principalRefusal(connection, ip);
+    if (overPrincipal.isPresent() && !replicationCall) {
+      return overPrincipal;
     }
-    connection.admitted = true;
-    admitted++;
-    admittedByAddress.merge(connection.address, 1, Integer::sum);
+    if (!connection.admitted) {
+      if (admitted >= maxConnections) {
+        return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "the broker has " + admitted
+            + " connections open, its max.connections is " + maxConnections + "; try again later or another broker",
+            Map.of("quota", "max.connections", "limit", Integer.toString(maxConnections), "client_ip", ip)));
+      }
+      connection.admitted = true;
+      admitted++;
+      admittedByAddress.merge(connection.address, 1, Integer::sum);
+    }
+    if (connection.principal != null && overPrincipal.isEmpty()) {
+      connection.principalCounted = true;
+      countedByPrincipal.merge(connection.principal, 1, Integer::sum);
+    }
+    // else a replication call over the principal's quota: served, the connection still not
+    // counted against (nor admitted for other calls by) its principal.
     return Optional.empty();
+  }
+
+  private Optional<SkeinError> principalRefusal(Connection connection, String ip) {
+    if (connection.principal == null) {
+      return Optional.empty();
+    }
+    Integer override = principalOverrides.get(connection.principal);
+    int limit = override != null ? override : perPrincipal;
+    int ofPrincipal = countedByPrincipal.getOrDefault(connection.principal, 0);
+    if (ofPrincipal < limit) {
+      return Optional.empty();
+    }
+    String quota = override != null ? PER_PRINCIPAL_OVERRIDES : PER_PRINCIPAL;
+    return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "too many connections of principal "
+        + connection.principal + ": " + ofPrincipal + " open, the broker's " + quota + " is " + limit
+        + "; close some connections (share one channel per broker) or raise the quota", Map.of("quota", quota,
+        "limit", Integer.toString(limit), "principal", connection.principal, "client_ip", ip)));
   }
 
   /** Connections admitted now (for tests). */
@@ -113,11 +227,17 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     return admitted;
   }
 
+  /** Connections counted against a principal now (for tests). */
+  synchronized int countedFor(String principal) {
+    return countedByPrincipal.getOrDefault(principal, 0);
+  }
+
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
     Connection connection = call.getAttributes().get(CONNECTION);
-    Optional<SkeinError> refusal = connection == null ? Optional.empty() : tryAdmit(connection);
+    Optional<SkeinError> refusal = connection == null ? Optional.empty()
+        : tryAdmit(connection, ReplicationServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()));
     if (refusal.isEmpty()) {
       return next.startCall(call, headers);
     }

@@ -1,8 +1,10 @@
 package dev.skein.broker.limits;
 
+import dev.skein.broker.auth.PrincipalMappingRules;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /** Puts a broker's {@link ServerLimits} on its gRPC server. */
 public final class ServerHardening {
@@ -14,7 +16,16 @@ public final class ServerHardening {
    * every service must be wrapped in ({@link CallGuard#guard}) for the per-call limits.
    */
   public static CallGuard apply(NettyServerBuilder builder, ServerLimits limits, ScheduledExecutorService timer) {
-    ConnectionQuotas quotas = new ConnectionQuotas(limits);
+    return apply(builder, limits, timer, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), p -> false);
+  }
+
+  /**
+   * As above, with the connection quota per principal naming principals by {@code rules} and
+   * never counting those {@code brokerPrincipal} accepts (see {@link ConnectionQuotas}).
+   */
+  public static CallGuard apply(NettyServerBuilder builder, ServerLimits limits, ScheduledExecutorService timer,
+      PrincipalMappingRules rules, Predicate<String> brokerPrincipal) {
+    ConnectionQuotas quotas = new ConnectionQuotas(limits, rules, brokerPrincipal);
     builder.maxInboundMessageSize(limits.transportMessageLimit())
         .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())

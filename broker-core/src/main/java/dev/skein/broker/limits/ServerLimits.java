@@ -1,11 +1,13 @@
 package dev.skein.broker.limits;
 
+import dev.skein.broker.auth.Caller;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * What one client may cost the broker's gRPC port: message and header sizes, calls per
@@ -42,6 +44,14 @@ import java.util.Objects;
  * @param maxConnectionsPerIp connections from one client address (Kafka: max.connections.per.ip)
  * @param maxConnectionsPerIpOverrides per host name or address, a different limit (Kafka:
  *     max.connections.per.ip.overrides); host names are resolved when the broker starts
+ * @param maxConnectionsPerPrincipal connections of one principal, known when the connection is
+ *     made: its TLS client certificate's, mapped by the principal mapping rules, or
+ *     {@code User:ANONYMOUS} (plaintext, or TLS without a certificate). Kafka has no such setting
+ *     (its per-user quotas are on bytes and requests); the name follows max.connections.per.ip.
+ *     Unlimited ({@link Integer#MAX_VALUE}) by default. Brokers' own connections are never
+ *     refused by it (see {@link ConnectionQuotas})
+ * @param maxConnectionsPerPrincipalOverrides per principal ({@code User:<name>}, exactly as Skein
+ *     names it), a different limit
  */
 public record ServerLimits(
     int maxInboundMessageBytes,
@@ -57,22 +67,28 @@ public record ServerLimits(
     Duration streamIdleTimeout,
     int maxConnections,
     int maxConnectionsPerIp,
-    Map<String, Integer> maxConnectionsPerIpOverrides) {
+    Map<String, Integer> maxConnectionsPerIpOverrides,
+    int maxConnectionsPerPrincipal,
+    Map<String, Integer> maxConnectionsPerPrincipalOverrides) {
 
   /** Bytes over {@code maxInboundMessageBytes} still read so the refusal can carry a reason. */
   public static final int TRANSPORT_HEADROOM_BYTES = 1024 * 1024;
   public static final Duration CONNECTION_AGE_GRACE = Duration.ofMinutes(1);
+
+  /** A comma before the next entry's {@code User:} (any case, so a miswritten type is reported, not joined). */
+  private static final Pattern PRINCIPAL_ENTRY_SEPARATOR = Pattern.compile(",\\s*(?=(?i)user:)");
 
   /**
    * 128 MiB messages (above Kafka's 100 MiB, and what Skein always accepted: a produce request
    * carries one batch per partition, each up to its topic's max.message.bytes), 8 KiB headers
    * (gRPC's default), 1000 calls per connection, idle connections closed after 10 minutes as in
    * Kafka, server pings after 1 minute of silence, client pings at most every 5 s, 10 s to
-   * handshake, 10 minutes of idleness per call, 1000 connections per address and 10000 in all.
+   * handshake, 10 minutes of idleness per call, 1000 connections per address and 10000 in all,
+   * and no limit per principal.
    */
   public static final ServerLimits DEFAULT = new ServerLimits(128 * 1024 * 1024, 8 * 1024, 1000,
       Duration.ofMinutes(10), Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(20), Duration.ofSeconds(5),
-      true, Duration.ofSeconds(10), Duration.ofMinutes(10), 10_000, 1_000, Map.of());
+      true, Duration.ofSeconds(10), Duration.ofMinutes(10), 10_000, 1_000, Map.of(), Integer.MAX_VALUE, Map.of());
 
   public ServerLimits {
     atLeast("max.inbound.message.bytes", maxInboundMessageBytes, 1024);
@@ -97,6 +113,15 @@ public record ServerLimits(
     maxConnectionsPerIpOverrides = Map.copyOf(maxConnectionsPerIpOverrides);
     maxConnectionsPerIpOverrides.forEach((host, limit) ->
         atLeast("max.connections.per.ip.overrides (" + host + ")", limit, 0));
+    atLeast("max.connections.per.principal", maxConnectionsPerPrincipal, 1);
+    maxConnectionsPerPrincipalOverrides = Map.copyOf(maxConnectionsPerPrincipalOverrides);
+    maxConnectionsPerPrincipalOverrides.forEach((principal, limit) -> {
+      if (!principal.startsWith(Caller.USER_TYPE) || principal.length() == Caller.USER_TYPE.length()) {
+        throw new IllegalArgumentException("max.connections.per.principal.overrides: principal '" + principal
+            + "' must be User:<name>");
+      }
+      atLeast("max.connections.per.principal.overrides (" + principal + ")", limit, 0);
+    });
   }
 
   /** What gRPC's transport is told: the limit plus the headroom in which Skein refuses with a reason. */
@@ -107,33 +132,43 @@ public record ServerLimits(
   public ServerLimits withMaxInboundMessageBytes(int bytes) {
     return new ServerLimits(bytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection, maxConnectionIdle,
         maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls,
-        handshakeTimeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides);
+        handshakeTimeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides,
+        maxConnectionsPerPrincipal, maxConnectionsPerPrincipalOverrides);
   }
 
   public ServerLimits withMaxConcurrentCallsPerConnection(int calls) {
     return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, calls, maxConnectionIdle,
         maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime, permitKeepAliveWithoutCalls,
-        handshakeTimeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides);
+        handshakeTimeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp, maxConnectionsPerIpOverrides,
+        maxConnectionsPerPrincipal, maxConnectionsPerPrincipalOverrides);
   }
 
   public ServerLimits withConnectionQuotas(int total, int perIp, Map<String, Integer> perIpOverrides) {
     return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
         maxConnectionIdle, maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime,
-        permitKeepAliveWithoutCalls, handshakeTimeout, streamIdleTimeout, total, perIp, perIpOverrides);
+        permitKeepAliveWithoutCalls, handshakeTimeout, streamIdleTimeout, total, perIp, perIpOverrides,
+        maxConnectionsPerPrincipal, maxConnectionsPerPrincipalOverrides);
+  }
+
+  public ServerLimits withPrincipalConnectionQuota(int perPrincipal, Map<String, Integer> perPrincipalOverrides) {
+    return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
+        maxConnectionIdle, maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime,
+        permitKeepAliveWithoutCalls, handshakeTimeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp,
+        maxConnectionsPerIpOverrides, perPrincipal, perPrincipalOverrides);
   }
 
   public ServerLimits withStreamIdleTimeout(Duration timeout) {
     return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
         maxConnectionIdle, maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime,
         permitKeepAliveWithoutCalls, handshakeTimeout, timeout, maxConnections, maxConnectionsPerIp,
-        maxConnectionsPerIpOverrides);
+        maxConnectionsPerIpOverrides, maxConnectionsPerPrincipal, maxConnectionsPerPrincipalOverrides);
   }
 
   public ServerLimits withHandshakeTimeout(Duration timeout) {
     return new ServerLimits(maxInboundMessageBytes, maxInboundMetadataBytes, maxConcurrentCallsPerConnection,
         maxConnectionIdle, maxConnectionAge, keepAliveTime, keepAliveTimeout, permitKeepAliveTime,
         permitKeepAliveWithoutCalls, timeout, streamIdleTimeout, maxConnections, maxConnectionsPerIp,
-        maxConnectionsPerIpOverrides);
+        maxConnectionsPerIpOverrides, maxConnectionsPerPrincipal, maxConnectionsPerPrincipalOverrides);
   }
 
   /**
@@ -179,6 +214,44 @@ public record ServerLimits(
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("max.connections.per.ip.overrides: '" + item
             + "' does not end in a number of connections");
+      }
+    }
+    return overrides;
+  }
+
+  /**
+   * Parses {@code User:<name>=LIMIT,User:<name>=LIMIT}. The limit is after an entry's last
+   * {@code =}, so names may contain {@code =} ({@code User:CN=etl=50}); entries are separated by
+   * the commas that come before {@code User:}, so names may contain commas too
+   * ({@code User:CN=etl,OU=data=50}, a subject mapped by the DEFAULT rule).
+   */
+  public static Map<String, Integer> parsePrincipalOverrides(String text) {
+    Map<String, Integer> overrides = new LinkedHashMap<>();
+    if (text == null || text.isBlank()) {
+      return overrides;
+    }
+    for (String entry : PRINCIPAL_ENTRY_SEPARATOR.split(text.trim())) {
+      String item = entry.trim();
+      if (!item.startsWith(Caller.USER_TYPE)) {
+        throw new IllegalArgumentException("max.connections.per.principal.overrides: '" + item
+            + "' is not User:<name>=LIMIT");
+      }
+      int equals = item.lastIndexOf('=');
+      if (equals <= Caller.USER_TYPE.length() || equals == item.length() - 1) {
+        throw new IllegalArgumentException("max.connections.per.principal.overrides: '" + item
+            + "' is not User:<name>=LIMIT");
+      }
+      String principal = item.substring(0, equals).trim();
+      int limit;
+      try {
+        limit = Integer.parseInt(item.substring(equals + 1).trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("max.connections.per.principal.overrides: '" + item
+            + "' does not end in =LIMIT, a number of connections");
+      }
+      if (overrides.put(principal, limit) != null) {
+        throw new IllegalArgumentException("max.connections.per.principal.overrides: " + principal
+            + " is given twice");
       }
     }
     return overrides;
