@@ -232,7 +232,8 @@ final class BrokerCommand implements Callable<Integer> {
   @Option(names = "--super-users", defaultValue = "", paramLabel = "User:A;User:B",
       description = "Principals allowed everything, separated by semicolons (Kafka's super.users). With "
           + "--authorizer=acl the brokers' own principals (from their certificates) must be here, or be allowed "
-          + "CLUSTER_ACTION on the cluster, for replication between brokers.")
+          + "CLUSTER_ACTION on the cluster, for replication between brokers. Super users are never limited by "
+          + "--max-connections-per-principal, with or without the authorizer.")
   String superUsers;
 
   @Option(names = "--allow-everyone-if-no-acl-found", defaultValue = "false", arity = "0..1",
@@ -335,11 +336,12 @@ final class BrokerCommand implements Callable<Integer> {
 
   /** TLS when all three files are named; none when none is; a usage error otherwise. */
   SecurityConfig securityConfig() {
+    // Super users are read with the authorizer off too: they are exempt from the connection quota per principal.
     SecurityConfig security = SecurityConfig.DEFAULT.withPrincipalMappingRules(
-        PrincipalMappingRules.parse(principalMappingRules));
+        PrincipalMappingRules.parse(principalMappingRules)).withSuperUsers(SecurityConfig.parseSuperUsers(superUsers));
     return switch (authorizer.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "none", "" -> security;
-      case "acl" -> security.withAuthorizer(SecurityConfig.parseSuperUsers(superUsers), allowEveryoneIfNoAclFound);
+      case "acl" -> security.withAuthorizer(security.superUsers(), allowEveryoneIfNoAclFound);
       default -> throw new IllegalArgumentException("--authorizer must be none or acl, got '" + authorizer + "'");
     };
   }

@@ -204,4 +204,13 @@ class BrokerCommandTest {
     assertThatThrownBy(() -> parse(Map.of(), "--max-connections-per-principal", "0"))
         .hasMessageContaining("max.connections.per.principal must be at least 1");
   }
+
+  @Test
+  void superUsersAreReadWithoutTheAuthorizerForTheConnectionQuota() {
+    BrokerConfig config = parse(Map.of("SKEIN_SUPER_USERS", "User:broker;User:admin"));
+    assertThat(config.security().authorizerEnabled()).isFalse();
+    assertThat(config.security().superUsers()).containsExactlyInAnyOrder("User:broker", "User:admin");
+    assertThatThrownBy(() -> parse(Map.of(), "--super-users", "broker"))
+        .hasMessageContaining("super user 'broker' must be User:<name>");
+  }
 }

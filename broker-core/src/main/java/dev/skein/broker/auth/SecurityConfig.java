@@ -11,7 +11,8 @@ import java.util.stream.Collectors;
  * @param principalMappingRules client certificate subject → user name ({@code --ssl-principal-mapping-rules})
  * @param authorizerEnabled check ACLs on every call ({@code --authorizer=acl}); off, every caller may do everything
  * @param superUsers principals allowed everything whatever the ACLs say ({@code --super-users}, Kafka's
- *     {@code super.users}); brokers' own principals belong here when the authorizer is on
+ *     {@code super.users}); brokers' own principals belong here when the authorizer is on. Also
+ *     exempt from the connection quota per principal, authorizer on or off
  * @param allowEveryoneIfNoAcl a resource no ACL names is open to everyone
  *     ({@code allow.everyone.if.no.acl.found}); by default such a resource is closed
  */
@@ -42,6 +43,11 @@ public record SecurityConfig(PrincipalMappingRules principalMappingRules, boolea
 
   public SecurityConfig withAuthorizer(Set<String> users, boolean allowIfNoAcl) {
     return new SecurityConfig(principalMappingRules, true, users, allowIfNoAcl);
+  }
+
+  /** Super users without turning the authorizer on (they are also exempt from the connection quota per principal). */
+  public SecurityConfig withSuperUsers(Set<String> users) {
+    return new SecurityConfig(principalMappingRules, authorizerEnabled, users, allowEveryoneIfNoAcl);
   }
 
   public SecurityConfig withPrincipalMappingRules(PrincipalMappingRules rules) {
