@@ -153,6 +153,7 @@ public final class QuorumController implements AutoCloseable {
       case RAISE_PRODUCER_IDS -> mirrors.raiseProducerIds(request.getRaiseProducerIds(), image);
       case CREATE_ACLS -> AclControl.createAcls(request.getCreateAcls(), image);
       case DELETE_ACLS -> AclControl.deleteAcls(request.getDeleteAcls(), image);
+      case ALTER_USER_SCRAM_CREDENTIALS -> ScramControl.alter(request.getAlterUserScramCredentials(), image);
       case REQUEST_NOT_SET -> ControllerDecision.answer(
           ControllerError.INVALID_REQUEST.response("empty controller request"));
     };

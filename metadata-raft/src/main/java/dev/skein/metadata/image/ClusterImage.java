@@ -13,6 +13,7 @@ import java.util.Objects;
  *     so compare offsets with {@code >=}, never count on {@code offset + 1}.
  * @param clusterId empty until the first controller has written one
  * @param acls the ACL bindings the authorizer checks calls against
+ * @param scram the users' SCRAM credentials (salted and hashed, never passwords)
  */
 public record ClusterImage(
     long offset,
@@ -22,10 +23,17 @@ public record ClusterImage(
     ConfigsImage configs,
     ProducerIdsImage producerIds,
     MirrorsImage mirrors,
-    AclsImage acls) {
+    AclsImage acls,
+    ScramCredentialsImage scram) {
 
   public static final ClusterImage EMPTY = new ClusterImage(-1, "", BrokersImage.EMPTY, TopicsImage.EMPTY,
-      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY, MirrorsImage.EMPTY, AclsImage.EMPTY);
+      ConfigsImage.EMPTY, ProducerIdsImage.EMPTY, MirrorsImage.EMPTY, AclsImage.EMPTY, ScramCredentialsImage.EMPTY);
+
+  /** An image without SCRAM credentials (as before they existed). */
+  public ClusterImage(long offset, String clusterId, BrokersImage brokers, TopicsImage topics, ConfigsImage configs,
+      ProducerIdsImage producerIds, MirrorsImage mirrors, AclsImage acls) {
+    this(offset, clusterId, brokers, topics, configs, producerIds, mirrors, acls, ScramCredentialsImage.EMPTY);
+  }
 
   /** An image without ACLs (as before they existed). */
   public ClusterImage(long offset, String clusterId, BrokersImage brokers, TopicsImage topics, ConfigsImage configs,
@@ -47,11 +55,12 @@ public record ClusterImage(
     Objects.requireNonNull(producerIds, "producerIds");
     Objects.requireNonNull(mirrors, "mirrors");
     Objects.requireNonNull(acls, "acls");
+    Objects.requireNonNull(scram, "scram");
   }
 
   /** The same metadata, as of a later log entry that did not change it. */
   public ClusterImage withOffset(long newOffset) {
-    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds, mirrors, acls);
+    return new ClusterImage(newOffset, clusterId, brokers, topics, configs, producerIds, mirrors, acls, scram);
   }
 
   public boolean hasClusterId() {

@@ -5,6 +5,8 @@ import dev.skein.proto.internal.v1.AclOperation;
 import dev.skein.proto.internal.v1.AclPatternType;
 import dev.skein.proto.internal.v1.AclPermission;
 import dev.skein.proto.internal.v1.AclResourceType;
+import dev.skein.proto.internal.v1.ScramMechanism;
+import dev.skein.proto.internal.v1.UserScramCredentialRecord;
 import dev.skein.proto.internal.v1.BrokerRegistrationChangeRecord;
 import dev.skein.proto.internal.v1.BrokerSnapshotRecord;
 import dev.skein.proto.internal.v1.ClusterRecord;
@@ -55,6 +57,7 @@ final class ImageBuilder {
   private Map<String, MirrorLinkRecord> mirrorLinks;
   private Map<String, MirrorsImage.MirrorTopic> mirrorTopics;
   private Set<AclBinding> acls;
+  private Map<String, UserScramCredentialRecord> scram;
 
   /**
    * @param offset the Raft index the records were committed at; a broker registered by them
@@ -85,6 +88,8 @@ final class ImageBuilder {
       case MIRROR_TOPIC -> putMirrorTopic(record.getMirrorTopic());
       case ACL -> addAcl(record.getAcl().getBinding());
       case REMOVE_ACL -> removeAcl(record.getRemoveAcl().getBinding());
+      case USER_SCRAM_CREDENTIAL -> putScramCredential(record.getUserScramCredential());
+      case REMOVE_USER_SCRAM_CREDENTIAL -> mutableScram().remove(record.getRemoveUserScramCredential().getName());
       case RECORD_NOT_SET -> throw new RecordRejectedException("empty metadata record");
     }
   }
@@ -108,8 +113,9 @@ final class ImageBuilder {
         : new MirrorsImage(mirrorLinks == null ? base.mirrors().links() : mirrorLinks,
             mirrorTopics == null ? base.mirrors().topics() : mirrorTopics);
     AclsImage aclsImage = acls == null ? base.acls() : new AclsImage(acls);
+    ScramCredentialsImage scramImage = scram == null ? base.scram() : new ScramCredentialsImage(scram);
     return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds, mirrors,
-        aclsImage);
+        aclsImage, scramImage);
   }
 
   // ---- brokers ----
@@ -372,6 +378,24 @@ final class ImageBuilder {
       mirrorTopics = new HashMap<>(base.mirrors().topics());
     }
     return mirrorTopics;
+  }
+
+  // ---- SCRAM credentials ----
+
+  private void putScramCredential(UserScramCredentialRecord record) throws RecordRejectedException {
+    require(!record.getName().isEmpty() && !record.getSalt().isEmpty() && record.getIterations() > 0
+        && !record.getStoredKey().isEmpty() && !record.getServerKey().isEmpty(),
+        "SCRAM credential without a name, salt, iteration count or keys for user '%s'", record.getName());
+    require(record.getMechanism() == ScramMechanism.SCRAM_MECHANISM_SCRAM_SHA_512,
+        "SCRAM credential of user '%s' has an unknown mechanism", record.getName());
+    mutableScram().put(record.getName(), record);
+  }
+
+  private Map<String, UserScramCredentialRecord> mutableScram() {
+    if (scram == null) {
+      scram = new HashMap<>(base.scram().byName());
+    }
+    return scram;
   }
 
   // ---- ACLs ----

@@ -100,6 +100,8 @@ public final class ImageSnapshot {
             .setTopicId(topic.topicId()).setLink(topic.link()).setPromoted(topic.promoted())).build()));
     image.acls().bindings().stream().sorted(AclsImage.ORDER).forEach(binding -> records.add(
         MetadataRecord.newBuilder().setAcl(AclRecord.newBuilder().setBinding(binding)).build()));
+    image.scram().sorted().values().forEach(credential -> records.add(
+        MetadataRecord.newBuilder().setUserScramCredential(credential).build()));
     return records;
   }
 
