@@ -24,6 +24,8 @@ import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
 import dev.skein.broker.auth.Authorizer;
 import dev.skein.broker.auth.CallerInterceptor;
+import dev.skein.broker.auth.ScramAuthService;
+import dev.skein.broker.auth.TokenStore;
 import dev.skein.broker.auth.ClusterActionRequired;
 import dev.skein.broker.tls.BrokerCertificateRequired;
 import dev.skein.broker.tls.TlsCredentials;
@@ -144,7 +146,11 @@ public final class SkeinBroker implements AutoCloseable {
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();
     // Every call, replication included, learns who its caller is before any service code runs.
-    var callers = new CallerInterceptor(config.security().principalMappingRules());
+    var authentication = config.security().authentication();
+    TokenStore tokens = authentication.scram()
+        ? new TokenStore(authentication.tokenLifetime(), quorum::image, System::currentTimeMillis) : null;
+    var callers = new CallerInterceptor(config.security().principalMappingRules(), tokens, authentication.required(),
+        authentication.allowPlaintext());
     NettyServerBuilder serverBuilder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.listen().host(), config.listen().port()));
     // Size, stream, keepalive and connection limits; every service below goes through the guard.
@@ -161,6 +167,11 @@ public final class SkeinBroker implements AutoCloseable {
     // With ACLs on, a certificate from the cluster's CA is not enough: the caller must be a broker
     // (a super user, or allowed CLUSTER_ACTION).
     guardedReplication = ServerInterceptors.intercept(guardedReplication, new ClusterActionRequired(authorizer));
+    if (tokens != null) {
+      // Not behind the CallerInterceptor: this is where a caller without a certificate gets a principal.
+      serverBuilder.addService(ServerInterceptors.intercept(guard.guard(new ScramAuthService(quorum::image, tokens,
+          authentication.allowPlaintext(), System::currentTimeMillis).definition()), observed));
+    }
     this.server = serverBuilder
         // grpc-java's own pooled allocator frees a 2 MiB chunk as soon as it is empty, so every
         // fetch response (written in 1 MiB buffers) allocated and zeroed fresh direct chunks:

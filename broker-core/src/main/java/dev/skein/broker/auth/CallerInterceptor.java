@@ -27,10 +27,34 @@ import javax.net.ssl.SSLSession;
  */
 public final class CallerInterceptor implements ServerInterceptor {
 
+  /** Where a SCRAM token travels: {@code authorization: Bearer <token>}. */
+  public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
+      Metadata.ASCII_STRING_MARSHALLER);
+  public static final String BEARER = "Bearer ";
+  public static final String UNKNOWN_TOKEN = "the token is unknown or expired (tokens last a limited time, are "
+      + "known only to the broker that issued them, and end when their user is deleted); authenticate again";
+  public static final String AUTHENTICATION_REQUIRED = "this broker requires authentication: present a client "
+      + "certificate, or authenticate with SCRAM-SHA-512 (sasl.mechanism=SCRAM-SHA-512) and send the token";
+
   private final PrincipalMappingRules rules;
+  private final TokenStore tokens;
+  private final boolean required;
+  private final boolean allowPlaintext;
 
   public CallerInterceptor(PrincipalMappingRules rules) {
+    this(rules, null, false, false);
+  }
+
+  /**
+   * @param tokens the SCRAM tokens this broker issued, or null if it does not authenticate with SCRAM
+   * @param required refuse callers with neither a certificate nor a valid token
+   * @param allowPlaintext accept tokens on plaintext connections
+   */
+  public CallerInterceptor(PrincipalMappingRules rules, TokenStore tokens, boolean required, boolean allowPlaintext) {
     this.rules = rules;
+    this.tokens = tokens;
+    this.required = required;
+    this.allowPlaintext = allowPlaintext;
   }
 
   @Override
@@ -38,6 +62,32 @@ public final class CallerInterceptor implements ServerInterceptor {
       ServerCallHandler<Q, R> next) {
     String host = host(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     SSLSession session = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+    String authorization = headers.get(AUTHORIZATION);
+    if (authorization != null && authorization.startsWith(BEARER)) {
+      // A token names the caller even on a connection with a certificate, as a SASL principal does in Kafka.
+      String refusal = null;
+      Optional<String> user = Optional.empty();
+      if (tokens == null) {
+        refusal = "this broker does not accept tokens (it was not started with --authentication=scram)";
+      } else if (session == null && !allowPlaintext) {
+        refusal = "tokens are accepted over TLS only (this broker was not started with --scram-allow-plaintext)";
+      } else {
+        user = tokens.user(authorization.substring(BEARER.length()).trim());
+        if (user.isEmpty()) {
+          refusal = UNKNOWN_TOKEN;
+        }
+      }
+      if (refusal != null) {
+        call.close(Status.UNAUTHENTICATED.withDescription(refusal), new Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      Caller caller = Caller.user(user.get(), host);
+      return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
+    }
+    if (required && subject(session).isEmpty()) {
+      call.close(Status.UNAUTHENTICATED.withDescription(AUTHENTICATION_REQUIRED), new Metadata());
+      return new ServerCall.Listener<>() {};
+    }
     Optional<String> principal = principal(session, rules);
     if (principal.isEmpty()) {
       call.close(Status.UNAUTHENTICATED.withDescription("no principal mapping rule matches the client "

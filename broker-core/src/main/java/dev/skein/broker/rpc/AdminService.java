@@ -332,6 +332,70 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     response.onCompleted();
   }
 
+  // ---- SCRAM credentials ----
+
+  @Override
+  public void alterUserScramCredentials(dev.skein.proto.v1.AlterUserScramCredentialsRequest request,
+      StreamObserver<dev.skein.proto.v1.AlterUserScramCredentialsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
+    var alter = dev.skein.proto.internal.v1.AlterUserScramCredentialsRequest.newBuilder();
+    for (var upsertion : request.getUpsertionsList()) {
+      if (!dev.skein.rpc.Scram.MECHANISM.equals(upsertion.getMechanism())) {
+        response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, "unsupported SCRAM mechanism '"
+            + upsertion.getMechanism() + "': only " + dev.skein.rpc.Scram.MECHANISM).error().toStatusException());
+        return;
+      }
+      if (upsertion.getSaltedPassword().size() != 64) {
+        response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, "a SCRAM-SHA-512 salted password is 64 bytes")
+            .error().toStatusException());
+        return;
+      }
+      // Only the keys derived from the salted password are kept: it could log in as the user.
+      byte[] salted = upsertion.getSaltedPassword().toByteArray();
+      alter.addUpsertions(dev.skein.proto.internal.v1.UserScramCredentialRecord.newBuilder()
+          .setName(upsertion.getName())
+          .setMechanism(dev.skein.proto.internal.v1.ScramMechanism.SCRAM_MECHANISM_SCRAM_SHA_512)
+          .setSalt(upsertion.getSalt())
+          .setIterations(upsertion.getIterations())
+          .setStoredKey(com.google.protobuf.ByteString.copyFrom(dev.skein.rpc.Scram.storedKey(salted)))
+          .setServerKey(com.google.protobuf.ByteString.copyFrom(dev.skein.rpc.Scram.serverKey(salted))));
+      java.util.Arrays.fill(salted, (byte) 0);
+    }
+    for (var deletion : request.getDeletionsList()) {
+      if (!deletion.getMechanism().isEmpty() && !dev.skein.rpc.Scram.MECHANISM.equals(deletion.getMechanism())) {
+        response.onError(BrokerException.of(ErrorReason.INVALID_REQUEST, "unsupported SCRAM mechanism '"
+            + deletion.getMechanism() + "': only " + dev.skein.rpc.Scram.MECHANISM).error().toStatusException());
+        return;
+      }
+      alter.addDeletions(dev.skein.proto.internal.v1.RemoveUserScramCredentialRecord.newBuilder()
+          .setName(deletion.getName()));
+    }
+    complete(response, controller.call(ControllerRequest.newBuilder().setAlterUserScramCredentials(alter).build())
+        .thenApply(applied -> dev.skein.proto.v1.AlterUserScramCredentialsResponse.getDefaultInstance()),
+        "alter SCRAM credentials");
+  }
+
+  @Override
+  public void describeUserScramCredentials(dev.skein.proto.v1.DescribeUserScramCredentialsRequest request,
+      StreamObserver<dev.skein.proto.v1.DescribeUserScramCredentialsResponse> response) {
+    if (!authorized(response, AclOperation.ACL_OPERATION_DESCRIBE, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+        AclsImage.CLUSTER_NAME)) {
+      return;
+    }
+    var out = dev.skein.proto.v1.DescribeUserScramCredentialsResponse.newBuilder();
+    java.util.Set<String> names = java.util.Set.copyOf(request.getNamesList());
+    // Names and iterations only: salts and keys never leave the brokers.
+    quorum.image().scram().sorted().values().stream()
+        .filter(c -> names.isEmpty() || names.contains(c.getName()))
+        .forEach(c -> out.addCredentials(dev.skein.proto.v1.ScramCredentialInfo.newBuilder().setName(c.getName())
+            .setMechanism(dev.skein.rpc.Scram.MECHANISM).setIterations(c.getIterations())));
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
   // ---- authorization ----
 
   private boolean describable(Caller caller, String topic) {
