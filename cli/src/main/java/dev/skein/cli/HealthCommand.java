@@ -73,7 +73,7 @@ final class HealthCommand implements Callable<Integer> {
   /** Null when the broker's health service says SERVING, otherwise the reason. */
   private String brokerProblem() {
     ClientConfig config = clientConfig();
-    BrokerChannels channels = new BrokerChannels(config.tls());
+    BrokerChannels channels = new BrokerChannels(config.tls(), config.sasl());
     ManagedChannel channel = channels.channel(config.bootstrap().get(0));
     try {
       ServingStatus status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)

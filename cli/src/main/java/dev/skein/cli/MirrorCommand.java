@@ -52,7 +52,7 @@ final class MirrorCommand implements Runnable {
     StatusRuntimeException last = null;
     ClientConfig config = ClientConfig.from(client.settings());
     for (BrokerAddress address : config.bootstrap()) {
-      BrokerChannels channels = new BrokerChannels(config.tls());
+      BrokerChannels channels = new BrokerChannels(config.tls(), config.sasl());
       ManagedChannel channel = channels.channel(address);
       try {
         return call.apply(MirrorServiceGrpc.newBlockingStub(channel)

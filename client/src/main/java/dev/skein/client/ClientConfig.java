@@ -15,6 +15,7 @@ import java.util.Set;
  * @param retryBackoff pause before retrying a retriable failure ({@code retry.backoff.ms}, default 100 ms)
  * @param metadataMaxAge refresh cached metadata at least this often ({@code metadata.max.age.ms}, default 5 min)
  * @param tls {@code security.protocol} and the {@code ssl.*} files
+ * @param sasl {@code sasl.mechanism}, {@code sasl.username}, {@code sasl.password}
  */
 public record ClientConfig(
     List<BrokerAddress> bootstrap,
@@ -22,11 +23,12 @@ public record ClientConfig(
     Duration requestTimeout,
     Duration retryBackoff,
     Duration metadataMaxAge,
-    ClientTls tls) {
+    ClientTls tls,
+    ClientSasl sasl) {
 
-  static final Set<String> KEYS = union(Set.of(
+  static final Set<String> KEYS = union(union(Set.of(
       "bootstrap.servers", "client.id", "request.timeout.ms", "retry.backoff.ms", "metadata.max.age.ms"),
-      ClientTls.KEYS);
+      ClientTls.KEYS), ClientSasl.KEYS);
 
   public ClientConfig {
     bootstrap = List.copyOf(bootstrap);
@@ -34,6 +36,7 @@ public record ClientConfig(
       throw new IllegalArgumentException("bootstrap.servers must name at least one broker");
     }
     java.util.Objects.requireNonNull(tls, "tls");
+    java.util.Objects.requireNonNull(sasl, "sasl");
   }
 
   public static ClientConfig of(String bootstrapServers) {
@@ -51,7 +54,8 @@ public record ClientConfig(
         Duration.ofMillis(reader.longValue("request.timeout.ms", 30_000, 1, Integer.MAX_VALUE)),
         Duration.ofMillis(reader.longValue("retry.backoff.ms", 100, 0, Integer.MAX_VALUE)),
         Duration.ofMillis(reader.longValue("metadata.max.age.ms", 300_000, 0, Long.MAX_VALUE)),
-        ClientTls.read(reader));
+        ClientTls.read(reader),
+        ClientSasl.read(reader, ClientTls.protocol(reader)));
   }
 
   private static Set<String> union(Set<String> a, Set<String> b) {

@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * How a client secures its connections, by Kafka's and librdkafka's names.
  *
- * @param enabled {@code security.protocol}: PLAINTEXT (default) or SSL
+ * @param enabled {@code security.protocol}: PLAINTEXT (default), SSL, or SASL_SSL (SSL with {@link ClientSasl})
  * @param caLocation {@code ssl.ca.location}: PEM file of the CA certificates that sign the
  *     brokers' certificates; without it the JDK's default trust store is used
  * @param certificateLocation {@code ssl.certificate.location}: this client's PEM certificate
@@ -37,9 +37,14 @@ public record ClientTls(boolean enabled, Optional<Path> caLocation, Optional<Pat
   }
 
   static ClientTls read(ConfigReader reader) {
-    String protocol = reader.choice("security.protocol", "plaintext", Set.of("plaintext", "ssl"));
-    return new ClientTls(protocol.equals("ssl"), path(reader, "ssl.ca.location"),
+    String protocol = protocol(reader);
+    return new ClientTls(protocol.endsWith("ssl"), path(reader, "ssl.ca.location"),
         path(reader, "ssl.certificate.location"), path(reader, "ssl.key.location"));
+  }
+
+  /** security.protocol: plaintext, ssl, sasl_ssl or sasl_plaintext (lower case). */
+  static String protocol(ConfigReader reader) {
+    return reader.choice("security.protocol", "plaintext", Set.of("plaintext", "ssl", "sasl_ssl", "sasl_plaintext"));
   }
 
   private static Optional<Path> path(ConfigReader reader, String key) {

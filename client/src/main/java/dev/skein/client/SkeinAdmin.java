@@ -72,7 +72,7 @@ public final class SkeinAdmin implements AutoCloseable {
 
   private SkeinAdmin(ClientConfig config) {
     this.config = config;
-    this.channels = new BrokerChannels(config.tls());
+    this.channels = new BrokerChannels(config.tls(), config.sasl());
     this.metadata = new MetadataCache(config, channels);
     this.order = new ArrayList<>(config.bootstrap());
     Collections.shuffle(order);
@@ -188,6 +188,42 @@ public final class SkeinAdmin implements AutoCloseable {
   public List<dev.skein.proto.v1.AclBinding> describeAcls(dev.skein.proto.v1.AclBindingFilter filter) {
     return call(channel -> admin(channel).describeAcls(dev.skein.proto.v1.DescribeAclsRequest.newBuilder()
         .setFilter(filter).build()).getBindingsList());
+  }
+
+  // ---- SCRAM credentials ----
+
+  /**
+   * Stores or replaces a user's SCRAM-SHA-512 credential. The password is salted and hashed here
+   * (a random 32-byte salt, {@code iterations} rounds of PBKDF2-HMAC-SHA-512) and only the
+   * salted password is sent; the brokers keep only keys derived from it. Needs ALTER on the cluster.
+   *
+   * @param iterations between 4096 and 16384
+   */
+  public void upsertScramCredential(String name, char[] password, int iterations) {
+    byte[] salt = dev.skein.rpc.Scram.randomBytes(32);
+    byte[] salted = dev.skein.rpc.Scram.saltedPassword(password, salt, iterations);
+    try {
+      call(channel -> admin(channel).alterUserScramCredentials(dev.skein.proto.v1.AlterUserScramCredentialsRequest
+          .newBuilder().addUpsertions(dev.skein.proto.v1.ScramCredentialUpsertion.newBuilder().setName(name)
+              .setMechanism(dev.skein.rpc.Scram.MECHANISM).setIterations(iterations)
+              .setSalt(com.google.protobuf.ByteString.copyFrom(salt))
+              .setSaltedPassword(com.google.protobuf.ByteString.copyFrom(salted))).build()));
+    } finally {
+      java.util.Arrays.fill(salted, (byte) 0);
+    }
+  }
+
+  /** Deletes a user's SCRAM credential (INVALID_REQUEST if it has none). Needs ALTER on the cluster. */
+  public void deleteScramCredential(String name) {
+    call(channel -> admin(channel).alterUserScramCredentials(dev.skein.proto.v1.AlterUserScramCredentialsRequest
+        .newBuilder().addDeletions(dev.skein.proto.v1.ScramCredentialDeletion.newBuilder().setName(name)
+            .setMechanism(dev.skein.rpc.Scram.MECHANISM)).build()));
+  }
+
+  /** Users with a SCRAM credential (all when {@code names} is empty), sorted: names, mechanism, iterations, never keys. */
+  public List<dev.skein.proto.v1.ScramCredentialInfo> describeScramCredentials(Collection<String> names) {
+    return call(channel -> admin(channel).describeUserScramCredentials(dev.skein.proto.v1
+        .DescribeUserScramCredentialsRequest.newBuilder().addAllNames(names).build()).getCredentialsList());
   }
 
   /** Raises a topic's partition count; a decrease is refused (INVALID_PARTITIONS). */

@@ -66,7 +66,7 @@ public final class SkeinConsumer implements AutoCloseable {
 
   private SkeinConsumer(ConsumerConfig config) {
     this.config = config;
-    this.channels = new BrokerChannels(config.client().tls());
+    this.channels = new BrokerChannels(config.client().tls(), config.client().sasl());
     this.metadata = new MetadataCache(config.client(), channels);
     this.fetcher = new Fetcher(config, metadata, channels);
     this.group = config.groupId().isEmpty() ? null

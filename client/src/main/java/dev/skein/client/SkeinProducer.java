@@ -24,7 +24,7 @@ public final class SkeinProducer implements AutoCloseable {
   private final ProducerEngine engine;
 
   private SkeinProducer(ProducerConfig config) {
-    this.channels = new BrokerChannels(config.client().tls());
+    this.channels = new BrokerChannels(config.client().tls(), config.client().sasl());
     this.engine = new ProducerEngine(config, new MetadataCache(config.client(), channels), channels);
   }
 

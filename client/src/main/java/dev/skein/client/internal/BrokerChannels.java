@@ -1,6 +1,7 @@
 package dev.skein.client.internal;
 
 import dev.skein.client.BrokerAddress;
+import dev.skein.client.ClientSasl;
 import dev.skein.client.ClientTls;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -40,6 +41,7 @@ public final class BrokerChannels implements AutoCloseable {
   /** When each channel's back-off was last cut short (nanoTime). */
   private final Map<BrokerAddress, Long> lastReconnect = new ConcurrentHashMap<>();
   private final SslContext tls;
+  private final ClientSasl sasl;
   private volatile boolean closed;
 
   /** Plaintext channels. */
@@ -49,7 +51,13 @@ public final class BrokerChannels implements AutoCloseable {
 
   /** Channels secured as {@code tls} says (the files are read once, here). */
   public BrokerChannels(ClientTls tls) {
+    this(tls, ClientSasl.NONE);
+  }
+
+  /** Channels secured as {@code tls} says, authenticating with SCRAM on each broker as {@code sasl} says. */
+  public BrokerChannels(ClientTls tls, ClientSasl sasl) {
     this.tls = tls.enabled() ? sslContext(tls) : null;
+    this.sasl = sasl;
   }
 
   private static SslContext sslContext(ClientTls tls) {
@@ -81,6 +89,7 @@ public final class BrokerChannels implements AutoCloseable {
         // retries would also replay buffered requests whose batch arrays the producer has
         // since reused.
         .disableRetry()
+        .intercept(sasl.enabled() ? java.util.List.of(new ScramTokens(sasl)) : java.util.List.of())
         .build());
     reconnectIfBackingOff(address, channel);
     return channel;
