@@ -242,6 +242,28 @@ final class BrokerCommand implements Callable<Integer> {
           + "(allow.everyone.if.no.acl.found). Default: ${DEFAULT-VALUE}.")
   boolean allowEveryoneIfNoAclFound;
 
+  @Option(names = "--authentication", defaultValue = "none", paramLabel = "none|scram",
+      description = "scram serves the SCRAM-SHA-512 exchange (users from skein user create) and accepts its tokens, so "
+          + "clients without a certificate can be User:<name>. Runs over TLS only, unless --scram-allow-plaintext. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String authentication;
+
+  @Option(names = "--require-authentication", defaultValue = "false", arity = "0..1", paramLabel = "true|false",
+      description = "Refuse, with UNAUTHENTICATED, every call that has neither a client certificate nor a SCRAM "
+          + "token (no User:ANONYMOUS). Brokers reach each other with their certificates, so this needs TLS with "
+          + "--tls-client-auth requested or required. Default: ${DEFAULT-VALUE}.")
+  boolean requireAuthentication;
+
+  @Option(names = "--scram-allow-plaintext", defaultValue = "false", arity = "0..1", paramLabel = "true|false",
+      description = "Let the SCRAM exchange and its tokens run over plaintext connections (Kafka's SASL_PLAINTEXT): "
+          + "a token seen on the wire can be replayed until it expires. Default: ${DEFAULT-VALUE}.")
+  boolean scramAllowPlaintext;
+
+  @Option(names = "--scram-token-lifetime-ms", defaultValue = "3600000", paramLabel = "MS",
+      description = "How long a token from the SCRAM exchange stays valid on the broker that issued it; clients "
+          + "authenticate again before it runs out. Default: ${DEFAULT-VALUE}.")
+  long scramTokenLifetimeMs;
+
   @Option(names = "--console-listen", defaultValue = "0.0.0.0:8080", paramLabel = "HOST:PORT|none",
       description = "Where the web console binds (brokers, quorum, topics, groups, a record browser; no "
           + "authentication yet); none turns it off. Default: ${DEFAULT-VALUE}.")
@@ -338,12 +360,31 @@ final class BrokerCommand implements Callable<Integer> {
   SecurityConfig securityConfig() {
     // Super users are read with the authorizer off too: they are exempt from the connection quota per principal.
     SecurityConfig security = SecurityConfig.DEFAULT.withPrincipalMappingRules(
-        PrincipalMappingRules.parse(principalMappingRules)).withSuperUsers(SecurityConfig.parseSuperUsers(superUsers));
+        PrincipalMappingRules.parse(principalMappingRules)).withSuperUsers(SecurityConfig.parseSuperUsers(superUsers))
+        .withAuthentication(authenticationConfig());
     return switch (authorizer.trim().toLowerCase(java.util.Locale.ROOT)) {
       case "none", "" -> security;
       case "acl" -> security.withAuthorizer(security.superUsers(), allowEveryoneIfNoAclFound);
       default -> throw new IllegalArgumentException("--authorizer must be none or acl, got '" + authorizer + "'");
     };
+  }
+
+  SecurityConfig.Authentication authenticationConfig() {
+    boolean scram = switch (authentication.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "none", "" -> false;
+      case "scram" -> true;
+      default -> throw new IllegalArgumentException("--authentication must be none or scram, got '" + authentication
+          + "'");
+    };
+    if (requireAuthentication && (tlsConfig().isEmpty() || ClientAuth.parse(tlsClientAuth) == ClientAuth.NONE)) {
+      throw new IllegalArgumentException("--require-authentication needs TLS with --tls-client-auth requested or "
+          + "required: brokers authenticate to each other with their certificates");
+    }
+    if (scramAllowPlaintext && !scram) {
+      throw new IllegalArgumentException("--scram-allow-plaintext needs --authentication=scram");
+    }
+    return new SecurityConfig.Authentication(scram, requireAuthentication, scramAllowPlaintext,
+        Duration.ofMillis(scramTokenLifetimeMs));
   }
 
   Optional<TlsConfig> tlsConfig() {

@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
         ClusterCommand.class,
         LogDirsCommand.class,
         AclCommand.class,
+        UserCommand.class,
         HealthCommand.class,
         PerfCommand.class,
         CommandLine.HelpCommand.class

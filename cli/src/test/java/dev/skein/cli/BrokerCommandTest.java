@@ -213,4 +213,39 @@ class BrokerCommandTest {
     assertThatThrownBy(() -> parse(Map.of(), "--super-users", "broker"))
         .hasMessageContaining("super user 'broker' must be User:<name>");
   }
+
+  @Test
+  void scramAuthenticationIsOffByDefaultAndRequiringAuthenticationNeedsTlsWithClientCertificates(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    var none = parse(Map.of()).security().authentication();
+    assertThat(none.scram()).isFalse();
+    assertThat(none.required()).isFalse();
+    for (String f : List.of("b.pem", "b-key.pem", "ca.pem")) {
+      java.nio.file.Files.writeString(dir.resolve(f), "-");
+    }
+    String[] tls = {"--tls-cert-file", dir.resolve("b.pem").toString(), "--tls-key-file",
+        dir.resolve("b-key.pem").toString(), "--tls-ca-file", dir.resolve("ca.pem").toString()};
+    var scram = parse(Map.of("SKEIN_AUTHENTICATION", "scram", "SKEIN_SCRAM_TOKEN_LIFETIME_MS", "60000"),
+        concat(tls, "--tls-client-auth", "requested", "--require-authentication")).security().authentication();
+    assertThat(scram.scram()).isTrue();
+    assertThat(scram.required()).isTrue();
+    assertThat(scram.allowPlaintext()).isFalse();
+    assertThat(scram.tokenLifetime()).isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThatThrownBy(() -> parse(Map.of(), "--require-authentication"))
+        .hasMessageContaining("--require-authentication needs TLS with --tls-client-auth requested or required");
+    assertThatThrownBy(() -> parse(Map.of(), concat(tls, "--require-authentication")))
+        .hasMessageContaining("--require-authentication needs TLS");
+    assertThatThrownBy(() -> parse(Map.of(), "--authentication", "kerberos"))
+        .hasMessageContaining("--authentication must be none or scram");
+    assertThatThrownBy(() -> parse(Map.of(), "--scram-allow-plaintext"))
+        .hasMessageContaining("--scram-allow-plaintext needs --authentication=scram");
+    assertThat(parse(Map.of(), "--authentication", "scram", "--scram-allow-plaintext").security().authentication()
+        .allowPlaintext()).isTrue();
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = java.util.Arrays.copyOf(first, first.length + more.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
 }
