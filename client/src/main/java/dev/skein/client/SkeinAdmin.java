@@ -588,7 +588,17 @@ public final class SkeinAdmin implements AutoCloseable {
     StatusRuntimeException last = null;
     for (BrokerAddress address : candidates) {
       try {
-        T result = rpc.apply(channels.channel(address));
+        T result;
+        try {
+          result = rpc.apply(channels.channel(address));
+        } catch (StatusRuntimeException e) {
+          if (!dev.skein.rpc.Scram.isUnknownToken(e.getStatus())) {
+            throw e;
+          }
+          // The broker forgot the SCRAM token (it expired, or the broker restarted); the channel
+          // dropped it, so this second try authenticates again first.
+          result = rpc.apply(channels.channel(address));
+        }
         keepUsing(address);
         return result;
       } catch (StatusRuntimeException e) {

@@ -29,6 +29,18 @@ public final class Scram {
   public static final String CHANNEL_BINDING = Base64.getEncoder().encodeToString(
       GS2_HEADER.getBytes(StandardCharsets.US_ASCII));
 
+  /**
+   * How a broker's UNAUTHENTICATED answer to a token it does not know (any more) begins: the
+   * client then authenticates again and may retry the call.
+   */
+  public static final String UNKNOWN_TOKEN = "the token is unknown or expired";
+
+  /** Whether a failure is a broker refusing a token it does not know, which authenticating again cures. */
+  public static boolean isUnknownToken(io.grpc.Status status) {
+    return status.getCode() == io.grpc.Status.Code.UNAUTHENTICATED && status.getDescription() != null
+        && status.getDescription().startsWith(UNKNOWN_TOKEN);
+  }
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private Scram() {}

@@ -31,7 +31,7 @@ public final class CallerInterceptor implements ServerInterceptor {
   public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
       Metadata.ASCII_STRING_MARSHALLER);
   public static final String BEARER = "Bearer ";
-  public static final String UNKNOWN_TOKEN = "the token is unknown or expired (tokens last a limited time, are "
+  public static final String UNKNOWN_TOKEN = dev.skein.rpc.Scram.UNKNOWN_TOKEN + " (tokens last a limited time, are "
       + "known only to the broker that issued them, and end when their user is deleted); authenticate again";
   public static final String AUTHENTICATION_REQUIRED = "this broker requires authentication: present a client "
       + "certificate, or authenticate with SCRAM-SHA-512 (sasl.mechanism=SCRAM-SHA-512) and send the token";
