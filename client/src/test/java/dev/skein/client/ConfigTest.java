@@ -41,4 +41,23 @@ class ConfigTest {
     assertThat(BrokerAddress.parse("[::1]:9093")).isEqualTo(new BrokerAddress("::1", 9093));
     assertThat(BrokerAddress.parse("[::1]:9093").toString()).isEqualTo("[::1]:9093");
   }
+
+  @Test
+  void saslSettingsTakeKafkaNamesAndNeverShowThePassword() {
+    ProducerConfig sasl = ProducerConfig.from(Map.of("security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", "scram-sha-512", "sasl.username", "alice", "sasl.password", "alice-secret"));
+    assertThat(sasl.client().sasl()).isEqualTo(new ClientSasl("SCRAM-SHA-512", "alice", "alice-secret"));
+    assertThat(sasl.client().tls().enabled()).isFalse();
+    assertThat(sasl.client().sasl().toString()).doesNotContain("alice-secret");
+    assertThat(sasl.toString()).doesNotContain("alice-secret");
+    assertThat(ClientConfig.of("a:1").sasl()).isEqualTo(ClientSasl.NONE);
+    assertThatThrownBy(() -> ClientConfig.from(Map.of("security.protocol", "SASL_SSL")))
+        .hasMessageContaining("security.protocol=SASL_SSL needs sasl.mechanism=SCRAM-SHA-512");
+    assertThatThrownBy(() -> ClientConfig.from(Map.of("sasl.mechanism", "SCRAM-SHA-512", "sasl.username", "a",
+        "sasl.password", "p"))).hasMessageContaining("sasl.mechanism needs security.protocol=SASL_SSL");
+    assertThatThrownBy(() -> ClientConfig.from(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN",
+        "sasl.username", "a", "sasl.password", "p"))).hasMessageContaining("sasl.mechanism must be SCRAM-SHA-512");
+    assertThatThrownBy(() -> ClientConfig.from(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism",
+        "SCRAM-SHA-512", "sasl.username", "a"))).hasMessageContaining("needs sasl.username and sasl.password");
+  }
 }
