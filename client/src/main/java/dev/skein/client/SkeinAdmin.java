@@ -592,7 +592,7 @@ public final class SkeinAdmin implements AutoCloseable {
         try {
           result = rpc.apply(channels.channel(address));
         } catch (StatusRuntimeException e) {
-          if (!dev.skein.rpc.Scram.isUnknownToken(e.getStatus())) {
+          if (!dev.skein.rpc.Scram.isUnknownToken(e)) {
             throw e;
           }
           // The broker forgot the SCRAM token (it expired, or the broker restarted); the channel

@@ -13,21 +13,17 @@ public class SkeinException extends RuntimeException {
 
   private final SkeinError error;
   private final Status.Code code;
-  /** A broker refused a SCRAM token it does not know (any more): the next call authenticates again. */
-  private final boolean unknownToken;
 
   public SkeinException(SkeinError error) {
     super(error.message() + " (" + error.reason() + ")");
     this.error = error;
     this.code = error.reason().code();
-    this.unknownToken = false;
   }
 
   public SkeinException(String message, Status.Code code, Throwable cause) {
     super(message, cause);
     this.error = null;
     this.code = code;
-    this.unknownToken = cause != null && dev.skein.rpc.Scram.isUnknownToken(Status.fromThrowable(cause));
   }
 
   /** Wraps a failed gRPC call, keeping the broker's reason when it gave one. */
@@ -65,14 +61,13 @@ public class SkeinException extends RuntimeException {
   /**
    * Whether the same operation may succeed later: a retriable reason, or the broker was
    * unreachable, too slow, or went away mid-call (the client never cancels its own calls, so
-   * CANCELLED means the other side reset the stream), or refused a SCRAM token it no longer
-   * knows (the client authenticates again on the next call).
+   * CANCELLED means the other side reset the stream).
    */
   public boolean retriable() {
     if (error != null) {
       return error.retriable();
     }
     return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
-        || code == Status.Code.CANCELLED || unknownToken;
+        || code == Status.Code.CANCELLED;
   }
 }

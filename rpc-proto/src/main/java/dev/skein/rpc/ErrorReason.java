@@ -124,6 +124,18 @@ public enum ErrorReason {
   GROUP_AUTHORIZATION_FAILED(Status.Code.PERMISSION_DENIED, false),
   /** As TOPIC_AUTHORIZATION_FAILED, for the cluster (or a mirror link, which is part of its configuration). */
   CLUSTER_AUTHORIZATION_FAILED(Status.Code.PERMISSION_DENIED, false),
+  /**
+   * The caller could not be authenticated: a wrong password or an unknown user (not told apart),
+   * neither a client certificate nor a token on a broker that requires one, or a SCRAM exchange
+   * the broker refuses (plaintext, malformed). Nothing was done.
+   */
+  SASL_AUTHENTICATION_FAILED(Status.Code.UNAUTHENTICATED, false),
+  /**
+   * The broker does not know the call's SCRAM token: it expired, the broker restarted (tokens
+   * live in its memory), the user was deleted, or it was never issued. Nothing was done;
+   * authenticate again and retry.
+   */
+  UNKNOWN_TOKEN(Status.Code.UNAUTHENTICATED, true),
   /** A feature the cluster does not support yet. */
   UNSUPPORTED(Status.Code.UNIMPLEMENTED, false),
   /** A bug or an I/O failure on the broker; the broker log has details. */

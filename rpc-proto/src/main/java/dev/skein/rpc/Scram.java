@@ -30,15 +30,14 @@ public final class Scram {
       GS2_HEADER.getBytes(StandardCharsets.US_ASCII));
 
   /**
-   * How a broker's UNAUTHENTICATED answer to a token it does not know (any more) begins: the
-   * client then authenticates again and may retry the call.
+   * How a broker's answer to a token it does not know (any more) begins (its reason is
+   * {@link ErrorReason#UNKNOWN_TOKEN}): the client then authenticates again and may retry the call.
    */
   public static final String UNKNOWN_TOKEN = "the token is unknown or expired";
 
   /** Whether a failure is a broker refusing a token it does not know, which authenticating again cures. */
-  public static boolean isUnknownToken(io.grpc.Status status) {
-    return status.getCode() == io.grpc.Status.Code.UNAUTHENTICATED && status.getDescription() != null
-        && status.getDescription().startsWith(UNKNOWN_TOKEN);
+  public static boolean isUnknownToken(Throwable failure) {
+    return SkeinError.fromThrowable(failure).filter(e -> e.reason() == ErrorReason.UNKNOWN_TOKEN).isPresent();
   }
 
   private static final SecureRandom RANDOM = new SecureRandom();

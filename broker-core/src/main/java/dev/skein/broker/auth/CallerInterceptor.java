@@ -7,7 +7,10 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
@@ -65,28 +68,28 @@ public final class CallerInterceptor implements ServerInterceptor {
     String authorization = headers.get(AUTHORIZATION);
     if (authorization != null && authorization.startsWith(BEARER)) {
       // A token names the caller even on a connection with a certificate, as a SASL principal does in Kafka.
-      String refusal = null;
+      SkeinError refusal = null;
       Optional<String> user = Optional.empty();
       if (tokens == null) {
-        refusal = "this broker does not accept tokens (it was not started with --authentication=scram)";
+        refusal = SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED,
+            "this broker does not accept tokens (it was not started with --authentication=scram)");
       } else if (session == null && !allowPlaintext) {
-        refusal = "tokens are accepted over TLS only (this broker was not started with --scram-allow-plaintext)";
+        refusal = SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED,
+            "tokens are accepted over TLS only (this broker was not started with --scram-allow-plaintext)");
       } else {
         user = tokens.user(authorization.substring(BEARER.length()).trim());
         if (user.isEmpty()) {
-          refusal = UNKNOWN_TOKEN;
+          refusal = SkeinError.of(ErrorReason.UNKNOWN_TOKEN, UNKNOWN_TOKEN);
         }
       }
       if (refusal != null) {
-        call.close(Status.UNAUTHENTICATED.withDescription(refusal), new Metadata());
-        return new ServerCall.Listener<>() {};
+        return refuse(call, refusal);
       }
       Caller caller = Caller.user(user.get(), host);
       return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
     }
     if (required && subject(session).isEmpty()) {
-      call.close(Status.UNAUTHENTICATED.withDescription(AUTHENTICATION_REQUIRED), new Metadata());
-      return new ServerCall.Listener<>() {};
+      return refuse(call, SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, AUTHENTICATION_REQUIRED));
     }
     Optional<String> principal = principal(session, rules);
     if (principal.isEmpty()) {
@@ -97,6 +100,12 @@ public final class CallerInterceptor implements ServerInterceptor {
     }
     Caller caller = new Caller(principal.get(), host);
     return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, SkeinError error) {
+    StatusRuntimeException e = error.toStatusException();
+    call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
+    return new ServerCall.Listener<>() {};
   }
 
   /**

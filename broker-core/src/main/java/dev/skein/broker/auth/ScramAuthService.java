@@ -19,7 +19,10 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -75,8 +78,9 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         if (!allowPlaintext && call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION) == null) {
-          call.close(Status.UNAUTHENTICATED.withDescription("SCRAM authentication runs over TLS only (this broker "
-              + "was not started with --scram-allow-plaintext)"), new Metadata());
+          StatusRuntimeException e = SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, "SCRAM authentication "
+              + "runs over TLS only (this broker was not started with --scram-allow-plaintext)").toStatusException();
+          call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
           return new ServerCall.Listener<>() {};
         }
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
@@ -192,6 +196,6 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
   }
 
   private static void fail(StreamObserver<?> response, String reason) {
-    response.onError(Status.UNAUTHENTICATED.withDescription(reason).asRuntimeException());
+    response.onError(SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, reason).toStatusException());
   }
 }

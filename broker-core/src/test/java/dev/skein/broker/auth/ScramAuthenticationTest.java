@@ -109,6 +109,7 @@ class ScramAuthenticationTest {
     assertThat(expired.getStatus().getDescription()).startsWith("the token is unknown or expired")
         .contains("authenticate again");
     assertThat(SkeinException.from(expired).retriable()).isTrue();
+    assertThat(SkeinException.from(expired).reason()).contains(dev.skein.rpc.ErrorReason.UNKNOWN_TOKEN);
     check(address);
     assertThat(principals).containsExactly("User:alice", "User:alice", "User:alice");
   }
@@ -122,6 +123,7 @@ class ScramAuthenticationTest {
     assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(refused.getStatus().getDescription()).contains("over TLS only").contains("--scram-allow-plaintext");
     assertThat(SkeinException.from(refused).retriable()).isFalse();
+    assertThat(SkeinException.from(refused).reason()).contains(dev.skein.rpc.ErrorReason.SASL_AUTHENTICATION_FAILED);
   }
 
   @Test

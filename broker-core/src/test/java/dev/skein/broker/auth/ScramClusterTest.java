@@ -222,6 +222,8 @@ class ScramClusterTest {
     for (StatusRuntimeException e : List.of(wrong, unknown)) {
       assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
       assertThat(e.getStatus().getDescription()).isEqualTo(ScramAuthService.INVALID_CREDENTIALS);
+      assertThat(dev.skein.rpc.SkeinError.fromThrowable(e).orElseThrow().reason())
+          .isEqualTo(ErrorReason.SASL_AUTHENTICATION_FAILED);
     }
     assertThat(lines.list).extracting(ILoggingEvent::getFormattedMessage)
         .anyMatch(line -> line.contains("authentication of user 'bob'") && line.contains("failed"))

@@ -54,7 +54,7 @@ final class ScramTokens implements ClientInterceptor {
     try {
       current = current(next);
     } catch (StatusRuntimeException e) {
-      return new FailedCall<>(e.getStatus());
+      return new FailedCall<>(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
     }
     return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
       @Override
@@ -142,14 +142,16 @@ final class ScramTokens implements ClientInterceptor {
   /** A call that fails as soon as it starts, with the status of the exchange that failed. */
   private static final class FailedCall<Q, R> extends ClientCall<Q, R> {
     private final Status status;
+    private final Metadata trailers;
 
-    FailedCall(Status status) {
+    FailedCall(Status status, Metadata trailers) {
       this.status = status;
+      this.trailers = trailers;
     }
 
     @Override
     public void start(Listener<R> listener, Metadata headers) {
-      listener.onClose(status, new Metadata());
+      listener.onClose(status, trailers);
     }
 
     @Override
