@@ -1,21 +1,17 @@
 package dev.skein.broker.auth;
 
-import static dev.skein.broker.cluster.TestCluster.freePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
-import dev.skein.broker.BrokerConfig;
-import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.limits.ServerLimits;
 import dev.skein.broker.tls.CertificateAuthority;
 import dev.skein.broker.tls.ClientAuth;
-import dev.skein.broker.tls.TlsConfig;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.NewTopic;
 import dev.skein.client.SkeinAdmin;
-import dev.skein.metadata.QuorumVoter;
 import dev.skein.proto.v1.AclBinding;
 import dev.skein.proto.v1.AclBindingFilter;
 import dev.skein.proto.v1.AclOperation;
@@ -71,7 +67,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -89,36 +84,20 @@ class AclClusterTest {
   @TempDir
   static Path dir;
 
+  static SecureTestBrokers cluster;
   static CertificateAuthority ca;
-  static final List<SkeinBroker> brokers = new ArrayList<>();
+  static List<SkeinBroker> brokers;
   static final Map<String, List<ManagedChannel>> channels = new HashMap<>();
   static SkeinAdmin admin;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    ca = CertificateAuthority.create("acl-test-ca", Duration.ofDays(1));
-    ca.writeCertificate(dir.resolve("ca.pem"));
-    ca.issue("broker", List.of("localhost"), Duration.ofDays(1)).write(dir.resolve("broker.pem"),
-        dir.resolve("broker-key.pem"));
-    int[] ports = freePorts(4);
-    List<QuorumVoter> voters = List.of(new QuorumVoter(1, "localhost", ports[1]),
-        new QuorumVoter(2, "localhost", ports[3]));
     SecurityConfig security = SecurityConfig.DEFAULT
         .withPrincipalMappingRules(PrincipalMappingRules.parse("RULE:^CN=([^,]+).*$/$1/L,DEFAULT"))
         .withAuthorizer(SecurityConfig.parseSuperUsers("User:broker; User:admin"), false);
-    for (int id = 1; id <= 2; id++) {
-      HostPort address = new HostPort("localhost", ports[2 * (id - 1)]);
-      brokers.add(SkeinBroker.start(BrokerConfig.builder(id, dir.resolve("broker-" + id))
-          .listen(address, address)
-          .quorum(voters, new HostPort("localhost", ports[2 * (id - 1) + 1]))
-          .topicDefaults(1, 2, dev.skein.storage.log.LogConfig.DEFAULT)
-          .tls(TlsConfig.of(dir.resolve("broker.pem"), dir.resolve("broker-key.pem"), dir.resolve("ca.pem"))
-              .withClientAuth(ClientAuth.REQUESTED))
-          .security(security)
-          .build()));
-    }
-    CompletableFuture.allOf(brokers.stream().map(SkeinBroker::ready).toArray(CompletableFuture[]::new))
-        .get(60, TimeUnit.SECONDS);
+    cluster = SecureTestBrokers.start(dir, "acl-test-ca", 2, ClientAuth.REQUESTED, security, ServerLimits.DEFAULT);
+    ca = cluster.ca();
+    brokers = cluster.brokers();
     admin = SkeinAdmin.create(ClientConfig.from(clientSettings("Admin", 0)));
   }
 
@@ -128,7 +107,9 @@ class AclClusterTest {
       admin.close();
     }
     channels.values().forEach(list -> list.forEach(ManagedChannel::shutdownNow));
-    brokers.parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   /** Client settings for a user with a certificate (CN=user), talking to one broker. */

@@ -1,6 +1,5 @@
 package dev.skein.broker.auth;
 
-import static dev.skein.broker.cluster.TestCluster.freePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -10,12 +9,10 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
-import dev.skein.broker.BrokerConfig;
-import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
+import dev.skein.broker.limits.ServerLimits;
 import dev.skein.broker.tls.CertificateAuthority;
 import dev.skein.broker.tls.ClientAuth;
-import dev.skein.broker.tls.TlsConfig;
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.ClientSasl;
@@ -24,7 +21,6 @@ import dev.skein.client.NewTopic;
 import dev.skein.client.SkeinAdmin;
 import dev.skein.client.SkeinException;
 import dev.skein.client.internal.BrokerChannels;
-import dev.skein.metadata.QuorumVoter;
 import dev.skein.proto.v1.AclBinding;
 import dev.skein.proto.v1.AclOperation;
 import dev.skein.proto.v1.AclPatternType;
@@ -54,7 +50,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,38 +66,22 @@ class ScramClusterTest {
   @TempDir
   static Path dir;
 
+  static SecureTestBrokers cluster;
   static CertificateAuthority ca;
-  static final List<SkeinBroker> brokers = new ArrayList<>();
+  static List<SkeinBroker> brokers;
   static final List<AutoCloseable> closeables = new ArrayList<>();
   static SkeinAdmin admin;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    ca = CertificateAuthority.create("scram-test-ca", Duration.ofDays(1));
-    ca.writeCertificate(dir.resolve("ca.pem"));
-    ca.issue("broker", List.of("localhost"), Duration.ofDays(1)).write(dir.resolve("broker.pem"),
-        dir.resolve("broker-key.pem"));
-    ca.issue("admin", List.of(), Duration.ofDays(1)).write(dir.resolve("admin.pem"), dir.resolve("admin-key.pem"));
-    int[] ports = freePorts(4);
-    List<QuorumVoter> voters = List.of(new QuorumVoter(1, "localhost", ports[1]),
-        new QuorumVoter(2, "localhost", ports[3]));
     SecurityConfig security = SecurityConfig.DEFAULT
         .withPrincipalMappingRules(PrincipalMappingRules.parse("RULE:^CN=([^,]+).*$/$1/L,DEFAULT"))
         .withAuthorizer(SecurityConfig.parseSuperUsers("User:broker; User:admin"), false)
         .withAuthentication(new SecurityConfig.Authentication(true, true, false, Duration.ofHours(1)));
-    for (int id = 1; id <= 2; id++) {
-      HostPort address = new HostPort("localhost", ports[2 * (id - 1)]);
-      brokers.add(SkeinBroker.start(BrokerConfig.builder(id, dir.resolve("broker-" + id))
-          .listen(address, address)
-          .quorum(voters, new HostPort("localhost", ports[2 * (id - 1) + 1]))
-          .topicDefaults(1, 2, dev.skein.storage.log.LogConfig.DEFAULT)
-          .tls(TlsConfig.of(dir.resolve("broker.pem"), dir.resolve("broker-key.pem"), dir.resolve("ca.pem"))
-              .withClientAuth(ClientAuth.REQUESTED))
-          .security(security)
-          .build()));
-    }
-    CompletableFuture.allOf(brokers.stream().map(SkeinBroker::ready).toArray(CompletableFuture[]::new))
-        .get(60, TimeUnit.SECONDS);
+    cluster = SecureTestBrokers.start(dir, "scram-test-ca", 2, ClientAuth.REQUESTED, security, ServerLimits.DEFAULT);
+    ca = cluster.ca();
+    brokers = cluster.brokers();
+    ca.issue("admin", List.of(), Duration.ofDays(1)).write(dir.resolve("admin.pem"), dir.resolve("admin-key.pem"));
     admin = SkeinAdmin.create(ClientConfig.from(Map.of(
         "bootstrap.servers", brokers.get(0).config().advertised().toString(),
         "security.protocol", "SSL",
@@ -120,7 +99,9 @@ class ScramClusterTest {
     if (admin != null) {
       admin.close();
     }
-    brokers.parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   static ClientTls tls() {

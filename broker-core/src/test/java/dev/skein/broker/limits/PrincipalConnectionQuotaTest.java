@@ -1,18 +1,15 @@
 package dev.skein.broker.limits;
 
-import static dev.skein.broker.cluster.TestCluster.freePorts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
-import dev.skein.broker.BrokerConfig;
-import dev.skein.broker.HostPort;
 import dev.skein.broker.SkeinBroker;
 import dev.skein.broker.auth.PrincipalMappingRules;
+import dev.skein.broker.auth.SecureTestBrokers;
 import dev.skein.broker.auth.SecurityConfig;
 import dev.skein.broker.tls.CertificateAuthority;
 import dev.skein.broker.tls.ClientAuth;
-import dev.skein.broker.tls.TlsConfig;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.NewTopic;
 import dev.skein.client.PartitionInfo;
@@ -20,7 +17,6 @@ import dev.skein.client.ProducerConfig;
 import dev.skein.client.ProducerRecord;
 import dev.skein.client.SkeinAdmin;
 import dev.skein.client.SkeinProducer;
-import dev.skein.metadata.QuorumVoter;
 import dev.skein.proto.v1.ClusterServiceGrpc;
 import dev.skein.proto.v1.DescribeClusterRequest;
 import dev.skein.rpc.ErrorReason;
@@ -56,43 +52,28 @@ class PrincipalConnectionQuotaTest {
   @TempDir
   static Path dir;
 
+  static SecureTestBrokers cluster;
   static CertificateAuthority ca;
-  static final List<SkeinBroker> brokers = new ArrayList<>();
+  static List<SkeinBroker> brokers;
   static final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeAll
   static void startCluster() throws Exception {
-    ca = CertificateAuthority.create("quota-test-ca", Duration.ofDays(1));
-    ca.writeCertificate(dir.resolve("ca.pem"));
-    ca.issue("broker", List.of("localhost"), Duration.ofDays(1)).write(dir.resolve("broker.pem"),
-        dir.resolve("broker-key.pem"));
-    int[] ports = freePorts(6);
-    List<QuorumVoter> voters = List.of(new QuorumVoter(1, "localhost", ports[1]),
-        new QuorumVoter(2, "localhost", ports[3]), new QuorumVoter(3, "localhost", ports[5]));
     SecurityConfig security = SecurityConfig.DEFAULT
         .withPrincipalMappingRules(PrincipalMappingRules.parse("RULE:^CN=etl$/etl-service/,DEFAULT"));
     ServerLimits limits = ServerLimits.DEFAULT.withPrincipalConnectionQuota(2,
         ServerLimits.parsePrincipalOverrides("User:etl-service=3,User:CN=broker=1"));
-    for (int id = 1; id <= 3; id++) {
-      HostPort address = new HostPort("localhost", ports[2 * (id - 1)]);
-      brokers.add(SkeinBroker.start(BrokerConfig.builder(id, dir.resolve("broker-" + id))
-          .listen(address, address)
-          .quorum(voters, new HostPort("localhost", ports[2 * (id - 1) + 1]))
-          .topicDefaults(1, 3, dev.skein.storage.log.LogConfig.DEFAULT)
-          .tls(TlsConfig.of(dir.resolve("broker.pem"), dir.resolve("broker-key.pem"), dir.resolve("ca.pem"))
-              .withClientAuth(ClientAuth.REQUIRED))
-          .security(security)
-          .limits(limits)
-          .build()));
-    }
-    CompletableFuture.allOf(brokers.stream().map(SkeinBroker::ready).toArray(CompletableFuture[]::new))
-        .get(60, TimeUnit.SECONDS);
+    cluster = SecureTestBrokers.start(dir, "quota-test-ca", 3, ClientAuth.REQUIRED, security, limits);
+    ca = cluster.ca();
+    brokers = cluster.brokers();
   }
 
   @AfterAll
   static void stopCluster() {
     channels.forEach(ManagedChannel::shutdownNow);
-    brokers.parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   /** The certificate and key for CN=name, issued on first use. */
