@@ -2,14 +2,8 @@ package dev.skein.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.skein.broker.cluster.TestCluster;
-import dev.skein.storage.log.LogConfig;
-import java.nio.file.Path;
-import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * skein acl add|list|remove as a user types them. The broker runs without the authorizer (the
@@ -17,25 +11,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AclCommandTest {
 
-  @TempDir
-  static Path dir;
-  static TestCluster cluster;
-
-  @BeforeAll
-  static void start() {
-    cluster = TestCluster.start(dir, 1, 1, LogConfig.DEFAULT);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
+  @RegisterExtension
+  static final CommandTestCluster fixture = new CommandTestCluster(1, 1);
 
   static SkeinCliTest.Run skein(String... args) {
-    String[] all = Arrays.copyOf(args, args.length + 2);
-    all[args.length] = "--bootstrap";
-    all[args.length + 1] = cluster.address(1).toString();
-    return SkeinCliTest.skein("", all);
+    return fixture.skein("", args);
   }
 
   @Test

@@ -7,16 +7,13 @@ import dev.skein.broker.cluster.TestCluster;
 import dev.skein.client.NewTopic;
 import dev.skein.client.ProducerRecord;
 import dev.skein.client.SkeinProducer;
-import dev.skein.storage.log.LogConfig;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * skein log-dirs describe, as a user would type it, against two brokers (one voting, so the
@@ -28,13 +25,14 @@ class LogDirsCommandTest {
   static final List<String> HEADER = List.of("BROKER", "DIR", "TOPIC", "PARTITION", "SIZE", "SEGMENTS", "LOG-START",
       "LOG-END", "LEADER");
 
-  @TempDir
-  static Path dir;
+  @RegisterExtension
+  static final CommandTestCluster fixture = new CommandTestCluster(2, 1);
+  /** The fixture's cluster, started before start() runs. */
   static TestCluster cluster;
 
   @BeforeAll
   static void start() {
-    cluster = TestCluster.start(dir, 2, 1, LogConfig.DEFAULT);
+    cluster = fixture.cluster();
     cluster.admin().createTopic(NewTopic.of(TOPIC, 2, 2));
     cluster.admin().createTopic(NewTopic.of("cli-elsewhere", 1, 1));
     SkeinProducer producer = cluster.producer(Map.of("acks", "all"));
@@ -44,16 +42,8 @@ class LogDirsCommandTest {
     producer.flush();
   }
 
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
-
   static SkeinCliTest.Run skein(String... args) {
-    String[] all = Arrays.copyOf(args, args.length + 2);
-    all[args.length] = "--bootstrap";
-    all[args.length + 1] = cluster.address(1).toString();
-    return SkeinCliTest.skein("", all);
+    return fixture.skein("", args);
   }
 
   static List<String[]> rows(SkeinCliTest.Run run) {

@@ -2,16 +2,11 @@ package dev.skein.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.skein.broker.cluster.TestCluster;
-import dev.skein.storage.log.LogConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * skein user create|list|delete as a user types them, against a plaintext broker without
@@ -20,30 +15,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UserCommandTest {
 
-  @TempDir
-  static Path dir;
-  static TestCluster cluster;
-
-  @BeforeAll
-  static void start() {
-    cluster = TestCluster.start(dir, 1, 1, LogConfig.DEFAULT);
-  }
-
-  @AfterAll
-  static void stop() {
-    cluster.close();
-  }
+  @RegisterExtension
+  static final CommandTestCluster fixture = new CommandTestCluster(1, 1);
 
   static SkeinCliTest.Run skein(String stdin, String... args) {
-    String[] all = Arrays.copyOf(args, args.length + 2);
-    all[args.length] = "--bootstrap";
-    all[args.length + 1] = cluster.address(1).toString();
-    return SkeinCliTest.skein(stdin, all);
+    return fixture.skein(stdin, args);
   }
 
   @Test
   void createListAndDeleteUsers() throws Exception {
-    Path passwordFile = dir.resolve("alice.password");
+    Path passwordFile = fixture.dir().resolve("alice.password");
     Files.writeString(passwordFile, "alice-secret\n");
     SkeinCliTest.Run alice = skein("", "user", "create", "--name", "alice", "--password-file", passwordFile.toString());
     assertThat(alice.code()).as(alice.err()).isZero();
@@ -77,7 +58,7 @@ class UserCommandTest {
   @Test
   void saslOptionsNeedAUserAndAPassword() {
     SkeinCliTest.Run run = SkeinCliTest.skein(Map.of(), "", "topic", "list", "--bootstrap",
-        cluster.address(1).toString(), "--sasl-username", "alice");
+        fixture.cluster().address(1).toString(), "--sasl-username", "alice");
     assertThat(run.code()).isNotZero();
     assertThat(run.err()).contains("needs sasl.username and sasl.password");
   }
