@@ -380,6 +380,12 @@ final class BrokerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--require-authentication needs TLS with --tls-client-auth requested or "
           + "required: brokers authenticate to each other with their certificates");
     }
+    consoleAddress(consoleListen).filter(at -> requireAuthentication && !isLoopback(at.host())).ifPresent(at -> {
+      throw new IllegalArgumentException("--require-authentication with the web console on " + at + ": the console "
+          + "has no login and reads the cluster as this broker, so it would let anyone past the authentication. "
+          + "Give --console-listen 127.0.0.1:8080 (then reach it through an SSH tunnel or a proxy that "
+          + "authenticates) or --console-listen none");
+    });
     if (scramAllowPlaintext && !scram) {
       throw new IllegalArgumentException("--scram-allow-plaintext needs --authentication=scram");
     }
@@ -417,6 +423,14 @@ final class BrokerCommand implements Callable<Integer> {
         "ssl.certificate.location", tls.certificateChain().toString(),
         "ssl.key.location", tls.privateKey().toString())));
     return settings;
+  }
+
+  private static boolean isLoopback(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /** The console's address, or empty for {@code none}. */

@@ -226,11 +226,19 @@ class BrokerCommandTest {
     String[] tls = {"--tls-cert-file", dir.resolve("b.pem").toString(), "--tls-key-file",
         dir.resolve("b-key.pem").toString(), "--tls-ca-file", dir.resolve("ca.pem").toString()};
     var scram = parse(Map.of("SKEIN_AUTHENTICATION", "scram", "SKEIN_SCRAM_TOKEN_LIFETIME_MS", "60000"),
-        concat(tls, "--tls-client-auth", "requested", "--require-authentication")).security().authentication();
+        concat(tls, "--tls-client-auth", "requested", "--require-authentication", "--console-listen", "none"))
+        .security().authentication();
     assertThat(scram.scram()).isTrue();
     assertThat(scram.required()).isTrue();
     assertThat(scram.allowPlaintext()).isFalse();
     assertThat(scram.tokenLifetime()).isEqualTo(java.time.Duration.ofMinutes(1));
+    // The console has no login: with authentication required it may only listen on loopback.
+    assertThatThrownBy(() -> parse(Map.of(), concat(tls, "--tls-client-auth", "requested",
+        "--require-authentication")))
+        .hasMessageContaining("--require-authentication with the web console on 0.0.0.0:8080")
+        .hasMessageContaining("--console-listen none");
+    assertThat(parse(Map.of(), concat(tls, "--tls-client-auth", "requested", "--require-authentication",
+        "--console-listen", "127.0.0.1:8080")).security().authentication().required()).isTrue();
     assertThatThrownBy(() -> parse(Map.of(), "--require-authentication"))
         .hasMessageContaining("--require-authentication needs TLS with --tls-client-auth requested or required");
     assertThatThrownBy(() -> parse(Map.of(), concat(tls, "--require-authentication")))

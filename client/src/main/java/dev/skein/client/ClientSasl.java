@@ -39,7 +39,7 @@ public record ClientSasl(String mechanism, String username, String password) {
 
   static ClientSasl read(ConfigReader reader, String protocol) {
     String mechanism = reader.string("sasl.mechanism", "").toUpperCase(java.util.Locale.ROOT);
-    ClientSasl sasl = new ClientSasl(mechanism, reader.string("sasl.username", ""), reader.string("sasl.password", ""));
+    ClientSasl sasl = new ClientSasl(mechanism, reader.string("sasl.username", ""), reader.untrimmed("sasl.password", ""));
     if (protocol.startsWith("sasl_") && !sasl.enabled()) {
       throw new IllegalArgumentException("security.protocol=" + protocol.toUpperCase(java.util.Locale.ROOT)
           + " needs sasl.mechanism=" + Scram.MECHANISM + ", sasl.username and sasl.password");

@@ -24,6 +24,9 @@ public final class Scram {
 
   public static final String MECHANISM = "SCRAM-SHA-512";
   public static final int DEFAULT_ITERATIONS = 4096;
+  /** Fewest and most PBKDF2 rounds a credential may have (Kafka's bounds for SCRAM-SHA-512). */
+  public static final int MIN_ITERATIONS = 4096;
+  public static final int MAX_ITERATIONS = 16384;
   /** The GS2 header without channel binding, and its base64 ("biws") as sent in c=. */
   public static final String GS2_HEADER = "n,,";
   public static final String CHANNEL_BINDING = Base64.getEncoder().encodeToString(

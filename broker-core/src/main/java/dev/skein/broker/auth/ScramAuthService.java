@@ -24,11 +24,14 @@ import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -50,12 +53,23 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
   /** The one answer to a failed exchange: which of user or password was wrong is not told. */
   public static final String INVALID_CREDENTIALS =
       "authentication failed: invalid SCRAM-SHA-512 credentials (unknown user or wrong password)";
-  static final long EXCHANGE_TIMEOUT_MILLIS = 30_000;
+  static final long EXCHANGE_TIMEOUT_MILLIS = 10_000;
   private static final int MAX_PENDING_EXCHANGES = 10_000;
+  /**
+   * Exchanges one client address may have open at once, so that nobody can fill the table and
+   * lock every other client out (a client needs one at a time per broker).
+   */
+  static final int MAX_PENDING_PER_ADDRESS = 32;
+  /** Longest client-first message: RFC 5802's is a user name and a nonce, well under this. */
+  static final int MAX_CLIENT_FIRST_CHARS = 1024;
+  /** Longest client-final message: channel binding, the nonce and an 88-character proof. */
+  static final int MAX_CLIENT_FINAL_CHARS = 2048;
+  /** Longest user name (as the controller enforces for credentials). */
+  private static final int MAX_USER_CHARS = 255;
   private static final Context.Key<String> PEER = Context.key("skein-scram-peer");
 
   private record Exchange(String user, boolean known, UserScramCredentialRecord credential, String gs2Header,
-      String clientFirstBare, String serverFirst, String nonce, long expiresAtMillis) {}
+      String clientFirstBare, String serverFirst, String nonce, String address, long expiresAtMillis) {}
 
   private final Supplier<ClusterImage> image;
   private final TokenStore tokens;
@@ -63,6 +77,7 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
   private final LongSupplier clock;
   private final byte[] fakeSaltKey = Scram.randomBytes(32);
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final Map<String, Integer> pendingByAddress = new HashMap<>();
 
   public ScramAuthService(Supplier<ClusterImage> image, TokenStore tokens, boolean allowPlaintext, LongSupplier clock) {
     this.image = image;
@@ -84,7 +99,9 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
           return new ServerCall.Listener<>() {};
         }
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
-        return Contexts.interceptCall(Context.current().withValue(PEER, String.valueOf(peer)), call, headers, next);
+        String address = peer instanceof InetSocketAddress inet && inet.getAddress() != null
+            ? inet.getAddress().getHostAddress() : String.valueOf(peer);
+        return Contexts.interceptCall(Context.current().withValue(PEER, address), call, headers, next);
       }
     });
   }
@@ -97,6 +114,10 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
       return;
     }
     String message = request.getClientFirst();
+    if (message.length() > MAX_CLIENT_FIRST_CHARS) {
+      fail(response, "malformed client-first message: longer than " + MAX_CLIENT_FIRST_CHARS + " characters");
+      return;
+    }
     // gs2-header: "n,," (no channel binding) or "y,," (client could, thinks the server cannot); no authzid.
     if (!(message.startsWith("n,,") || message.startsWith("y,,"))) {
       fail(response, "malformed client-first message: expected a gs2 header 'n,,' (channel binding and "
@@ -118,14 +139,19 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
       fail(response, "malformed client-first message: it needs n=<user> and r=<nonce>, and no extensions");
       return;
     }
+    // Names reach the log: no control characters (a forged line), nothing no credential could have.
+    if (user.length() > MAX_USER_CHARS || user.chars().anyMatch(Character::isISOControl)
+        || !clientNonce.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      fail(response, "malformed client-first message: the user name must be at most " + MAX_USER_CHARS
+          + " characters without control characters, and the nonce printable ASCII");
+      return;
+    }
     long now = clock.getAsLong();
-    if (exchanges.size() >= MAX_PENDING_EXCHANGES) {
-      exchanges.values().removeIf(e -> e.expiresAtMillis() <= now);
-      if (exchanges.size() >= MAX_PENDING_EXCHANGES) {
-        response.onError(Status.RESOURCE_EXHAUSTED.withDescription("too many SCRAM exchanges in progress; retry")
-            .asRuntimeException());
-        return;
-      }
+    String address = PEER.get();
+    Optional<String> refusal = reserve(address, now);
+    if (refusal.isPresent()) {
+      response.onError(Status.RESOURCE_EXHAUSTED.withDescription(refusal.get()).asRuntimeException());
+      return;
     }
     UserScramCredentialRecord credential = image.get().scram().credential(user).orElse(null);
     boolean known = credential != null;
@@ -142,7 +168,7 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
     String serverFirst = "r=" + nonce + ",s=" + Scram.base64(credential.getSalt().toByteArray()) + ",i="
         + credential.getIterations();
     String id = Scram.nonce();
-    exchanges.put(id, new Exchange(user, known, credential, gs2Header, bare, serverFirst, nonce,
+    exchanges.put(id, new Exchange(user, known, credential, gs2Header, bare, serverFirst, nonce, address,
         now + EXCHANGE_TIMEOUT_MILLIS));
     response.onNext(ScramFirstResponse.newBuilder().setExchangeId(id).setServerFirst(serverFirst).build());
     response.onCompleted();
@@ -151,12 +177,19 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
   @Override
   public void scramFinal(ScramFinalRequest request, StreamObserver<ScramFinalResponse> response) {
     Exchange exchange = exchanges.remove(request.getExchangeId());
+    if (exchange != null) {
+      release(exchange.address());
+    }
     if (exchange == null || exchange.expiresAtMillis() <= clock.getAsLong()) {
       fail(response, "the SCRAM exchange is unknown or expired (each is good for one ScramFinal within "
           + EXCHANGE_TIMEOUT_MILLIS / 1000 + " s); start again with ScramFirst");
       return;
     }
     String message = request.getClientFinal();
+    if (message.length() > MAX_CLIENT_FINAL_CHARS) {
+      fail(response, "malformed client-final message: longer than " + MAX_CLIENT_FINAL_CHARS + " characters");
+      return;
+    }
     int proofAt = message.lastIndexOf(",p=");
     Map<String, String> attributes;
     byte[] proof;
@@ -188,11 +221,42 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
     }
     String serverSignature = Scram.base64(Scram.hmac(exchange.credential().getServerKey().toByteArray(),
         authMessage));
-    String token = tokens.issue(exchange.user());
+    String token = tokens.issue(exchange.user(), storedKey);
     LOG.info("User:{} authenticated with SCRAM-SHA-512 from {}", exchange.user(), peer);
     response.onNext(ScramFinalResponse.newBuilder().setServerFinal("v=" + serverSignature).setToken(token)
         .setLifetimeMs(tokens.lifetime().toMillis()).build());
     response.onCompleted();
+  }
+
+  /**
+   * Takes a place for a new exchange from {@code address}, or says why there is none: the
+   * address has {@link #MAX_PENDING_PER_ADDRESS} open, or the broker {@link #MAX_PENDING_EXCHANGES}.
+   * Expired exchanges give their places back here (one ScramFinal ends an exchange too).
+   */
+  private synchronized Optional<String> reserve(String address, long now) {
+    if (exchanges.size() >= MAX_PENDING_EXCHANGES
+        || pendingByAddress.getOrDefault(address, 0) >= MAX_PENDING_PER_ADDRESS) {
+      // remove(key, value): an exchange a concurrent ScramFinal took (and released) is not released twice.
+      exchanges.forEach((id, e) -> {
+        if (e.expiresAtMillis() <= now && exchanges.remove(id, e)) {
+          release(e.address());
+        }
+      });
+    }
+    if (pendingByAddress.getOrDefault(address, 0) >= MAX_PENDING_PER_ADDRESS) {
+      return Optional.of("too many SCRAM exchanges in progress from " + address + " (at most "
+          + MAX_PENDING_PER_ADDRESS + "); finish or abandon some, and retry in " + EXCHANGE_TIMEOUT_MILLIS / 1000
+          + " s");
+    }
+    if (exchanges.size() >= MAX_PENDING_EXCHANGES) {
+      return Optional.of("too many SCRAM exchanges in progress on this broker; retry");
+    }
+    pendingByAddress.merge(address, 1, Integer::sum);
+    return Optional.empty();
+  }
+
+  private synchronized void release(String address) {
+    pendingByAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
   }
 
   private static void fail(StreamObserver<?> response, String reason) {

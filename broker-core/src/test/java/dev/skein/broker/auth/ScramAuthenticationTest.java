@@ -151,4 +151,31 @@ class ScramAuthenticationTest {
             .setClientFinal("c=biws,r=abc,p=" + Scram.base64(new byte[64])).build()));
     assertThat(replayed.getStatus().getDescription()).contains("unknown or expired").contains("start again");
   }
+
+  @Test
+  void oneAddressHasABoundedNumberOfExchangesAndOversizedOrForgedInputIsRefused() throws Exception {
+    BrokerAddress address = start(true);
+    channels = new BrokerChannels(ClientTls.PLAINTEXT);
+    var auth = AuthServiceGrpc.newBlockingStub(channels.channel(address));
+    ScramFirstRequest valid = ScramFirstRequest.newBuilder().setMechanism(Scram.MECHANISM)
+        .setClientFirst("n,,n=alice,r=abc").build();
+    StatusRuntimeException huge = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> auth.scramFirst(valid.toBuilder().setClientFirst("n,,n=alice,r=" + "x".repeat(2_000)).build()));
+    assertThat(huge.getStatus().getDescription()).contains("longer than 1024 characters");
+    StatusRuntimeException forgedLine = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> auth.scramFirst(valid.toBuilder().setClientFirst("n,,n=alice\nUser:admin authenticated,r=abc")
+            .build()));
+    assertThat(forgedLine.getStatus().getDescription()).contains("without control characters");
+
+    for (int i = 0; i < ScramAuthService.MAX_PENDING_PER_ADDRESS; i++) {
+      assertThat(auth.scramFirst(valid).getExchangeId()).isNotEmpty();
+    }
+    StatusRuntimeException full = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+        () -> auth.scramFirst(valid));
+    assertThat(full.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(full.getStatus().getDescription()).contains("too many SCRAM exchanges in progress from");
+    // Abandoned exchanges expire and give their places back.
+    now.addAndGet(ScramAuthService.EXCHANGE_TIMEOUT_MILLIS);
+    assertThat(auth.scramFirst(valid).getExchangeId()).isNotEmpty();
+  }
 }

@@ -23,6 +23,13 @@ public final class ConfigReader {
     return value == null ? defaultValue : value.toString().trim();
   }
 
+  /** The value as given: for secrets, where spaces at either end are part of it. */
+  public String untrimmed(String key, String defaultValue) {
+    used.add(key);
+    Object value = values.get(key);
+    return value == null ? defaultValue : value.toString();
+  }
+
   public long longValue(String key, long defaultValue, long min, long max) {
     String text = string(key, null);
     if (text == null) {

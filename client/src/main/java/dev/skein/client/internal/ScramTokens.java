@@ -113,8 +113,10 @@ final class ScramTokens implements ClientInterceptor {
       throw Status.UNAUTHENTICATED.withDescription("the broker's server-first message is malformed").asRuntimeException();
     }
     String nonce = serverFirst.getOrDefault("r", "");
-    if (!nonce.startsWith(clientNonce) || nonce.length() == clientNonce.length() || iterations < 1
-        || iterations > 1_000_000) {
+    // Fewer rounds than any credential may have would make our proof cheap to attack offline
+    // (a broker impersonated on a plaintext port could ask for one); no salt is no credential.
+    if (!nonce.startsWith(clientNonce) || nonce.length() == clientNonce.length()
+        || iterations < Scram.MIN_ITERATIONS || iterations > 1_000_000 || salt.length == 0) {
       throw Status.UNAUTHENTICATED.withDescription("the broker's server-first message does not continue the exchange")
           .asRuntimeException();
     }

@@ -21,8 +21,8 @@ final class ScramControl {
   private static final Logger LOG = LoggerFactory.getLogger(ScramControl.class);
 
   /** Kafka's bounds for SCRAM iterations. */
-  static final int MIN_ITERATIONS = 4096;
-  static final int MAX_ITERATIONS = 16384;
+  static final int MIN_ITERATIONS = dev.skein.rpc.Scram.MIN_ITERATIONS;
+  static final int MAX_ITERATIONS = dev.skein.rpc.Scram.MAX_ITERATIONS;
   /** SHA-512 output: the size of the stored key and the server key. */
   static final int KEY_BYTES = 64;
 
