@@ -34,9 +34,12 @@ class ProducerStateRandomizedTest {
   @TempDir
   Path tempDir;
 
+  /** Seeds known to reach every outcome; the coverage check holds them to it. */
+  private static final long[] FIXED_SEEDS = {1, 2, 3, 42, 0x5EC0};
+
   /** Fixed seeds keep failures reproducible; one fresh seed per run widens the search. */
   static LongStream seeds() {
-    return LongStream.concat(LongStream.of(1, 2, 3, 42, 0x5EC0), LongStream.of(System.nanoTime()));
+    return LongStream.concat(LongStream.of(FIXED_SEEDS), LongStream.of(System.nanoTime()));
   }
 
   @ParameterizedTest(name = "seed {0}")
@@ -44,7 +47,10 @@ class ProducerStateRandomizedTest {
   void the_state_always_equals_the_one_rebuilt_from_the_log(long seed) {
     System.out.println("ProducerStateRandomizedTest seed " + seed);
     try {
-      new Run(seed).run();
+      // A fresh seed checks every invariant but may happen to draw no retry that is still
+      // recognized (say, when evictions drop every producer first): only the fixed seeds must
+      // show every outcome, so that the test keeps exercising each.
+      new Run(seed, LongStream.of(FIXED_SEEDS).anyMatch(fixed -> fixed == seed)).run();
     } catch (Throwable failure) {
       throw new AssertionError("Randomized producer state test failed with seed " + seed
           + " (rerun with that seed in seeds())", failure);
@@ -76,8 +82,10 @@ class ProducerStateRandomizedTest {
     private PartitionLog log;
     private long timestamp = START_TIME;
     private final Map<Outcome, Integer> outcomes = new HashMap<>();
+    private final boolean requireEveryOutcome;
 
-    Run(long seed) {
+    Run(long seed, boolean requireEveryOutcome) {
+      this.requireEveryOutcome = requireEveryOutcome;
       random = new Random(seed);
       config = config(
           "segment.bytes", String.valueOf(600 + random.nextInt(3_000)),
@@ -99,8 +107,10 @@ class ProducerStateRandomizedTest {
           String step = step();
           assertMatchesTheLog(step + " (operation " + op + ")");
         }
-        assertThat(outcomes).as("outcomes seen").containsKeys(Outcome.APPEND, Outcome.DUPLICATE,
-            Outcome.OUT_OF_ORDER);
+        if (requireEveryOutcome) {
+          assertThat(outcomes).as("outcomes seen").containsKeys(Outcome.APPEND, Outcome.DUPLICATE,
+              Outcome.OUT_OF_ORDER);
+        }
         log.close();
         log = PartitionLog.open(dir, config, log.checkpoint(), epochs, new InMemoryProducerStateCheckpoint(), clock,
             Runnable::run, maxProducers);
