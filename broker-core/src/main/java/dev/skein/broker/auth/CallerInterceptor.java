@@ -1,5 +1,8 @@
 package dev.skein.broker.auth;
 
+import dev.skein.broker.rpc.CallRefusal;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -7,10 +10,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import dev.skein.rpc.ErrorReason;
-import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.Certificate;
@@ -83,13 +83,13 @@ public final class CallerInterceptor implements ServerInterceptor {
         }
       }
       if (refusal != null) {
-        return refuse(call, refusal);
+        return CallRefusal.refuse(call, refusal);
       }
       Caller caller = Caller.user(user.get(), host);
       return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
     }
     if (required && subject(session).isEmpty()) {
-      return refuse(call, SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, AUTHENTICATION_REQUIRED));
+      return CallRefusal.refuse(call, SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, AUTHENTICATION_REQUIRED));
     }
     Optional<String> principal = principal(session, rules);
     if (principal.isEmpty()) {
@@ -100,12 +100,6 @@ public final class CallerInterceptor implements ServerInterceptor {
     }
     Caller caller = new Caller(principal.get(), host);
     return Contexts.interceptCall(Context.current().withValue(Caller.KEY, caller), call, headers, next);
-  }
-
-  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, SkeinError error) {
-    StatusRuntimeException e = error.toStatusException();
-    call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
-    return new ServerCall.Listener<>() {};
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.skein.broker.auth;
 
+import dev.skein.broker.rpc.CallRefusal;
 import dev.skein.metadata.image.AclsImage;
 import dev.skein.proto.internal.v1.AclOperation;
 import dev.skein.proto.internal.v1.AclResourceType;
@@ -7,7 +8,6 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.StatusRuntimeException;
 
 /**
  * Guards broker-to-broker services (replication): with the authorizer on, the caller must be
@@ -28,10 +28,8 @@ public final class ClusterActionRequired implements ServerInterceptor {
     Caller caller = Caller.current();
     if (!authorizer.allowed(caller, AclOperation.ACL_OPERATION_CLUSTER_ACTION, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
         AclsImage.CLUSTER_NAME)) {
-      StatusRuntimeException denied = Authorizer.denial(caller, AclOperation.ACL_OPERATION_CLUSTER_ACTION,
-          AclResourceType.ACL_RESOURCE_TYPE_CLUSTER, AclsImage.CLUSTER_NAME).error().toStatusException();
-      call.close(denied.getStatus(), denied.getTrailers() == null ? new Metadata() : denied.getTrailers());
-      return new ServerCall.Listener<>() {};
+      return CallRefusal.refuse(call, Authorizer.denial(caller, AclOperation.ACL_OPERATION_CLUSTER_ACTION,
+          AclResourceType.ACL_RESOURCE_TYPE_CLUSTER, AclsImage.CLUSTER_NAME).error());
     }
     return next.startCall(call, headers);
   }

@@ -1,6 +1,7 @@
 package dev.skein.broker.auth;
 
 import com.google.protobuf.ByteString;
+import dev.skein.broker.rpc.CallRefusal;
 import dev.skein.metadata.image.ClusterImage;
 import dev.skein.proto.internal.v1.ScramMechanism;
 import dev.skein.proto.internal.v1.UserScramCredentialRecord;
@@ -9,7 +10,9 @@ import dev.skein.proto.v1.ScramFinalRequest;
 import dev.skein.proto.v1.ScramFinalResponse;
 import dev.skein.proto.v1.ScramFirstRequest;
 import dev.skein.proto.v1.ScramFirstResponse;
+import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.Scram;
+import dev.skein.rpc.SkeinError;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
@@ -19,10 +22,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import dev.skein.rpc.ErrorReason;
-import dev.skein.rpc.SkeinError;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -93,10 +93,8 @@ public final class ScramAuthService extends AuthServiceGrpc.AuthServiceImplBase 
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         if (!allowPlaintext && call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION) == null) {
-          StatusRuntimeException e = SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, "SCRAM authentication "
-              + "runs over TLS only (this broker was not started with --scram-allow-plaintext)").toStatusException();
-          call.close(e.getStatus(), e.getTrailers() == null ? new Metadata() : e.getTrailers());
-          return new ServerCall.Listener<>() {};
+          return CallRefusal.refuse(call, SkeinError.of(ErrorReason.SASL_AUTHENTICATION_FAILED, "SCRAM "
+              + "authentication runs over TLS only (this broker was not started with --scram-allow-plaintext)"));
         }
         SocketAddress peer = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
         String address = peer instanceof InetSocketAddress inet && inet.getAddress() != null

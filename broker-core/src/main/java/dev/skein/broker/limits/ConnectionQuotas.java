@@ -2,6 +2,7 @@ package dev.skein.broker.limits;
 
 import dev.skein.broker.auth.CallerInterceptor;
 import dev.skein.broker.auth.PrincipalMappingRules;
+import dev.skein.broker.rpc.CallRefusal;
 import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
@@ -241,8 +242,6 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     if (refusal.isEmpty()) {
       return next.startCall(call, headers);
     }
-    var status = refusal.get().toStatusException();
-    call.close(status.getStatus(), status.getTrailers() == null ? new Metadata() : status.getTrailers());
-    return new ServerCall.Listener<>() {};
+    return CallRefusal.refuse(call, refusal.get());
   }
 }
