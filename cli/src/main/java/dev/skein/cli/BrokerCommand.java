@@ -207,6 +207,11 @@ final class BrokerCommand implements Callable<Integer> {
       description = "CA certificates (PEM) trusted for brokers' and clients' certificates.")
   Path tlsCaFile;
 
+  @Option(names = "--tls-crl-file", paramLabel = "PEM",
+      description = "Certificate revocation lists (PEM), each signed by a CA of --tls-ca-file: brokers and clients "
+          + "presenting a certificate they list are refused. Re-read with the other TLS files when it changes.")
+  Path tlsCrlFile;
+
   @Option(names = "--tls-client-auth", defaultValue = "none", paramLabel = "none|requested|required",
       description = "Whether clients must present a certificate signed by a trusted CA. The metadata quorum and "
           + "replication always require the broker certificate. Default: ${DEFAULT-VALUE}.")
@@ -397,6 +402,10 @@ final class BrokerCommand implements Callable<Integer> {
     int named = (tlsCertFile != null ? 1 : 0) + (tlsKeyFile != null ? 1 : 0) + (tlsCaFile != null ? 1 : 0);
     ClientAuth auth = ClientAuth.parse(tlsClientAuth);
     if (named == 0) {
+      if (tlsCrlFile != null) {
+        throw new IllegalArgumentException("--tls-crl-file needs TLS: give --tls-cert-file, --tls-key-file and "
+            + "--tls-ca-file");
+      }
       if (auth != ClientAuth.NONE) {
         throw new IllegalArgumentException("--tls-client-auth needs TLS: give --tls-cert-file, --tls-key-file and "
             + "--tls-ca-file");
@@ -407,7 +416,7 @@ final class BrokerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("TLS needs all of --tls-cert-file, --tls-key-file and --tls-ca-file");
     }
     TlsConfig tls = TlsConfig.of(tlsCertFile, tlsKeyFile, tlsCaFile).withClientAuth(auth)
-        .withRefreshInterval(Duration.ofMillis(tlsRefreshIntervalMs));
+        .withRefreshInterval(Duration.ofMillis(tlsRefreshIntervalMs)).withRevocationList(tlsCrlFile);
     tls.requireReadable();
     return Optional.of(tls);
   }

@@ -52,18 +52,25 @@ class BrokerCommandTest {
   void tlsFilesFromVariablesTurnTlsOnAndHalfAConfigurationIsRefused(@org.junit.jupiter.api.io.TempDir Path dir)
       throws Exception {
     assertThat(parse(Map.of()).tls()).isEmpty();
-    for (String f : List.of("b.pem", "b-key.pem", "ca.pem")) {
+    for (String f : List.of("b.pem", "b-key.pem", "ca.pem", "crl.pem")) {
       java.nio.file.Files.writeString(dir.resolve(f), "-");
     }
     BrokerConfig config = parse(Map.of("SKEIN_TLS_CERT_FILE", dir.resolve("b.pem").toString(),
         "SKEIN_TLS_KEY_FILE", dir.resolve("b-key.pem").toString(), "SKEIN_TLS_CA_FILE", dir.resolve("ca.pem").toString(),
-        "SKEIN_TLS_CLIENT_AUTH", "required"), "--tls-refresh-interval-ms", "5000");
+        "SKEIN_TLS_CLIENT_AUTH", "required", "SKEIN_TLS_CRL_FILE", dir.resolve("crl.pem").toString()),
+        "--tls-refresh-interval-ms", "5000");
     var tls = config.tls().orElseThrow();
     assertThat(tls.certificateChain()).isEqualTo(dir.resolve("b.pem"));
     assertThat(tls.privateKey()).isEqualTo(dir.resolve("b-key.pem"));
     assertThat(tls.trustBundle()).isEqualTo(dir.resolve("ca.pem"));
     assertThat(tls.clientAuth()).isEqualTo(dev.skein.broker.tls.ClientAuth.REQUIRED);
     assertThat(tls.refreshInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(tls.revocationList()).isEqualTo(dir.resolve("crl.pem"));
+    assertThat(parse(Map.of("SKEIN_TLS_CERT_FILE", dir.resolve("b.pem").toString(), "SKEIN_TLS_KEY_FILE",
+        dir.resolve("b-key.pem").toString(), "SKEIN_TLS_CA_FILE", dir.resolve("ca.pem").toString())).tls()
+        .orElseThrow().revocationList()).as("no CRL unless one is named").isNull();
+    assertThatThrownBy(() -> parse(Map.of(), "--tls-crl-file", dir.resolve("crl.pem").toString()))
+        .hasMessageContaining("--tls-crl-file needs TLS");
     assertThatThrownBy(() -> parse(Map.of(), "--tls-cert-file", dir.resolve("b.pem").toString()))
         .hasMessageContaining("TLS needs all of --tls-cert-file, --tls-key-file and --tls-ca-file");
     assertThatThrownBy(() -> parse(Map.of(), "--tls-cert-file", dir.resolve("b.pem").toString(), "--tls-key-file",

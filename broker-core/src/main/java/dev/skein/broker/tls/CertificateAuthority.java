@@ -13,11 +13,13 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -28,7 +30,11 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.CRLReason;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -91,6 +97,28 @@ public final class CertificateAuthority {
   /** Writes the CA certificate (the trust bundle clients and brokers need) as PEM. */
   public void writeCertificate(Path file) {
     writeAtomically(file, pem(ca.certificate()));
+  }
+
+  /**
+   * Writes a certificate revocation list (PEM) signed by this CA, listing {@code revoked} serial
+   * numbers, valid for a day: what {@code --tls-crl-file} reads.
+   */
+  public void writeRevocationList(Path file, Collection<BigInteger> revoked) {
+    Instant now = Instant.now();
+    try {
+      X509v2CRLBuilder builder = new JcaX509v2CRLBuilder(ca.certificate(), Date.from(now.minus(Duration.ofMinutes(5))))
+          .setNextUpdate(Date.from(now.plus(Duration.ofDays(1))))
+          .addExtension(Extension.authorityKeyIdentifier, false,
+              new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ca.certificate()));
+      for (BigInteger serial : revoked) {
+        builder.addCRLEntry(serial, Date.from(now.minus(Duration.ofMinutes(1))), CRLReason.keyCompromise);
+      }
+      X509CRL list = new JcaX509CRLConverter().getCRL(
+          builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.key())));
+      writeAtomically(file, pem(list));
+    } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
+      throw new IllegalStateException("cannot write a revocation list: " + e.getMessage(), e);
+    }
   }
 
   /**

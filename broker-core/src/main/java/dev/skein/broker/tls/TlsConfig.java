@@ -3,6 +3,7 @@ package dev.skein.broker.tls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,11 @@ import java.util.Objects;
  * @param clientAuth whether clients of the client port must present a certificate
  * @param refreshInterval how often the files are checked for changes; changed files are used for
  *     every handshake after the check, with no restart
+ * @param revocationList certificate revocation lists (PEM, one or more) signed by CAs of the trust
+ *     bundle: certificates they list are refused ({@code --tls-crl-file}); null for none
  */
 public record TlsConfig(Path certificateChain, Path privateKey, Path trustBundle, ClientAuth clientAuth,
-    Duration refreshInterval) {
+    Duration refreshInterval, Path revocationList) {
 
   public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(60);
 
@@ -34,15 +37,26 @@ public record TlsConfig(Path certificateChain, Path privateKey, Path trustBundle
   }
 
   public static TlsConfig of(Path certificateChain, Path privateKey, Path trustBundle) {
-    return new TlsConfig(certificateChain, privateKey, trustBundle, ClientAuth.NONE, DEFAULT_REFRESH_INTERVAL);
+    return new TlsConfig(certificateChain, privateKey, trustBundle, ClientAuth.NONE, DEFAULT_REFRESH_INTERVAL,
+        null);
   }
 
   public TlsConfig withClientAuth(ClientAuth value) {
-    return new TlsConfig(certificateChain, privateKey, trustBundle, value, refreshInterval);
+    return new TlsConfig(certificateChain, privateKey, trustBundle, value, refreshInterval, revocationList);
   }
 
   public TlsConfig withRefreshInterval(Duration value) {
-    return new TlsConfig(certificateChain, privateKey, trustBundle, clientAuth, value);
+    return new TlsConfig(certificateChain, privateKey, trustBundle, clientAuth, value, revocationList);
+  }
+
+  public TlsConfig withRevocationList(Path value) {
+    return new TlsConfig(certificateChain, privateKey, trustBundle, clientAuth, refreshInterval, value);
+  }
+
+  /** The files read at start and watched for changes: key, chain, trust bundle, and the CRL file if any. */
+  public List<Path> files() {
+    return revocationList == null ? List.of(privateKey, certificateChain, trustBundle)
+        : List.of(privateKey, certificateChain, trustBundle, revocationList);
   }
 
   /** Fails with the option's name when a file is missing, before any port opens. */
@@ -50,6 +64,9 @@ public record TlsConfig(Path certificateChain, Path privateKey, Path trustBundle
     requireReadable("--tls-cert-file", certificateChain);
     requireReadable("--tls-key-file", privateKey);
     requireReadable("--tls-ca-file", trustBundle);
+    if (revocationList != null) {
+      requireReadable("--tls-crl-file", revocationList);
+    }
   }
 
   private static void requireReadable(String option, Path file) {

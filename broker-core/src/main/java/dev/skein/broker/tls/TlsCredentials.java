@@ -8,12 +8,15 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,13 +41,17 @@ public final class TlsCredentials implements AutoCloseable {
   private final AdvancedTlsX509TrustManager trustManager;
   /** Stamps of the files last installed, or last refused (so a bad pair is reported once). */
   private TlsFileStamps seen;
+  /** Read by handshakes on Netty's threads, replaced by the reloader. */
+  private volatile RevocationList revoked = RevocationList.NONE;
 
   private TlsCredentials(TlsConfig config, String name) throws IOException, GeneralSecurityException {
     this.config = config;
     // Peers' and clients' certificates are checked against the trust bundle; a server's
     // certificate must also name the host it was reached at.
+    // After those checks, a certificate revoked by its CA is refused.
     this.trustManager = AdvancedTlsX509TrustManager.newBuilder()
         .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION)
+        .setSslSocketAndEnginePeerVerifier(new RevocationCheck())
         .build();
     // Read once before returning, so bad files fail the start.
     this.seen = TlsFileStamps.of(config);
@@ -60,7 +67,34 @@ public final class TlsCredentials implements AutoCloseable {
 
   private void install(TlsMaterial material) throws IOException, GeneralSecurityException {
     trustManager.updateTrustCredentials(material.trusted());
+    revoked = material.revoked();
     keyManager.updateIdentityCredentials(material.chain(), material.key());
+  }
+
+  /** Refuses a peer whose chain holds a revoked certificate, and says so in the log. */
+  private final class RevocationCheck implements AdvancedTlsX509TrustManager.SslSocketAndEnginePeerVerifier {
+
+    @Override
+    public void verifyPeerCertificate(X509Certificate[] chain, String authType, Socket socket)
+        throws CertificateException {
+      check(chain, socket == null ? null : socket.getRemoteSocketAddress());
+    }
+
+    @Override
+    public void verifyPeerCertificate(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      check(chain, engine == null || engine.getPeerHost() == null ? null
+          : engine.getPeerHost() + ":" + engine.getPeerPort());
+    }
+
+    private void check(X509Certificate[] chain, Object peer) throws CertificateException {
+      try {
+        revoked.check(chain);
+      } catch (CertificateException e) {
+        log.info("TLS handshake with {} refused: {}", peer, e.getMessage());
+        throw e;
+      }
+    }
   }
 
   private void reloadIfChanged() {
@@ -72,9 +106,9 @@ public final class TlsCredentials implements AutoCloseable {
       TlsMaterial material = TlsMaterial.read(config);
       install(material);
       seen = now;
-      log.info("TLS files changed: now serving certificate {} (serial {}, valid until {})",
+      log.info("TLS files changed: now serving certificate {} (serial {}, valid until {}), {} revoked certificates",
           material.chain()[0].getSubjectX500Principal(), material.chain()[0].getSerialNumber().toString(16),
-          material.chain()[0].getNotAfter().toInstant());
+          material.chain()[0].getNotAfter().toInstant(), material.revoked().size());
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       // Perhaps the middle of a rotation (the key replaced, the certificate not yet): the previous
       // files stay in use, and the next change of any file is looked at again.
@@ -91,8 +125,7 @@ public final class TlsCredentials implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the TLS files: " + e.getMessage(), e);
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("bad TLS files (" + config.certificateChain() + ", " + config.privateKey()
-          + ", " + config.trustBundle() + "): " + e.getMessage(), e);
+      throw new IllegalArgumentException("bad TLS files (" + config.files() + "): " + e.getMessage(), e);
     }
   }
 

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * When each TLS file last changed, as far as the file system says: modification time and size
@@ -15,8 +14,7 @@ import java.util.stream.Stream;
 record TlsFileStamps(List<String> stamps) {
 
   static TlsFileStamps of(TlsConfig config) {
-    return new TlsFileStamps(Stream.of(config.privateKey(), config.certificateChain(), config.trustBundle())
-        .map(TlsFileStamps::stamp).toList());
+    return new TlsFileStamps(config.files().stream().map(TlsFileStamps::stamp).toList());
   }
 
   private static String stamp(Path file) {

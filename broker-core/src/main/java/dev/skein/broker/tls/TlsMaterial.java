@@ -14,9 +14,10 @@ import java.security.cert.X509Certificate;
  * What a broker's three PEM files hold, read together and checked to belong together: the
  * private key must be the one the first certificate of the chain was issued for. A rotation
  * replaces two files one after the other; reading between the two writes finds a pair that does
- * not match, and is refused here rather than served.
+ * not match, and is refused here rather than served. A revocation list, when configured, is read
+ * with them and must be signed by a CA of the trust bundle.
  */
-record TlsMaterial(PrivateKey key, X509Certificate[] chain, X509Certificate[] trusted) {
+record TlsMaterial(PrivateKey key, X509Certificate[] chain, X509Certificate[] trusted, RevocationList revoked) {
 
   private static final byte[] PROBE = "skein: does this key match its certificate?".getBytes();
 
@@ -28,7 +29,9 @@ record TlsMaterial(PrivateKey key, X509Certificate[] chain, X509Certificate[] tr
     X509Certificate[] chain = certificates(config.certificateChain());
     X509Certificate[] trusted = certificates(config.trustBundle());
     requireMatch(key, chain[0], config);
-    return new TlsMaterial(key, chain, trusted);
+    RevocationList revoked = config.revocationList() == null ? RevocationList.NONE
+        : RevocationList.read(config.revocationList(), trusted);
+    return new TlsMaterial(key, chain, trusted, revoked);
   }
 
   private static X509Certificate[] certificates(Path file) throws IOException, GeneralSecurityException {

@@ -65,6 +65,7 @@ class TlsClusterTest {
 
   static CertificateAuthority ca;
   static Path caFile;
+  static Path crlFile;
   static Path clientCert;
   static Path clientKey;
   static final List<SkeinBroker> brokers = new ArrayList<>();
@@ -76,6 +77,8 @@ class TlsClusterTest {
     ca = CertificateAuthority.create("skein-test-ca", Duration.ofDays(1));
     caFile = dir.resolve("ca.pem");
     ca.writeCertificate(caFile);
+    crlFile = dir.resolve("revoked.pem");
+    ca.writeRevocationList(crlFile, List.of());
     ca.issue("broker", List.of("localhost"), Duration.ofDays(1))
         .write(dir.resolve("broker.pem"), dir.resolve("broker-key.pem"));
     clientCert = dir.resolve("client.pem");
@@ -93,7 +96,7 @@ class TlsClusterTest {
         Files.copy(dir.resolve("broker-key.pem"), key);
       }
       TlsConfig tls = TlsConfig.of(cert, key, caFile).withClientAuth(ClientAuth.REQUESTED)
-          .withRefreshInterval(Duration.ofMillis(200));
+          .withRefreshInterval(Duration.ofMillis(200)).withRevocationList(crlFile);
       configs.add(config(id, ports[2 * (id - 1)], ports[2 * (id - 1) + 1], voters, tls));
     }
     for (BrokerConfig config : configs) {
@@ -213,6 +216,31 @@ class TlsClusterTest {
   }
 
   @Test
+  void aClientCertificateRevokedOnDiskIsRefusedWithoutARestart() {
+    CertificateAuthority.Issued soonRevoked = ca.issue("soon-revoked", List.of(), Duration.ofDays(1));
+    soonRevoked.write(dir.resolve("soon-revoked.pem"), dir.resolve("soon-revoked-key.pem"));
+    Map<String, String> settings = tlsSettings(bootstrap());
+    settings.put("ssl.certificate.location", dir.resolve("soon-revoked.pem").toString());
+    settings.put("ssl.key.location", dir.resolve("soon-revoked-key.pem").toString());
+    assertThat(describe(settings)).as("served before it is revoked").isEqualTo(3);
+
+    ca.writeRevocationList(crlFile, List.of(soonRevoked.serial()));
+
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThatThrownBy(() -> describe(settings))
+        .isInstanceOf(SkeinException.class)
+        .hasMessageContaining("TLS handshake failed: the broker refused this client's certificate: it has been revoked"));
+    // Only the listed certificate: another client of the same CA is still served.
+    assertThat(describe(tlsSettingsWithClientCertificate())).isEqualTo(3);
+  }
+
+  private static Map<String, String> tlsSettingsWithClientCertificate() {
+    Map<String, String> settings = tlsSettings(bootstrap());
+    settings.put("ssl.certificate.location", clientCert.toString());
+    settings.put("ssl.key.location", clientKey.toString());
+    return settings;
+  }
+
+  @Test
   void aPlaintextClientIsRefused() {
     Map<String, String> settings = Map.of("bootstrap.servers", bootstrap(), "request.timeout.ms", "5000");
     assertThatThrownBy(() -> describe(settings)).isInstanceOf(SkeinException.class)
@@ -221,10 +249,7 @@ class TlsClusterTest {
 
   @Test
   void aClientWithACertificateFromTheClusterCaIsServed() {
-    Map<String, String> settings = tlsSettings(bootstrap());
-    settings.put("ssl.certificate.location", clientCert.toString());
-    settings.put("ssl.key.location", clientKey.toString());
-    assertThat(describe(settings)).isEqualTo(3);
+    assertThat(describe(tlsSettingsWithClientCertificate())).isEqualTo(3);
   }
 
   @Test

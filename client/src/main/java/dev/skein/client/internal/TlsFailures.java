@@ -5,6 +5,7 @@ import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.CertificateRevokedException;
 import java.util.Locale;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
@@ -41,10 +42,12 @@ public final class TlsFailures {
     boolean tls = false;
     boolean expired = false;
     boolean untrusted = false;
+    boolean revoked = false;
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       tls |= t instanceof SSLException;
       expired |= t instanceof CertificateExpiredException || t instanceof CertificateNotYetValidException;
       untrusted |= t instanceof CertPathBuilderException || t instanceof CertPathValidatorException;
+      revoked |= t instanceof CertificateRevokedException;
       if (t.getMessage() != null) {
         messages.append(t.getMessage().toLowerCase(Locale.ROOT)).append('\n');
       }
@@ -61,10 +64,16 @@ public final class TlsFailures {
     if (m.contains("alert: certificate_expired") || m.contains("alert_certificate_expired")) {
       return tls("the broker refused this client's certificate: it has expired");
     }
+    if (m.contains("alert: certificate_revoked") || m.contains("alert_certificate_revoked")) {
+      return tls("the broker refused this client's certificate: it has been revoked");
+    }
     if (m.contains("alert: bad_certificate") || m.contains("alert: certificate_unknown")
         || m.contains("alert_bad_certificate") || m.contains("alert_certificate_unknown")
         || m.contains("alert: unknown_ca") || m.contains("alert_unknown_ca")) {
       return tls("the broker refused this client's certificate (expired, or not signed by a CA the cluster trusts)");
+    }
+    if (revoked || m.contains("certificate has been revoked")) {
+      return tls("the broker's certificate has been revoked by its CA");
     }
     if (expired || m.contains("certificate expired") || m.contains("notafter")) {
       return tls("the broker's certificate has expired or is not yet valid");
