@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What TLS costs: produce and consume throughput on a 3-broker dev cluster (one process) with
 # TLS on every port (skein dev --tls: client port, replication, Raft) against plaintext,
-# alternating, ROUNDS rounds each, and the ratio TLS/plaintext per round.
+# alternating, ROUNDS rounds each, and the ratio TLS/plaintext per round. TLS runs twice per round:
+# with the BoringSSL engine grpc-netty-shaded bundles (the default, "tls") and with the JDK's own
+# TLS ("tls-jdk", the engine Kafka uses; selected by turning Netty's OpenSSL off in broker and client).
 #
 #   bench/tls-compare.sh [RECORDS] [ROUNDS]     (default 300000 records of 1 KiB, 2 rounds)
 #
@@ -35,7 +37,7 @@ run_variant() { # label [--tls]
   for _ in $(seq 1 120); do grep -q "Press Ctrl-C" "$work/dev-$label.log" && break; sleep 1; done
   grep -q "Press Ctrl-C" "$work/dev-$label.log" || { cat "$work/dev-$label.log" >&2; return 1; }
   local opts=(--bootstrap localhost:31092,localhost:31094,localhost:31096)
-  [ "$label" = tls ] && opts+=(--ssl-ca-location "$work/dev/tls/ca.pem")
+  [[ "$label" == tls* ]] && opts+=(--ssl-ca-location "$work/dev/tls/ca.pem")
   "$skein" topic create --topic perf --partitions 6 --replication-factor 3 "${opts[@]}" > /dev/null
   "$skein" perf produce "${opts[@]}" --topic perf --num-records "$records" --record-size 1024 --throughput -1 \
     --producer-props acks=all enable.idempotence=false > "$work/produce-$label.out" 2>&1 \
@@ -46,13 +48,19 @@ run_variant() { # label [--tls]
   stop_dev
 }
 
+# grpc-netty-shaded relocates Netty's property along with its classes.
+jdk_tls="-Dio.grpc.netty.shaded.io.netty.handler.ssl.noOpenSsl=true"
 printf '%-6s %-10s %22s %22s\n' round variant "produce MB/s (acks=all)" "consume MB/s"
 for r in $(seq 1 "$rounds"); do
   read -r pp pc < <(run_variant plain)
   printf '%-6s %-10s %22s %22s\n' "$r" plaintext "$pp" "$pc"
   read -r tp tc < <(run_variant tls --tls)
   printf '%-6s %-10s %22s %22s\n' "$r" tls "$tp" "$tc"
+  read -r jp jc < <(SKEIN_JAVA_OPTS="${SKEIN_JAVA_OPTS:-} $jdk_tls" run_variant tls-jdk --tls)
+  printf '%-6s %-10s %22s %22s\n' "$r" tls-jdk "$jp" "$jc"
   printf '%-6s %-10s %22s %22s\n' "$r" "ratio" "$(awk -v a="$tp" -v b="$pp" 'BEGIN{printf "%.2f", a/b}')" \
     "$(awk -v a="$tc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"
+  printf '%-6s %-10s %22s %22s\n' "$r" "ratio-jdk" "$(awk -v a="$jp" -v b="$pp" 'BEGIN{printf "%.2f", a/b}')" \
+    "$(awk -v a="$jc" -v b="$pc" 'BEGIN{printf "%.2f", a/b}')"
 done
 echo "raw outputs: $work"

@@ -23,6 +23,7 @@ import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.broker.rpc.Errors;
 import dev.skein.broker.rpc.ProducerService;
 import dev.skein.broker.auth.Authorizer;
+import dev.skein.broker.auth.Caller;
 import dev.skein.broker.auth.CallerInterceptor;
 import dev.skein.broker.auth.ScramAuthService;
 import dev.skein.broker.auth.TokenStore;
@@ -156,7 +157,8 @@ public final class SkeinBroker implements AutoCloseable {
     // Size, stream, keepalive and connection limits; every service below goes through the guard.
     // The connection quota per principal never counts brokers' own connections: see isBrokerPrincipal.
     CallGuard guard = ServerHardening.apply(serverBuilder, config.limits(), timer,
-        config.security().principalMappingRules(), this::isBrokerPrincipal);
+        config.security().principalMappingRules(), this::isBrokerPrincipal,
+        token -> tokens == null ? Optional.empty() : tokens.user(token).map(name -> Caller.USER_TYPE + name));
     UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed, callers);
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,

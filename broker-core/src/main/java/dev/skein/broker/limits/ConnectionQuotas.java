@@ -4,6 +4,7 @@ import dev.skein.broker.auth.CallerInterceptor;
 import dev.skein.broker.auth.PrincipalMappingRules;
 import dev.skein.broker.rpc.CallRefusal;
 import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
+import dev.skein.proto.v1.AuthServiceGrpc;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import io.grpc.Attributes;
@@ -19,6 +20,7 @@ import java.net.SocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -33,12 +35,17 @@ import java.util.function.Predicate;
  * admitted later, on its next call, if a slot has been freed by then; an unadmitted connection
  * whose client gives up is closed by {@code max.connection.idle.ms} like any idle one.
  *
- * <p>A connection's principal is known when it is made: the TLS handshake is over by
- * {@link #transportReady}, so the client certificate in the transport's SSL session is mapped by
- * the same rules (and code, {@link CallerInterceptor#principal}) that name every call's caller;
- * without a certificate (plaintext, or TLS without one) it is {@code User:ANONYMOUS}. A
- * certificate no rule maps counts against no principal: {@link CallerInterceptor} refuses each of
- * its calls anyway.
+ * <p>A connection counts against the principal of the first call that is not replication or SCRAM
+ * authentication on it: the user a valid SCRAM token names (as the call's caller is named, see
+ * {@link CallerInterceptor}), or else the connection's certificate principal, known from the
+ * TLS handshake, which is over by {@link #transportReady}: the client certificate in the
+ * transport's SSL session mapped by the same rules (and code, {@link CallerInterceptor#principal})
+ * that name every call's caller, {@code User:ANONYMOUS} without one. The SCRAM exchange itself
+ * (the AuthService) comes before the client has a token, so it is admitted by address only and
+ * leaves the principal open. Once counted, a connection stays with that principal: calls of
+ * another user multiplexed onto it later are not counted again (a client holds one identity per
+ * channel). A certificate no rule maps, or an unknown token, counts against no principal:
+ * {@link CallerInterceptor} refuses such calls anyway.
  *
  * <p>Brokers' own connections are never refused by the per-principal quota (Kafka, likewise,
  * exempts its inter-broker listener from its connection limits), in two ways:
@@ -63,21 +70,20 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
   /** One connection's quota state, kept in its transport attributes. */
   static final class Connection {
     final InetAddress address;
-    /** Counted against per principal; null when that quota is off or does not apply to this connection. */
-    final String principal;
+    /**
+     * The principal of its certificate (User:ANONYMOUS without one) for the per-principal quota;
+     * null when that quota is off or does not apply to it.
+     */
+    final String certificatePrincipal;
     /** Counted against its address and max.connections. */
     boolean admitted;
-    /** Counted against its principal (only after, or together with, {@link #admitted}). */
-    boolean principalCounted;
+    /** The principal it is counted against (only after, or together with, {@link #admitted}), or null. */
+    String countedPrincipal;
     boolean closed;
 
-    Connection(InetAddress address, String principal) {
+    Connection(InetAddress address, String certificatePrincipal) {
       this.address = address;
-      this.principal = principal;
-    }
-
-    boolean fullyAdmitted() {
-      return admitted && (principal == null || principalCounted);
+      this.certificatePrincipal = certificatePrincipal;
     }
   }
 
@@ -91,21 +97,26 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
   private final boolean principalQuotaOn;
   private final PrincipalMappingRules rules;
   private final Predicate<String> brokerPrincipal;
+  private final Function<String, Optional<String>> tokenPrincipal;
   private final Map<InetAddress, Integer> admittedByAddress = new HashMap<>();
   private final Map<String, Integer> countedByPrincipal = new HashMap<>();
   private int admitted;
 
   /** With the DEFAULT principal mapping rule and no broker principals (for tests). */
   public ConnectionQuotas(ServerLimits limits) {
-    this(limits, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), principal -> false);
+    this(limits, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), principal -> false,
+        token -> Optional.empty());
   }
 
   /**
    * @param rules how a client certificate's subject becomes a principal (the broker's
    *     {@code --ssl-principal-mapping-rules})
    * @param brokerPrincipal whether a principal is a broker's, never limited per principal
+   * @param tokenPrincipal the principal a SCRAM bearer token names, empty for a token this broker
+   *     does not know
    */
-  public ConnectionQuotas(ServerLimits limits, PrincipalMappingRules rules, Predicate<String> brokerPrincipal) {
+  public ConnectionQuotas(ServerLimits limits, PrincipalMappingRules rules, Predicate<String> brokerPrincipal,
+      Function<String, Optional<String>> tokenPrincipal) {
     this.maxConnections = limits.maxConnections();
     this.perIp = limits.maxConnectionsPerIp();
     this.overrides = limits.resolvedOverrides();
@@ -115,6 +126,7 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     this.principalQuotaOn = perPrincipal != Integer.MAX_VALUE || !principalOverrides.isEmpty();
     this.rules = rules;
     this.brokerPrincipal = brokerPrincipal;
+    this.tokenPrincipal = tokenPrincipal;
   }
 
   @Override
@@ -123,13 +135,14 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     if (!(remote instanceof InetSocketAddress inet) || inet.getAddress() == null) {
       return attributes; // in-process or Unix socket transports: no address to count against
     }
-    Connection connection = new Connection(inet.getAddress(), countedPrincipal(attributes));
-    tryAdmit(connection, false);
+    Connection connection = new Connection(inet.getAddress(), certificatePrincipal(attributes));
+    // By address and in all at once; by principal at its first call, which may name a SCRAM user.
+    tryAdmit(connection, null);
     return attributes.toBuilder().set(CONNECTION, connection).build();
   }
 
-  /** The principal this connection counts against, or null if none. */
-  private String countedPrincipal(Attributes attributes) {
+  /** The principal of the connection's certificate that its calls count against, or null if none. */
+  private String certificatePrincipal(Attributes attributes) {
     if (!principalQuotaOn) {
       return null;
     }
@@ -139,6 +152,20 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
     } catch (RuntimeException e) {
       return null; // a rule that fails on this subject fails each call the same way, with the reason
     }
+    return principal == null || brokerPrincipal.test(principal) ? null : principal;
+  }
+
+  /**
+   * The principal a call counts its connection against, or null for none: a valid SCRAM token's
+   * user, else the certificate's principal.
+   */
+  private String callPrincipal(Connection connection, Metadata headers) {
+    String authorization = headers.get(CallerInterceptor.AUTHORIZATION);
+    if (authorization == null || !authorization.startsWith(CallerInterceptor.BEARER)) {
+      return connection.certificatePrincipal;
+    }
+    String principal = tokenPrincipal.apply(authorization.substring(CallerInterceptor.BEARER.length()).trim())
+        .orElse(null);
     return principal == null || brokerPrincipal.test(principal) ? null : principal;
   }
 
@@ -155,19 +182,20 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
         admitted--;
         admittedByAddress.merge(connection.address, -1, (a, b) -> a + b == 0 ? null : a + b);
       }
-      if (connection.principalCounted) {
-        connection.principalCounted = false;
-        countedByPrincipal.merge(connection.principal, -1, (a, b) -> a + b == 0 ? null : a + b);
+      if (connection.countedPrincipal != null) {
+        countedByPrincipal.merge(connection.countedPrincipal, -1, (a, b) -> a + b == 0 ? null : a + b);
+        connection.countedPrincipal = null;
       }
     }
   }
 
   /**
-   * The refusal for this connection, or empty once it is (or becomes) admitted, or when the call
-   * is a replication call that only the per-principal quota would refuse.
+   * The refusal for this connection, or empty once it is (or becomes) admitted for a call of
+   * {@code principal} (null for a call that counts against no principal: replication, SCRAM
+   * authentication, a broker's, or the connection being made).
    */
-  private synchronized Optional<SkeinError> tryAdmit(Connection connection, boolean replicationCall) {
-    if (connection.closed || connection.fullyAdmitted()) {
+  private synchronized Optional<SkeinError> tryAdmit(Connection connection, String principal) {
+    if (connection.closed || connection.admitted && (connection.countedPrincipal != null || principal == null)) {
       return Optional.empty();
     }
     String ip = connection.address.getHostAddress();
@@ -183,8 +211,8 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
             "limit", Integer.toString(limit), "client_ip", ip)));
       }
     }
-    Optional<SkeinError> overPrincipal = principalRefusal(connection, ip);
-    if (overPrincipal.isPresent() && !replicationCall) {
+    Optional<SkeinError> overPrincipal = principalRefusal(principal, ip);
+    if (overPrincipal.isPresent()) {
       return overPrincipal;
     }
     if (!connection.admitted) {
@@ -197,30 +225,28 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
       admitted++;
       admittedByAddress.merge(connection.address, 1, Integer::sum);
     }
-    if (connection.principal != null && overPrincipal.isEmpty()) {
-      connection.principalCounted = true;
-      countedByPrincipal.merge(connection.principal, 1, Integer::sum);
+    if (principal != null) {
+      connection.countedPrincipal = principal;
+      countedByPrincipal.merge(principal, 1, Integer::sum);
     }
-    // else a replication call over the principal's quota: served, the connection still not
-    // counted against (nor admitted for other calls by) its principal.
     return Optional.empty();
   }
 
-  private Optional<SkeinError> principalRefusal(Connection connection, String ip) {
-    if (connection.principal == null) {
+  private Optional<SkeinError> principalRefusal(String principal, String ip) {
+    if (principal == null) {
       return Optional.empty();
     }
-    Integer override = principalOverrides.get(connection.principal);
+    Integer override = principalOverrides.get(principal);
     int limit = override != null ? override : perPrincipal;
-    int ofPrincipal = countedByPrincipal.getOrDefault(connection.principal, 0);
+    int ofPrincipal = countedByPrincipal.getOrDefault(principal, 0);
     if (ofPrincipal < limit) {
       return Optional.empty();
     }
     String quota = override != null ? PER_PRINCIPAL_OVERRIDES : PER_PRINCIPAL;
     return Optional.of(SkeinError.of(ErrorReason.CONNECTION_QUOTA_EXCEEDED, "too many connections of principal "
-        + connection.principal + ": " + ofPrincipal + " open, the broker's " + quota + " is " + limit
+        + principal + ": " + ofPrincipal + " open, the broker's " + quota + " is " + limit
         + "; close some connections (share one channel per broker) or raise the quota", Map.of("quota", quota,
-        "limit", Integer.toString(limit), "principal", connection.principal, "client_ip", ip)));
+        "limit", Integer.toString(limit), "principal", principal, "client_ip", ip)));
   }
 
   /** Connections admitted now (for tests). */
@@ -237,8 +263,13 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
       ServerCallHandler<ReqT, RespT> next) {
     Connection connection = call.getAttributes().get(CONNECTION);
-    Optional<SkeinError> refusal = connection == null ? Optional.empty()
-        : tryAdmit(connection, ReplicationServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName()));
+    Optional<SkeinError> refusal = Optional.empty();
+    if (connection != null) {
+      String service = call.getMethodDescriptor().getServiceName();
+      boolean principalFree = !principalQuotaOn || ReplicationServiceGrpc.SERVICE_NAME.equals(service)
+          || AuthServiceGrpc.SERVICE_NAME.equals(service);
+      refusal = tryAdmit(connection, principalFree ? null : callPrincipal(connection, headers));
+    }
     if (refusal.isEmpty()) {
       return next.startCall(call, headers);
     }

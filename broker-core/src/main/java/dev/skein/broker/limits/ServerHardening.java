@@ -4,6 +4,8 @@ import dev.skein.broker.auth.PrincipalMappingRules;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /** Puts a broker's {@link ServerLimits} on its gRPC server. */
@@ -16,16 +18,18 @@ public final class ServerHardening {
    * every service must be wrapped in ({@link CallGuard#guard}) for the per-call limits.
    */
   public static CallGuard apply(NettyServerBuilder builder, ServerLimits limits, ScheduledExecutorService timer) {
-    return apply(builder, limits, timer, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), p -> false);
+    return apply(builder, limits, timer, PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), p -> false,
+        token -> Optional.empty());
   }
 
   /**
-   * As above, with the connection quota per principal naming principals by {@code rules} and
-   * never counting those {@code brokerPrincipal} accepts (see {@link ConnectionQuotas}).
+   * As above, with the connection quota per principal naming principals by {@code rules} (or by
+   * the SCRAM token a call carries, through {@code tokenPrincipal}) and never counting those
+   * {@code brokerPrincipal} accepts (see {@link ConnectionQuotas}).
    */
   public static CallGuard apply(NettyServerBuilder builder, ServerLimits limits, ScheduledExecutorService timer,
-      PrincipalMappingRules rules, Predicate<String> brokerPrincipal) {
-    ConnectionQuotas quotas = new ConnectionQuotas(limits, rules, brokerPrincipal);
+      PrincipalMappingRules rules, Predicate<String> brokerPrincipal, Function<String, Optional<String>> tokenPrincipal) {
+    ConnectionQuotas quotas = new ConnectionQuotas(limits, rules, brokerPrincipal, tokenPrincipal);
     builder.maxInboundMessageSize(limits.transportMessageLimit())
         .maxInboundMetadataSize(limits.maxInboundMetadataBytes())
         .maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection())

@@ -51,15 +51,23 @@ class ScramAuthenticationTest {
   private BrokerChannels channels;
 
   static ClusterImage withUser(String name, String password) {
-    byte[] salt = Scram.randomBytes(32);
-    byte[] salted = Scram.saltedPassword(password.toCharArray(), salt, 4096);
-    UserScramCredentialRecord credential = UserScramCredentialRecord.newBuilder().setName(name)
-        .setMechanism(ScramMechanism.SCRAM_MECHANISM_SCRAM_SHA_512).setSalt(ByteString.copyFrom(salt))
-        .setIterations(4096).setStoredKey(ByteString.copyFrom(Scram.storedKey(salted)))
-        .setServerKey(ByteString.copyFrom(Scram.serverKey(salted))).build();
+    return withUsers(Map.of(name, password));
+  }
+
+  /** An image holding a SCRAM-SHA-512 credential (4096 iterations) for each user name and password. */
+  static ClusterImage withUsers(Map<String, String> passwords) {
+    Map<String, UserScramCredentialRecord> credentials = new java.util.HashMap<>();
+    passwords.forEach((name, password) -> {
+      byte[] salt = Scram.randomBytes(32);
+      byte[] salted = Scram.saltedPassword(password.toCharArray(), salt, 4096);
+      credentials.put(name, UserScramCredentialRecord.newBuilder().setName(name)
+          .setMechanism(ScramMechanism.SCRAM_MECHANISM_SCRAM_SHA_512).setSalt(ByteString.copyFrom(salt))
+          .setIterations(4096).setStoredKey(ByteString.copyFrom(Scram.storedKey(salted)))
+          .setServerKey(ByteString.copyFrom(Scram.serverKey(salted))).build());
+    });
     ClusterImage e = ClusterImage.EMPTY;
     return new ClusterImage(1, "c", e.brokers(), e.topics(), e.configs(), e.producerIds(), e.mirrors(), e.acls(),
-        new ScramCredentialsImage(Map.of(name, credential)));
+        new ScramCredentialsImage(credentials));
   }
 
   private BrokerAddress start(boolean allowPlaintext) throws Exception {

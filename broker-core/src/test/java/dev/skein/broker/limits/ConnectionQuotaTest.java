@@ -26,6 +26,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,11 +107,12 @@ class ConnectionQuotaTest {
     ConnectionQuotas quotas = new ConnectionQuotas(ServerLimits.DEFAULT.withPrincipalConnectionQuota(1, Map.of()));
     Attributes a = quotas.transportReady(from("10.0.0.1"));
     Attributes b = quotas.transportReady(from("10.0.0.2"));
-    assertThat(a.get(ConnectionQuotas.CONNECTION).fullyAdmitted()).isTrue();
-    assertThat(b.get(ConnectionQuotas.CONNECTION).fullyAdmitted()).isFalse();
+    // Open connections count against their address and max.connections at once; against a
+    // principal from their first call, which may carry a SCRAM token naming another one.
+    assertThat(quotas.admitted()).isEqualTo(2);
+    assertThat(quotas.countedFor("User:ANONYMOUS")).isZero();
+    assertThat(call(quotas, a, ClusterServiceGrpc.getDescribeClusterMethod()).passed).isTrue();
     assertThat(quotas.countedFor("User:ANONYMOUS")).isEqualTo(1);
-    // Refused by the principal quota only: not counted against its address or max.connections either.
-    assertThat(quotas.admitted()).isEqualTo(1);
 
     FakeCall<?> refused = call(quotas, b, ClusterServiceGrpc.getDescribeClusterMethod());
     assertThat(refused.passed).isFalse();
@@ -121,6 +123,8 @@ class ConnectionQuotaTest {
         "max.connections.per.principal is 1");
     assertThat(error.metadata()).containsEntry("quota", "max.connections.per.principal").containsEntry("limit", "1")
         .containsEntry("principal", "User:ANONYMOUS").containsEntry("client_ip", "10.0.0.2");
+
+    assertThat(quotas.countedFor("User:ANONYMOUS")).isEqualTo(1);
 
     quotas.transportTerminated(a);
     assertThat(quotas.countedFor("User:ANONYMOUS")).isZero();
@@ -168,10 +172,9 @@ class ConnectionQuotaTest {
 
     // A broker's principal is not counted at all.
     ConnectionQuotas exempt = new ConnectionQuotas(ServerLimits.DEFAULT.withPrincipalConnectionQuota(1, Map.of()),
-        PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), "User:ANONYMOUS"::equals);
+        PrincipalMappingRules.parse(PrincipalMappingRules.DEFAULT), "User:ANONYMOUS"::equals, token -> Optional.empty());
     for (int i = 1; i <= 3; i++) {
       Attributes broker = exempt.transportReady(from("10.0.1." + i));
-      assertThat(broker.get(ConnectionQuotas.CONNECTION).fullyAdmitted()).isTrue();
       assertThat(call(exempt, broker, ClusterServiceGrpc.getDescribeClusterMethod()).passed).isTrue();
     }
     assertThat(exempt.countedFor("User:ANONYMOUS")).isZero();
