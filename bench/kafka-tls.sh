@@ -103,8 +103,9 @@ run_variant() { # plain|tls
   kjava org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$(bootstrap)" --topic perf \
     --num-records "$records" --timeout 60000 --command-config "$work/client-$mode.properties" \
     > "$work/consume-$mode.out" 2>&1 || tail -3 "$work/consume-$mode.out" >&2
-  echo "$(produce_rate < "$work/produce-$mode.out" || true) $(consume_rate < "$work/consume-$mode.out" || true)"
+  # Stopped before the result is printed: the caller's read returns at the newline and starts the next variant.
   stop_kafka
+  echo "$(produce_rate < "$work/produce-$mode.out" || true) $(consume_rate < "$work/consume-$mode.out" || true)"
 }
 
 printf '%-6s %-10s %22s %22s\n' round variant "produce MB/s (acks=all)" "consume MB/s"

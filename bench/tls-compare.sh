@@ -44,8 +44,9 @@ run_variant() { # label [--tls]
     || tail -3 "$work/produce-$label.out" >&2
   "$skein" perf consume "${opts[@]}" --topic perf --num-records "$records" --timeout 60000 \
     > "$work/consume-$label.out" 2>&1 || tail -3 "$work/consume-$label.out" >&2
-  echo "$(produce_rate < "$work/produce-$label.out" || true) $(consume_rate < "$work/consume-$label.out" || true)"
+  # Stopped before the result is printed: the caller's read returns at the newline and starts the next variant.
   stop_dev
+  echo "$(produce_rate < "$work/produce-$label.out" || true) $(consume_rate < "$work/consume-$label.out" || true)"
 }
 
 # grpc-netty-shaded relocates Netty's property along with its classes.
