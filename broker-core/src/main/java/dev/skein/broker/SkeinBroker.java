@@ -139,10 +139,10 @@ public final class SkeinBroker implements AutoCloseable {
         replicas, quorum::image, new OffsetsTopic(config.groups(), controller, quorum::image), commitWatchers,
         fetchExecutor, timer, System::currentTimeMillis));
     this.mirrors = new MirrorManager(config.nodeId(), config.advertised(), quorum, replicas, controller,
-        new MirrorFaults());
+        new MirrorFaults(), peers, tls.map(TlsCredentials::keyManager));
     quorum.addListener(mirrors::onMetadataUpdate);
     this.mirrorService = new MirrorRpcService(config.nodeId(), quorum, controller, errors, mirrors,
-        authorizer);
+        authorizer, peers);
     metrics.bind(new BrokerMetrics.Sources(config.nodeId(), quorum, replicas, logs, groupCoordinator));
     quorum.addListener((delta, image) -> delta.deletedTopics().forEach(t -> metrics.removeTopic(t.name())));
     var observed = metrics.grpcInterceptor();

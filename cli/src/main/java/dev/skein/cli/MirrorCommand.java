@@ -18,7 +18,11 @@ import io.grpc.StatusRuntimeException;
 import dev.skein.client.BrokerAddress;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.internal.BrokerChannels;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -97,14 +101,39 @@ final class MirrorCommand implements Runnable {
     @Option(names = "--sync-interval-ms", paramLabel = "MS", defaultValue = "5000",
         description = "How often topics, configs, partitions and group offsets are synced (default: ${DEFAULT-VALUE}).")
     int syncIntervalMs;
+    @Option(names = "--source-security-protocol", paramLabel = "PLAINTEXT|SSL", defaultValue = "PLAINTEXT",
+        description = "How the destination brokers reach the source: SSL for a source with TLS (they present their "
+            + "own broker certificate to a source that asks for one). Default: ${DEFAULT-VALUE}.")
+    String sourceSecurityProtocol;
+    @Option(names = "--source-ssl-ca-location", paramLabel = "PEM",
+        description = "CA certificates trusted for the source brokers (read here and stored in the link, so no broker "
+            + "needs the file); implies SSL. Without it, SSL trusts the JDK's default CAs.")
+    Path sourceCaLocation;
+    @Option(names = "--source-ssl-use-broker-certificate",
+        description = "Present each destination broker's own certificate to the source, for a source that requires "
+            + "client certificates (it must trust the destination's CA); implies SSL.")
+    boolean sourceUseBrokerCertificate;
     @Option(names = "--validate-only", description = "Check the link without creating it.")
     boolean validateOnly;
 
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+      if (!sourceSecurityProtocol.equalsIgnoreCase("PLAINTEXT") && !sourceSecurityProtocol.equalsIgnoreCase("SSL")) {
+        throw new IllegalArgumentException("--source-security-protocol must be PLAINTEXT or SSL, got "
+            + sourceSecurityProtocol);
+      }
       MirrorLinkSpec.Builder link = MirrorLinkSpec.newBuilder().setName(name).addAllTopics(topics)
           .setIncludeRegex(include).setExcludeRegex(exclude).addAllGroups(groups).setGroupRegex(groupRegex)
-          .setMaxBytesPerSecond(maxBytesPerSecond).setSyncIntervalMs(syncIntervalMs);
+          .setMaxBytesPerSecond(maxBytesPerSecond).setSyncIntervalMs(syncIntervalMs)
+          .setSourceTls(sourceSecurityProtocol.equalsIgnoreCase("SSL") || sourceCaLocation != null
+              || sourceUseBrokerCertificate)
+          .setSourceUseBrokerCertificate(sourceUseBrokerCertificate);
+      if (sourceCaLocation != null) {
+        if (!Files.isReadable(sourceCaLocation)) {
+          throw new IllegalArgumentException("--source-ssl-ca-location " + sourceCaLocation + " is not a readable file");
+        }
+        link.setSourceCaPem(Files.readString(sourceCaLocation, StandardCharsets.US_ASCII));
+      }
       for (String address : sourceBootstrap.split(",")) {
         link.addSourceBootstrap(address.trim());
       }
@@ -153,6 +182,7 @@ final class MirrorCommand implements Runnable {
           DescribeMirrorLinkRequest.newBuilder().setName(name).build()));
       MirrorLinkSpec link = d.getLink().getLink();
       out.println("Link " + link.getName() + " from " + String.join(",", link.getSourceBootstrapList())
+          + (link.getSourceTls() ? " (TLS)" : "")
           + (d.getLink().getPaused() ? " (paused)" : "")
           + (link.getMaxBytesPerSecond() > 0 ? ", at most " + link.getMaxBytesPerSecond() + " bytes/s" : ""));
       if (d.hasSourceError()) {

@@ -7,6 +7,7 @@ import dev.skein.broker.cluster.TestCluster;
 import dev.skein.client.NewTopic;
 import dev.skein.client.ProducerRecord;
 import dev.skein.client.SkeinProducer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -95,5 +96,26 @@ class MirrorCommandTest {
     SkeinCliTest.Run noTopics = skein("mirror", "create", "--link", "bad", "--source", "localhost:1");
     assertThat(noTopics.code()).isEqualTo(1);
     assertThat(noTopics.err()).contains("needs topics to mirror");
+
+    SkeinCliTest.Run missingCa = skein("mirror", "create", "--link", "bad", "--source", "localhost:1",
+        "--topic", "t", "--source-ssl-ca-location", "/no/such/ca.pem");
+    assertThat(missingCa.code()).isEqualTo(1);
+    assertThat(missingCa.err()).contains("--source-ssl-ca-location /no/such/ca.pem is not a readable file");
+
+    SkeinCliTest.Run badProtocol = skein("mirror", "create", "--link", "bad", "--source", "localhost:1",
+        "--topic", "t", "--source-security-protocol", "SASL_SSL");
+    assertThat(badProtocol.code()).isEqualTo(1);
+    assertThat(badProtocol.err()).contains("--source-security-protocol must be PLAINTEXT or SSL, got SASL_SSL");
+  }
+
+  @Test
+  void aSourceCaThatHoldsNoCertificateIsRefusedByTheController(@TempDir Path dir)
+      throws Exception {
+    Path notACa = dir.resolve("not-a-ca.pem");
+    Files.writeString(notACa, "hello");
+    SkeinCliTest.Run refused = skein("mirror", "create", "--link", "bad-ca", "--source", "localhost:1",
+        "--topic", "t", "--source-ssl-ca-location", notACa.toString());
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("INVALID_ARGUMENT").contains("source_ca_pem");
   }
 }

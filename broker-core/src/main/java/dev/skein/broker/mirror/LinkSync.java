@@ -83,10 +83,12 @@ final class LinkSync implements AutoCloseable {
   private final HostPort self;
   private final MetadataQuorum quorum;
   private final ControllerCalls controller;
-  private final PeerChannels localChannels = new PeerChannels();
+  /** The broker's own channels to its cluster (TLS as replication's): not closed here. */
+  private final PeerChannels localChannels;
 
-  LinkSync(HostPort self, MetadataQuorum quorum, ControllerCalls controller) {
+  LinkSync(HostPort self, MetadataQuorum quorum, ControllerCalls controller, PeerChannels localChannels) {
     this.self = self;
+    this.localChannels = localChannels;
     this.quorum = quorum;
     this.controller = controller;
   }
@@ -347,6 +349,6 @@ final class LinkSync implements AutoCloseable {
 
   @Override
   public void close() {
-    localChannels.close();
+    // Nothing of its own: the channels are the broker's.
   }
 }

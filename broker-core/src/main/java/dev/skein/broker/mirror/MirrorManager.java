@@ -2,6 +2,7 @@ package dev.skein.broker.mirror;
 
 import dev.skein.broker.HostPort;
 import dev.skein.broker.replica.Partition;
+import dev.skein.broker.replica.PeerChannels;
 import dev.skein.broker.replica.ReplicaManager;
 import dev.skein.broker.rpc.ControllerCalls;
 import dev.skein.metadata.MetadataQuorum;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,9 +66,15 @@ public final class MirrorManager implements AutoCloseable {
   private final AtomicBoolean raisingProducerIds = new AtomicBoolean();
   private volatile long raisedProducerIdsTo = -1;
   private volatile boolean closed;
+  private final Optional<X509ExtendedKeyManager> identity;
 
+  /**
+   * @param localPeers channels to this cluster's brokers (secured as replication is)
+   * @param identity this broker's TLS identity, presented to sources that ask for a client certificate
+   */
   public MirrorManager(int nodeId, HostPort self, MetadataQuorum quorum, ReplicaManager replicas,
-      ControllerCalls controller, MirrorFaults faults) {
+      ControllerCalls controller, MirrorFaults faults, PeerChannels localPeers,
+      Optional<X509ExtendedKeyManager> identity) {
     this.nodeId = nodeId;
     this.quorum = quorum;
     this.replicas = replicas;
@@ -74,7 +82,8 @@ public final class MirrorManager implements AutoCloseable {
     this.faults = faults;
     this.executor = Executors.newScheduledThreadPool(2, threads("skein-mirror-" + nodeId));
     this.syncExecutor = Executors.newSingleThreadScheduledExecutor(threads("skein-mirror-sync-" + nodeId));
-    this.linkSync = new LinkSync(self, quorum, controller);
+    this.identity = identity;
+    this.linkSync = new LinkSync(self, quorum, controller, localPeers);
   }
 
   public void start() {
@@ -109,8 +118,17 @@ public final class MirrorManager implements AutoCloseable {
   }
 
   SourceCluster source(MirrorLinkRecord link) {
-    return sources.computeIfAbsent(link.getName(), n -> new SourceCluster(n, link.getSourceBootstrapList(), faults,
-        executor));
+    SourceTls security = SourceTls.of(link);
+    SourceCluster source = sources.compute(link.getName(), (name, existing) -> {
+      if (existing != null && existing.security().equals(security)) {
+        return existing;
+      }
+      if (existing != null) {
+        existing.close();   // the link's TLS settings changed: new channels
+      }
+      return new SourceCluster(name, link.getSourceBootstrapList(), security, identity, faults, executor);
+    });
+    return source;
   }
 
   private void reconcileSafely() {

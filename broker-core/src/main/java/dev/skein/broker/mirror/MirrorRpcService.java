@@ -72,12 +72,14 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   private final ControllerCalls controller;
   private final Errors errors;
   private final MirrorManager mirrors;
-  private final PeerChannels peers = new PeerChannels();
+  /** The broker's channels to the other brokers (TLS as replication's): not closed here. */
+  private final PeerChannels peers;
   private final Authorizer authorizer;
 
   public MirrorRpcService(int nodeId, MetadataQuorum quorum, ControllerCalls controller, Errors errors,
-      MirrorManager mirrors, Authorizer authorizer) {
+      MirrorManager mirrors, Authorizer authorizer, PeerChannels peers) {
     this.authorizer = authorizer;
+    this.peers = peers;
     this.nodeId = nodeId;
     this.quorum = quorum;
     this.controller = controller;
@@ -90,6 +92,8 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
         .addAllTopics(spec.getTopicsList()).setIncludeRegex(spec.getIncludeRegex())
         .setExcludeRegex(spec.getExcludeRegex()).addAllGroups(spec.getGroupsList()).setGroupRegex(spec.getGroupRegex())
         .setMaxBytesPerSecond(spec.getMaxBytesPerSecond()).setSyncIntervalMs(spec.getSyncIntervalMs())
+        .setSourceTls(spec.getSourceTls() || !spec.getSourceCaPem().isEmpty() || spec.getSourceUseBrokerCertificate())
+        .setSourceCaPem(spec.getSourceCaPem()).setSourceUseBrokerCertificate(spec.getSourceUseBrokerCertificate())
         .setPaused(paused).build();
   }
 
@@ -97,7 +101,9 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
     return MirrorLinkSpec.newBuilder().setName(link.getName()).addAllSourceBootstrap(link.getSourceBootstrapList())
         .addAllTopics(link.getTopicsList()).setIncludeRegex(link.getIncludeRegex())
         .setExcludeRegex(link.getExcludeRegex()).addAllGroups(link.getGroupsList()).setGroupRegex(link.getGroupRegex())
-        .setMaxBytesPerSecond(link.getMaxBytesPerSecond()).setSyncIntervalMs(link.getSyncIntervalMs()).build();
+        .setMaxBytesPerSecond(link.getMaxBytesPerSecond()).setSyncIntervalMs(link.getSyncIntervalMs())
+        .setSourceTls(link.getSourceTls()).setSourceCaPem(link.getSourceCaPem())
+        .setSourceUseBrokerCertificate(link.getSourceUseBrokerCertificate()).build();
   }
 
   @Override
@@ -408,6 +414,6 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
   }
 
   public void close() {
-    peers.close();
+    // Nothing of its own: the channels are the broker's.
   }
 }

@@ -14,6 +14,7 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCalls;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import javax.net.ssl.X509ExtendedKeyManager;
 import io.grpc.stub.StreamObserver;
 
 /**
@@ -38,7 +40,10 @@ final class SourceCluster implements AutoCloseable {
   private static final long MIN_REFRESH_NANOS = 200_000_000L;
 
   private final String link;
-  private final PeerChannels channels = new PeerChannels();
+  private final SourceTls security;
+  private final PeerChannels channels;
+  /** Why no call can be made (the link's TLS settings cannot be used here), or null. */
+  private final String misconfiguration;
   private final MirrorFaults faults;
   private final Executor executor;
   private volatile List<HostPort> bootstrap;
@@ -47,8 +52,23 @@ final class SourceCluster implements AutoCloseable {
   private CompletableFuture<GetMetadataResponse> refreshing;
   private long lastRefreshNanos;
 
-  SourceCluster(String link, List<String> bootstrap, MirrorFaults faults, Executor executor) {
+  /**
+   * @param identity this broker's TLS identity, offered to the source if {@code security} says so
+   */
+  SourceCluster(String link, List<String> bootstrap, SourceTls security, Optional<X509ExtendedKeyManager> identity,
+      MirrorFaults faults, Executor executor) {
     this.link = link;
+    this.security = security;
+    Optional<SslContext> tls = Optional.empty();
+    String problem = null;
+    try {
+      tls = security.context(identity);
+    } catch (IllegalArgumentException e) {
+      // Reported as the source being unreachable, in describe, until the link is fixed.
+      problem = "mirror link '" + link + "' cannot reach its source: " + e.getMessage();
+    }
+    this.channels = new PeerChannels(tls);
+    this.misconfiguration = problem;
     this.faults = faults;
     this.executor = executor;
     setBootstrap(bootstrap);
@@ -64,6 +84,11 @@ final class SourceCluster implements AutoCloseable {
 
   List<HostPort> bootstrap() {
     return bootstrap;
+  }
+
+  /** The TLS settings its channels were made with. */
+  SourceTls security() {
+    return security;
   }
 
   /** The last metadata read, if any. */
@@ -166,6 +191,9 @@ final class SourceCluster implements AutoCloseable {
    * (then it fails with UNAVAILABLE, and so does an answer that arrives while it is cut).
    */
   <T> CompletableFuture<T> call(HostPort address, BiConsumer<Channel, StreamObserver<T>> invoke) {
+    if (misconfiguration != null) {
+      return CompletableFuture.failedFuture(unavailable(misconfiguration, null));
+    }
     if (faults.isCut()) {
       return CompletableFuture.failedFuture(unavailable("network to the mirror source is cut (fault injected)", null));
     }

@@ -18,6 +18,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,6 +172,11 @@ public final class TlsCredentials implements AutoCloseable {
 
   PrivateKey servedKey() {
     return keyManager.getPrivateKey(keyManager.chooseEngineServerAlias(null, null, null));
+  }
+
+  /** This broker's identity, for its calls to other clusters (a mirror link's source). */
+  public X509ExtendedKeyManager keyManager() {
+    return keyManager;
   }
 
   /** The same managers for the Raft port (Ratis builds its own contexts from them). */

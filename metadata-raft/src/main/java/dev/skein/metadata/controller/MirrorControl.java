@@ -15,6 +15,10 @@ import dev.skein.proto.internal.v1.PutMirrorLinkRequest;
 import dev.skein.proto.internal.v1.RaiseProducerIdsRequest;
 import dev.skein.proto.internal.v1.RemoveMirrorLinkRecord;
 import dev.skein.proto.internal.v1.TopicRecord;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,7 +77,24 @@ final class MirrorControl {
       return Optional.of("sync_interval_ms must be between 0 (default 5000) and 3600000, got "
           + link.getSyncIntervalMs());
     }
+    if (!link.getSourceCaPem().isEmpty()) {
+      return problemWithCertificates(link.getSourceCaPem());
+    }
     return Optional.empty();
+  }
+
+  /** Every destination broker will build its trust for the source from this text: it must hold certificates. */
+  private static Optional<String> problemWithCertificates(String pem) {
+    if (pem.length() > 1 << 20) {
+      return Optional.of("source_ca_pem is over 1 MiB");
+    }
+    try {
+      var certificates = CertificateFactory.getInstance("X.509")
+          .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+      return certificates.isEmpty() ? Optional.of("source_ca_pem holds no PEM certificate") : Optional.empty();
+    } catch (CertificateException e) {
+      return Optional.of("source_ca_pem is not a list of PEM certificates: " + e.getMessage());
+    }
   }
 
   ControllerDecision putLink(PutMirrorLinkRequest request, ClusterImage image) {
