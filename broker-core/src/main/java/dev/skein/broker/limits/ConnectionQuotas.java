@@ -35,17 +35,18 @@ import java.util.function.Predicate;
  * admitted later, on its next call, if a slot has been freed by then; an unadmitted connection
  * whose client gives up is closed by {@code max.connection.idle.ms} like any idle one.
  *
- * <p>A connection counts against the principal of the first call that is not replication or SCRAM
- * authentication on it: the user a valid SCRAM token names (as the call's caller is named, see
- * {@link CallerInterceptor}), or else the connection's certificate principal, known from the
- * TLS handshake, which is over by {@link #transportReady}: the client certificate in the
- * transport's SSL session mapped by the same rules (and code, {@link CallerInterceptor#principal})
- * that name every call's caller, {@code User:ANONYMOUS} without one. The SCRAM exchange itself
- * (the AuthService) comes before the client has a token, so it is admitted by address only and
- * leaves the principal open. Once counted, a connection stays with that principal: calls of
- * another user multiplexed onto it later are not counted again (a client holds one identity per
- * channel). A certificate no rule maps, or an unknown token, counts against no principal:
- * {@link CallerInterceptor} refuses such calls anyway.
+ * <p>A connection counts against one principal at a time: from the TLS handshake, which is over
+ * by {@link #transportReady}, its certificate's (the client certificate in the transport's SSL
+ * session mapped by the same rules and code, {@link CallerInterceptor#principal}, that name every
+ * call's caller; {@code User:ANONYMOUS} without one), and from then on the principal of its latest
+ * call: the user a valid SCRAM token names, as the call's caller is named, or else the
+ * certificate's. A call of another principal than the one counted moves the connection to it, if
+ * that principal is under its quota, and is refused otherwise (the connection then counts against
+ * no principal until a call is served again); so no call is served for a principal over its
+ * quota, whatever came before it on the connection. The SCRAM exchange itself
+ * (the AuthService) comes before the client has a token and counts against no principal, nor does
+ * replication (below). A certificate no rule maps, or an unknown token, counts against no
+ * principal: {@link CallerInterceptor} refuses such calls anyway.
  *
  * <p>Brokers' own connections are never refused by the per-principal quota (Kafka, likewise,
  * exempts its inter-broker listener from its connection limits), in two ways:
@@ -136,8 +137,7 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
       return attributes; // in-process or Unix socket transports: no address to count against
     }
     Connection connection = new Connection(inet.getAddress(), certificatePrincipal(attributes));
-    // By address and in all at once; by principal at its first call, which may name a SCRAM user.
-    tryAdmit(connection, null);
+    tryAdmit(connection, connection.certificatePrincipal);
     return attributes.toBuilder().set(CONNECTION, connection).build();
   }
 
@@ -182,20 +182,19 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
         admitted--;
         admittedByAddress.merge(connection.address, -1, (a, b) -> a + b == 0 ? null : a + b);
       }
-      if (connection.countedPrincipal != null) {
-        countedByPrincipal.merge(connection.countedPrincipal, -1, (a, b) -> a + b == 0 ? null : a + b);
-        connection.countedPrincipal = null;
-      }
+      uncountPrincipal(connection);
     }
   }
 
   /**
    * The refusal for this connection, or empty once it is (or becomes) admitted for a call of
    * {@code principal} (null for a call that counts against no principal: replication, SCRAM
-   * authentication, a broker's, or the connection being made).
+   * authentication, a broker's). A principal's quota is checked before the address's slot is
+   * taken, so a connection its principal may not have holds no slot of its address or in all.
    */
   private synchronized Optional<SkeinError> tryAdmit(Connection connection, String principal) {
-    if (connection.closed || connection.admitted && (connection.countedPrincipal != null || principal == null)) {
+    boolean principalCounted = principal == null || principal.equals(connection.countedPrincipal);
+    if (connection.closed || connection.admitted && principalCounted) {
       return Optional.empty();
     }
     String ip = connection.address.getHostAddress();
@@ -211,9 +210,13 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
             "limit", Integer.toString(limit), "client_ip", ip)));
       }
     }
-    Optional<SkeinError> overPrincipal = principalRefusal(principal, ip);
-    if (overPrincipal.isPresent()) {
-      return overPrincipal;
+    if (!principalCounted) {
+      Optional<SkeinError> overPrincipal = principalRefusal(principal, ip);
+      if (overPrincipal.isPresent()) {
+        // Serving no one now, it holds no principal's slot: its next call is checked afresh.
+        uncountPrincipal(connection);
+        return overPrincipal;
+      }
     }
     if (!connection.admitted) {
       if (admitted >= maxConnections) {
@@ -225,11 +228,19 @@ public final class ConnectionQuotas extends ServerTransportFilter implements Ser
       admitted++;
       admittedByAddress.merge(connection.address, 1, Integer::sum);
     }
-    if (principal != null) {
+    if (!principalCounted) {
+      uncountPrincipal(connection);
       connection.countedPrincipal = principal;
       countedByPrincipal.merge(principal, 1, Integer::sum);
     }
     return Optional.empty();
+  }
+
+  private void uncountPrincipal(Connection connection) {
+    if (connection.countedPrincipal != null) {
+      countedByPrincipal.merge(connection.countedPrincipal, -1, (a, b) -> a + b == 0 ? null : a + b);
+      connection.countedPrincipal = null;
+    }
   }
 
   private Optional<SkeinError> principalRefusal(String principal, String ip) {

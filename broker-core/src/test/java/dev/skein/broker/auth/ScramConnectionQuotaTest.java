@@ -14,12 +14,14 @@ import dev.skein.rpc.Scram;
 import dev.skein.rpc.SkeinError;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.MetadataUtils;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,13 +43,14 @@ class ScramConnectionQuotaTest {
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final List<BrokerChannels> clients = new ArrayList<>();
   private final List<ManagedChannel> plain = new ArrayList<>();
+  private final dev.skein.metadata.image.ClusterImage image = withUsersImage();
+  private TokenStore tokens;
   private Server server;
   private BrokerAddress address;
 
   @BeforeEach
   void start() throws Exception {
-    var image = withUsersImage();
-    TokenStore tokens = new TokenStore(Duration.ofMinutes(10), () -> image, System::currentTimeMillis);
+    tokens = new TokenStore(Duration.ofMinutes(10), () -> image, System::currentTimeMillis);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("localhost", 0));
     ServerLimits limits = ServerLimits.DEFAULT.withPrincipalConnectionQuota(1,
         ServerLimits.parsePrincipalOverrides("User:bob=2"));
@@ -114,6 +117,33 @@ class ScramConnectionQuotaTest {
     check(anonymous);
     assertThat(refusal(anonymousConnection()).metadata()).containsEntry("principal", "User:ANONYMOUS");
     check(alice);
+  }
+
+  @Test
+  void aCallWithoutATokenFirstDoesNotLetALaterTokenCallPastTheUsersQuota() {
+    check(connectionOf("alice"));
+    // A call without a token first (a health check) counts a connection against User:ANONYMOUS;
+    // Alice's token on it later must still count against her, and be refused.
+    ManagedChannel anonymousFirst = anonymousConnection();
+    check(anonymousFirst);
+    // A connection served as User:ANONYMOUS moves to Alice only if she is under her quota: she is not.
+    assertThat(refusal(anonymousFirst, tokenFor("alice")).metadata()).containsEntry("principal", "User:alice");
+    // Refused, it holds no principal's slot: served again as User:ANONYMOUS, under that quota of 1.
+    check(anonymousFirst);
+    assertThat(refusal(anonymousConnection()).metadata()).containsEntry("principal", "User:ANONYMOUS");
+  }
+
+  /** A token for {@code user}, as the AuthService would issue it after an exchange. */
+  private String tokenFor(String user) {
+    return tokens.issue(user, image.scram().credential(user).orElseThrow().getStoredKey().toByteArray());
+  }
+
+  private static SkeinError refusal(ManagedChannel channel, String token) {
+    Metadata headers = new Metadata();
+    headers.put(CallerInterceptor.AUTHORIZATION, CallerInterceptor.BEARER + token);
+    return QuotaRefusal.of(() -> HealthGrpc.newBlockingStub(channel)
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+        .check(HealthCheckRequest.getDefaultInstance()));
   }
 
   @Test
