@@ -3,7 +3,8 @@
 # TLS on every port (skein dev --tls: client port, replication, Raft) against plaintext,
 # alternating, ROUNDS rounds each, and the ratio TLS/plaintext per round. TLS runs twice per round:
 # with the BoringSSL engine grpc-netty-shaded bundles (the default, "tls") and with the JDK's own
-# TLS ("tls-jdk", the engine Kafka uses; selected by turning Netty's OpenSSL off in broker and client).
+# TLS ("tls-jdk", the engine Kafka uses; selected by turning grpc-netty-shaded's OpenSSL off in broker
+# and client: the client port and replication; the Raft port, on Ratis' own Netty, keeps its engine).
 #
 #   bench/tls-compare.sh [RECORDS] [ROUNDS]     (default 300000 records of 1 KiB, 2 rounds)
 #

@@ -344,7 +344,6 @@ public final class SkeinBroker implements AutoCloseable {
       server.shutdownNow();
     }
     closeQuietly(mirrors);
-    closeQuietly(mirrorService::close);
     closeQuietly(replicas);
     closeQuietly(peers);
     closeQuietly(quorum);
@@ -388,7 +387,6 @@ public final class SkeinBroker implements AutoCloseable {
       }
     }
     closeQuietly(mirrors);
-    closeQuietly(mirrorService::close);
     closeQuietly(lifecycle);
     closeQuietly(quorum);
     // shutdown(), never shutdownNow(): interrupting a thread inside a FileChannel call closes the channel.

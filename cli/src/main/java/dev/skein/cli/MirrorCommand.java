@@ -19,11 +19,18 @@ import dev.skein.client.BrokerAddress;
 import dev.skein.client.ClientConfig;
 import dev.skein.client.internal.BrokerChannels;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -132,7 +139,7 @@ final class MirrorCommand implements Runnable {
         if (!Files.isReadable(sourceCaLocation)) {
           throw new IllegalArgumentException("--source-ssl-ca-location " + sourceCaLocation + " is not a readable file");
         }
-        link.setSourceCaPem(Files.readString(sourceCaLocation, StandardCharsets.US_ASCII));
+        link.setSourceCaPem(pemCertificates(sourceCaLocation));
       }
       for (String address : sourceBootstrap.split(",")) {
         link.addSourceBootstrap(address.trim());
@@ -142,6 +149,34 @@ final class MirrorCommand implements Runnable {
       spec.commandLine().getOut().println((validateOnly ? "Valid mirror link " : "Created mirror link ") + name);
       return 0;
     }
+  }
+
+  /**
+   * The certificates of a CA file, encoded again as plain PEM: bundles may hold comments and
+   * text in any encoding, which have no place in the metadata.
+   */
+  static String pemCertificates(Path file) throws IOException {
+    Collection<? extends Certificate> certificates;
+    try (InputStream in = Files.newInputStream(file)) {
+      certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);
+    } catch (CertificateException e) {
+      throw new IllegalArgumentException("--source-ssl-ca-location " + file + " is not a PEM certificate bundle: "
+          + e.getMessage(), e);
+    }
+    if (certificates.isEmpty()) {
+      throw new IllegalArgumentException("--source-ssl-ca-location " + file + " holds no PEM certificate");
+    }
+    Base64.Encoder base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII));
+    StringBuilder pem = new StringBuilder();
+    for (Certificate certificate : certificates) {
+      try {
+        pem.append("-----BEGIN CERTIFICATE-----\n").append(base64.encodeToString(certificate.getEncoded()))
+            .append("\n-----END CERTIFICATE-----\n");
+      } catch (CertificateEncodingException e) {
+        throw new IllegalArgumentException("cannot encode a certificate of " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return pem.toString();
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List links: LINK SOURCE STATE TOPICS.")

@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.skein.broker.cluster.TestCluster;
+import dev.skein.broker.tls.CertificateAuthority;
 import dev.skein.client.NewTopic;
 import dev.skein.client.ProducerRecord;
 import dev.skein.client.SkeinProducer;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,13 +115,25 @@ class MirrorCommandTest {
   }
 
   @Test
-  void aSourceCaThatHoldsNoCertificateIsRefusedByTheController(@TempDir Path dir)
-      throws Exception {
+  void aSourceCaFileIsStoredAsPlainPemCertificates(@TempDir Path dir) throws Exception {
     Path notACa = dir.resolve("not-a-ca.pem");
     Files.writeString(notACa, "hello");
     SkeinCliTest.Run refused = skein("mirror", "create", "--link", "bad-ca", "--source", "localhost:1",
         "--topic", "t", "--source-ssl-ca-location", notACa.toString());
     assertThat(refused.code()).isEqualTo(1);
-    assertThat(refused.err()).contains("INVALID_ARGUMENT").contains("source_ca_pem");
+    assertThat(refused.err()).contains("--source-ssl-ca-location " + notACa + " is not a PEM certificate bundle");
+
+    // A bundle with comments in UTF-8, as distributions ship them: only the certificates are kept.
+    CertificateAuthority ca = CertificateAuthority.create("source-ca",
+        Duration.ofDays(1));
+    ca.writeCertificate(dir.resolve("ca.pem"));
+    Path bundle = dir.resolve("bundle.pem");
+    Files.writeString(bundle, "# Zertifikatsbündel für Tests — ünïcode\n" + Files.readString(dir.resolve("ca.pem")),
+        StandardCharsets.UTF_8);
+    String pem = MirrorCommand.pemCertificates(bundle);
+    assertThat(pem).startsWith("-----BEGIN CERTIFICATE-----\n").doesNotContain("#");
+    List<Certificate> parsed = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(
+            new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))));
+    assertThat(parsed).containsExactly(ca.certificate());
   }
 }

@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  * Every step is idempotent: a pass cut short (leadership moved, source down) is simply
  * repeated by the next one, here or on the next active controller's broker.
  */
-final class LinkSync implements AutoCloseable {
+final class LinkSync {
 
   private static final Logger log = LoggerFactory.getLogger(LinkSync.class);
   private static final long CALL_TIMEOUT_MS = 5_000;
@@ -345,10 +345,5 @@ final class LinkSync implements AutoCloseable {
       }
     });
     return out;
-  }
-
-  @Override
-  public void close() {
-    // Nothing of its own: the channels are the broker's.
   }
 }

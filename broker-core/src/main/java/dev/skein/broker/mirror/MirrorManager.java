@@ -118,17 +118,9 @@ public final class MirrorManager implements AutoCloseable {
   }
 
   SourceCluster source(MirrorLinkRecord link) {
-    SourceTls security = SourceTls.of(link);
-    SourceCluster source = sources.compute(link.getName(), (name, existing) -> {
-      if (existing != null && existing.security().equals(security)) {
-        return existing;
-      }
-      if (existing != null) {
-        existing.close();   // the link's TLS settings changed: new channels
-      }
-      return new SourceCluster(name, link.getSourceBootstrapList(), security, identity, faults, executor);
-    });
-    return source;
+    // A link's settings never change (links are deleted and created again), so its source is made once.
+    return sources.computeIfAbsent(link.getName(), name -> new SourceCluster(name, link.getSourceBootstrapList(),
+        SourceTls.of(link), identity, faults, executor));
   }
 
   private void reconcileSafely() {
@@ -260,7 +252,6 @@ public final class MirrorManager implements AutoCloseable {
     executor.shutdown();
     syncExecutor.shutdown();
     sources.values().forEach(SourceCluster::close);
-    linkSync.close();
   }
 
   private static ThreadFactory threads(String prefix) {

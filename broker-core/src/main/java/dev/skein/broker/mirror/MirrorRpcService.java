@@ -111,6 +111,17 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
     if (!authorized(response, AclOperation.ACL_OPERATION_ALTER, request.getLink().getName())) {
       return;
     }
+    if (request.getLink().getSourceUseBrokerCertificate()) {
+      // The link would act as the brokers towards another cluster: a cluster operator's decision,
+      // not one for whoever may alter this link.
+      try {
+        authorizer.require(Caller.current(), AclOperation.ACL_OPERATION_ALTER, AclResourceType.ACL_RESOURCE_TYPE_CLUSTER,
+            AclsImage.CLUSTER_NAME);
+      } catch (BrokerException e) {
+        response.onError(e.error().toStatusException());
+        return;
+      }
+    }
     complete(response, controller.call(ControllerRequest.newBuilder().setPutMirrorLink(PutMirrorLinkRequest.newBuilder()
         .setLink(toRecord(request.getLink(), false)).setCreate(true).setValidateOnly(request.getValidateOnly()))
         .build()).thenApply(applied -> CreateMirrorLinkResponse.getDefaultInstance()),
@@ -411,9 +422,5 @@ public final class MirrorRpcService extends MirrorServiceGrpc.MirrorServiceImplB
       response.onError(e.error().toStatusException());
       return false;
     }
-  }
-
-  public void close() {
-    // Nothing of its own: the channels are the broker's.
   }
 }

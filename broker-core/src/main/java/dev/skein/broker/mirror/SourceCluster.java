@@ -40,7 +40,6 @@ final class SourceCluster implements AutoCloseable {
   private static final long MIN_REFRESH_NANOS = 200_000_000L;
 
   private final String link;
-  private final SourceTls security;
   private final PeerChannels channels;
   /** Why no call can be made (the link's TLS settings cannot be used here), or null. */
   private final String misconfiguration;
@@ -58,7 +57,6 @@ final class SourceCluster implements AutoCloseable {
   SourceCluster(String link, List<String> bootstrap, SourceTls security, Optional<X509ExtendedKeyManager> identity,
       MirrorFaults faults, Executor executor) {
     this.link = link;
-    this.security = security;
     Optional<SslContext> tls = Optional.empty();
     String problem = null;
     try {
@@ -86,10 +84,6 @@ final class SourceCluster implements AutoCloseable {
     return bootstrap;
   }
 
-  /** The TLS settings its channels were made with. */
-  SourceTls security() {
-    return security;
-  }
 
   /** The last metadata read, if any. */
   Optional<GetMetadataResponse> cachedMetadata() {

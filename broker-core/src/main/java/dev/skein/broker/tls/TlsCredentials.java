@@ -8,11 +8,14 @@ import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.net.Socket;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -67,13 +70,16 @@ public final class TlsCredentials implements AutoCloseable {
   }
 
   private void install(TlsMaterial material) throws IOException, GeneralSecurityException {
-    trustManager.updateTrustCredentials(material.trusted());
+    // The revocations first: between the two, the old trust with the new list is only stricter.
     revoked = material.revoked();
+    trustManager.updateTrustCredentials(material.trusted());
     keyManager.updateIdentityCredentials(material.chain(), material.key());
   }
 
   /** Refuses a peer whose chain holds a revoked certificate, and says so in the log. */
   private final class RevocationCheck implements AdvancedTlsX509TrustManager.SslSocketAndEnginePeerVerifier {
+
+    private final Map<BigInteger, Long> lastLogged = new ConcurrentHashMap<>();
 
     @Override
     public void verifyPeerCertificate(X509Certificate[] chain, String authType, Socket socket)
@@ -92,7 +98,16 @@ public final class TlsCredentials implements AutoCloseable {
       try {
         revoked.check(chain);
       } catch (CertificateException e) {
-        log.info("TLS handshake with {} refused: {}", peer, e.getMessage());
+        // A revoked client retries: one line per certificate a minute is enough to find it.
+        long now = System.nanoTime();
+        Long last = lastLogged.get(chain[0].getSerialNumber());
+        if (last == null || now - last > TimeUnit.MINUTES.toNanos(1)) {
+          if (lastLogged.size() > 10_000) {
+            lastLogged.clear();
+          }
+          lastLogged.put(chain[0].getSerialNumber(), now);
+          log.info("TLS handshake with {} refused: {}", peer, e.getMessage());
+        }
         throw e;
       }
     }

@@ -333,6 +333,18 @@ class AclClusterTest {
     MirrorServiceGrpc.newBlockingStub(as("a2", 0)).createMirrorLink(link);
   }
 
+  @Test
+  void aLinkPresentingTheBrokersCertificateNeedsAlterOnTheClusterNotJustTheLink() {
+    grant(acl("User:a3", AclResourceType.ACL_RESOURCE_TYPE_MIRROR_LINK, "a3-link", AclOperation.ACL_OPERATION_ALTER));
+    MirrorLinkSpec.Builder spec = MirrorLinkSpec.newBuilder().setName("a3-link").addSourceBootstrap("localhost:1")
+        .addTopics("t");
+    var mirrors = MirrorServiceGrpc.newBlockingStub(as("a3", 0));
+    mirrors.createMirrorLink(CreateMirrorLinkRequest.newBuilder().setValidateOnly(true).setLink(spec).build());
+    assertDenied(() -> mirrors.createMirrorLink(CreateMirrorLinkRequest.newBuilder().setValidateOnly(true)
+        .setLink(spec.clone().setSourceUseBrokerCertificate(true)).build()),
+        ErrorReason.CLUSTER_AUTHORIZATION_FAILED, "principal User:a3 is not allowed to ALTER cluster 'skein-cluster'");
+  }
+
   // ---- semantics across the cluster ----
 
   @Test

@@ -1,6 +1,7 @@
 package dev.skein.broker.mirror;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.skein.broker.auth.SecureTestBrokers;
@@ -22,6 +23,7 @@ import dev.skein.proto.v1.MirrorLinkSpec;
 import dev.skein.proto.v1.MirrorServiceGrpc;
 import dev.skein.proto.v1.OffsetSpec;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
@@ -134,6 +136,15 @@ class MirrorTlsTest {
     DescribeMirrorLinkResponse described = describe("secure");
     assertThat(described.hasSourceError()).as("source error: %s", described.getSourceError().getMessage()).isFalse();
     assertThat(described.getLink().getLink().getSourceTls()).isTrue();
+  }
+
+  @Test
+  void aSourceCaThatHoldsNoCertificateIsRefusedByTheController() {
+    assertThatThrownBy(() -> mirrorApi().createMirrorLink(CreateMirrorLinkRequest.newBuilder().setLink(
+        MirrorLinkSpec.newBuilder().setName("bad-ca").addSourceBootstrap(bootstrap(source)).addTopics("t")
+            .setSourceCaPem("not a certificate")).build()))
+        .isInstanceOf(StatusRuntimeException.class)
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("source_ca_pem is not a list of PEM certificates");
   }
 
   @Test

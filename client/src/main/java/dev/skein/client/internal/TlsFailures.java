@@ -70,7 +70,8 @@ public final class TlsFailures {
     if (m.contains("alert: bad_certificate") || m.contains("alert: certificate_unknown")
         || m.contains("alert_bad_certificate") || m.contains("alert_certificate_unknown")
         || m.contains("alert: unknown_ca") || m.contains("alert_unknown_ca")) {
-      return tls("the broker refused this client's certificate (expired, or not signed by a CA the cluster trusts)");
+      return tls("the broker refused this client's certificate (expired, revoked, or not signed by a CA the cluster "
+          + "trusts)");
     }
     if (revoked || m.contains("certificate has been revoked")) {
       return tls("the broker's certificate has been revoked by its CA");

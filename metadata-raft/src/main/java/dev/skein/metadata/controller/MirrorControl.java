@@ -114,8 +114,10 @@ final class MirrorControl {
     if (request.getValidateOnly() || link.equals(image.mirrors().links().get(link.getName()))) {
       return ControllerDecision.answer(ControllerResponse.getDefaultInstance());
     }
-    LOG.info("{} mirror link {}: {}", request.getCreate() ? "Creating" : "Changing", link.getName(),
-        link.toString().replace('\n', ' '));
+    // The source's CA certificates can be long; their size says enough here.
+    LOG.info("{} mirror link {}: {}{}", request.getCreate() ? "Creating" : "Changing", link.getName(),
+        link.toBuilder().clearSourceCaPem().build().toString().replace('\n', ' '),
+        link.getSourceCaPem().isEmpty() ? "" : " source_ca_pem: " + link.getSourceCaPem().length() + " characters");
     return new ControllerDecision(List.of(MetadataRecord.newBuilder().setMirrorLink(link).build()),
         (index, after) -> ControllerResponse.getDefaultInstance());
   }
