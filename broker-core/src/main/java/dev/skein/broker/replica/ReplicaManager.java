@@ -110,6 +110,14 @@ public final class ReplicaManager implements AutoCloseable {
   }
 
   private void applyDelta(MetadataDelta delta, ClusterImage newImage) {
+    // A delta may make this broker leader of thousands of partitions, each writing a leader epoch:
+    // one fsync of the state store for all of them, when the delta is taken up.
+    try (LogManager.SyncScope grouped = logs.deferStateSyncs()) {
+      applyDeltaGrouped(delta, newImage);
+    }
+  }
+
+  private void applyDeltaGrouped(MetadataDelta delta, ClusterImage newImage) {
     for (TopicImage deleted : delta.deletedTopics()) {
       for (int p : deleted.partitions().keySet()) {
         removeReplica(deleted.name(), p, deleted.id());

@@ -469,6 +469,31 @@ public final class LogManager implements AutoCloseable {
     }
   }
 
+  /** A scope that groups durable state writes; see {@link #deferStateSyncs()}. */
+  public interface SyncScope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Groups the fsyncs of leader-epoch cache writes until the returned scope closes, which syncs them all
+   * at once: taking up thousands of partitions as leader (a new topic, a failover) otherwise waits for one
+   * fsync per partition. A crash inside the scope may lose some of those writes; the next start repairs
+   * each partition's cache from its batch headers.
+   */
+  public SyncScope deferStateSyncs() {
+    AutoCloseable scope = epochCheckpoints.deferSyncs();
+    return () -> {
+      try {
+        scope.close();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+  }
+
   /** The group flusher of this directory's durable logs. */
   public LogFlusher flusher() {
     return flusher;
