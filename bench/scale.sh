@@ -9,7 +9,8 @@
 #   create   from `topic create` until the brokers lead all partitions (3 brokers: and until none
 #            is under-replicated)
 #   produce  2 records to every partition (round-robin keyless) at PARTITIONS/10 records/s (at least
-#            200), then until every replica of every partition has them
+#            200; producer batch.size=1024, see PRODUCER_PROPS), then until every replica of every
+#            partition has them
 #   restart  SIGTERM every broker (shutdown time), start them again, until all partitions are led
 #   crash    (3 brokers) kill -9 one broker; until every partition it led has another leader;
 #            then start it again, until no partition is under-replicated
@@ -24,6 +25,9 @@ RF=$BROKERS
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 SKEIN=${SKEIN:-$HERE/cli/target/skein/bin/skein}   # or a copy of the distribution, so a rebuild cannot change it mid-run
 WORK=$(mktemp -d /tmp/skein-bench-scale.XXXXXX)
+# The producer reserves batch.size (default 16 KiB) for every partition it has a batch open for, within
+# buffer.memory (32 MiB): with thousands of partitions and one record each, send() would block on memory.
+PRODUCER_PROPS=${SCALE_PRODUCER_PROPS:-batch.size=1024}
 DEADLINE=${SCALE_DEADLINE_S:-3600}   # give up waiting for any one condition after this long
 export SKEIN_HEAP=${SKEIN_HEAP:-2g}
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -125,7 +129,7 @@ echo "create: the call returned after ${created_at}s; all led after ${create_s}s
 rate=$((PARTITIONS / 10 > 200 ? PARTITIONS / 10 : 200))
 t0=$(date +%s.%N)
 produce_line=$("$SKEIN" perf produce -b "$BOOTSTRAP" --topic scale --num-records $((2 * PARTITIONS)) \
-  --record-size 100 --throughput "$rate" --reporting-interval 600000 2>&1 | tail -1)
+  --record-size 100 --throughput "$rate" --reporting-interval 600000 --producer-props $PRODUCER_PROPS 2>&1 | tail -1)
 echo "produce: $produce_line"
 if wait_for "every replica has 2 records" "replicas_with_records 2" $((PARTITIONS * RF)); then
   produce_result="all $((PARTITIONS * RF)) replicas got their 2 records, ${rate}/s, $(since "$t0")s"
