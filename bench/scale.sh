@@ -128,9 +128,9 @@ echo "create: the call returned after ${created_at}s; all led after ${create_s}s
 # ---- produce
 rate=$((PARTITIONS / 10 > 200 ? PARTITIONS / 10 : 200))
 t0=$(date +%s.%N)
-produce_line=$("$SKEIN" perf produce -b "$BOOTSTRAP" --topic scale --num-records $((2 * PARTITIONS)) \
-  --record-size 100 --throughput "$rate" --reporting-interval 600000 --producer-props $PRODUCER_PROPS 2>&1 | tail -1)
-echo "produce: $produce_line"
+"$SKEIN" perf produce -b "$BOOTSTRAP" --topic scale --num-records $((2 * PARTITIONS)) --record-size 100 \
+  --throughput "$rate" --reporting-interval 600000 --producer-props $PRODUCER_PROPS >"$WORK/produce.out" 2>&1 ||
+  echo "produce: perf produce failed (exit $?); its output ends:" && tail -3 "$WORK/produce.out"
 if wait_for "every replica has 2 records" "replicas_with_records 2" $((PARTITIONS * RF)); then
   produce_result="all $((PARTITIONS * RF)) replicas got their 2 records, ${rate}/s, $(since "$t0")s"
 else
