@@ -118,8 +118,17 @@ public final class SkeinBroker implements AutoCloseable {
         Clock.systemUTC());
     DataWatchers commitWatchers = new DataWatchers();
     DataWatchers logEndWatchers = new DataWatchers();
-    this.quorum = MetadataQuorum.start(tls.isPresent()
-        ? config.quorumConfig().withTls(tls.get().quorumTls()) : config.quorumConfig());
+    try {
+      this.quorum = MetadataQuorum.start(tls.isPresent()
+          ? config.quorumConfig().withTls(tls.get().quorumTls()) : config.quorumConfig());
+    } catch (IOException | RuntimeException e) {
+      // Nothing else holds the logs and the state store yet: release them, so the same process
+      // can start this broker again (the Raft port may be free a moment later).
+      closeQuietly(logs);
+      closeQuietly(stateStore);
+      tls.ifPresent(SkeinBroker::closeQuietly);
+      throw e;
+    }
     this.lifecycle = new BrokerLifecycle(quorum, config.advertised().host(), config.advertised().port(), config.rack());
     this.replicas = new ReplicaManager(config.nodeId(), logs, config.logDefaults(), config.replication(),
         new ReplicaManager.Collaborators(commitWatchers, logEndWatchers, new ControllerIsrChannel(quorum, lifecycle),

@@ -36,6 +36,7 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.ExitUtils;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,13 @@ public final class MetadataQuorum implements AutoCloseable {
       RaftGroupId.valueOf(UUID.nameUUIDFromBytes("skein-metadata".getBytes(StandardCharsets.UTF_8)));
 
   private static final Logger LOG = LoggerFactory.getLogger(MetadataQuorum.class);
+
+  static {
+    // Ratis ends the whole process (System.exit(1)) when its gRPC server cannot start, e.g. on a
+    // Raft port in use. Embedded in a broker, that must be an error of this quorum's start,
+    // which the broker reports; with this, Ratis throws instead and start() closes what it made.
+    ExitUtils.disableSystemExit();
+  }
 
   private final QuorumConfig config;
   private final RaftServer server;

@@ -21,6 +21,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -144,16 +146,47 @@ public final class TestCluster implements AutoCloseable {
       throw new IllegalStateException("broker " + id + " is running");
     }
     try {
-      SkeinBroker broker = SkeinBroker.start(configs.get(id - 1));
+      SkeinBroker broker = startOnItsPorts(configs.get(id - 1));
       running.put(id, broker);
       if (waitReady) {
         broker.ready().get(60, TimeUnit.SECONDS);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     } catch (Exception e) {
       throw new IllegalStateException("broker " + id + " did not become ready", e);
     }
+  }
+
+  /**
+   * Starts a broker on the ports it had, again for up to 30 s while one of them is in use: when
+   * a broker restarts at once, a port freed by the one before may still be held a moment (or be
+   * taken as the local port of another connection on this host, since test ports come from the
+   * ephemeral range). Any other failure fails at once.
+   */
+  static SkeinBroker startOnItsPorts(BrokerConfig config) {
+    AtomicReference<SkeinBroker> started = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
+      try {
+        started.set(SkeinBroker.start(config));
+        return true;
+      } catch (IOException | RuntimeException e) {
+        if (portInUse(e)) {
+          return false;   // tried again at the next poll
+        }
+        throw e;
+      }
+    });
+    return started.get();
+  }
+
+  private static boolean portInUse(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      if (t instanceof BindException || message.contains("Address already in use")
+          || message.contains("Failed to start Grpc server")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Stops a broker cleanly: controlled shutdown, then flush and checkpoint. */
