@@ -45,8 +45,10 @@ class ProduceOutcomeTest {
     try (TestCluster cluster = TestCluster.start(dir, 3, 3, LogConfig.DEFAULT,
         ReplicationConfig.DEFAULT.withReplicaLagTimeMax(Duration.ofMillis(1500)))) {
       int leader = createTopic(cluster);
-      assertThat(produce(cluster, leader, "replicated", 10_000).getOutcome())
-          .isEqualTo(ProduceOutcome.PRODUCE_OUTCOME_STORED);
+      // The ISR was read from any broker's metadata; the leader may take up its leadership a
+      // moment later, and refuses (stores nothing) until then.
+      await().atMost(Duration.ofSeconds(20)).until(() -> produce(cluster, leader, "replicated", 10_000).getOutcome()
+          == ProduceOutcome.PRODUCE_OUTCOME_STORED);
 
       cutFollowersOff(cluster, leader);
       // Appended while the ISR still has three members; only the leader ever gets it.
