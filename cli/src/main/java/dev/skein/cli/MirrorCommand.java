@@ -132,8 +132,8 @@ final class MirrorCommand implements Runnable {
       MirrorLinkSpec.Builder link = MirrorLinkSpec.newBuilder().setName(name).addAllTopics(topics)
           .setIncludeRegex(include).setExcludeRegex(exclude).addAllGroups(groups).setGroupRegex(groupRegex)
           .setMaxBytesPerSecond(maxBytesPerSecond).setSyncIntervalMs(syncIntervalMs)
-          .setSourceTls(sourceSecurityProtocol.equalsIgnoreCase("SSL") || sourceCaLocation != null
-              || sourceUseBrokerCertificate)
+          // A CA or the broker's certificate implies TLS: the broker applies that rule, not each client.
+          .setSourceTls(sourceSecurityProtocol.equalsIgnoreCase("SSL"))
           .setSourceUseBrokerCertificate(sourceUseBrokerCertificate);
       if (sourceCaLocation != null) {
         if (!Files.isReadable(sourceCaLocation)) {
