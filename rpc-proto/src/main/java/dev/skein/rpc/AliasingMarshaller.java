@@ -4,6 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -62,8 +63,10 @@ public final class AliasingMarshaller<T extends MessageLite> implements MethodDe
   @Override
   public T parse(InputStream stream) {
     try {
-      byte[] bytes = readFully(stream);
-      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      // Protobuf aliases bytes fields only when the input is marked immutable, which
+      // CodedInputStream.newInstance(byte[]) does not do: it would copy every record batch
+      // again. The array is this call's own and nothing writes to it after the read.
+      CodedInputStream in = UnsafeByteOperations.unsafeWrap(readFully(stream)).newCodedInput();
       in.enableAliasing(true);
       in.setSizeLimit(Integer.MAX_VALUE);
       T message = parser.parseFrom(in);
