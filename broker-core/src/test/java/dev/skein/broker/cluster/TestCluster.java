@@ -158,9 +158,9 @@ public final class TestCluster implements AutoCloseable {
 
   /**
    * Starts a broker on the ports it had, again for up to 30 s while one of them is in use: when
-   * a broker restarts at once, a port freed by the one before may still be held a moment (or be
-   * taken as the local port of another connection on this host, since test ports come from the
-   * ephemeral range). Any other failure fails at once.
+   * a broker restarts at once, a port freed by the one before may still be held a moment (or,
+   * where test ports come from the ephemeral range, be taken as the local port of another
+   * connection on this host: see freePorts). Any other failure fails at once.
    */
   static SkeinBroker startOnItsPorts(BrokerConfig config) {
     AtomicReference<SkeinBroker> started = new AtomicReference<>();
@@ -319,8 +319,94 @@ public final class TestCluster implements AutoCloseable {
     stopAllAtOnce(SkeinBroker::crash);
   }
 
-  /** Ports free at the moment of the call (the usual test race: another process may take one). */
+  /**
+   * Ports free at the moment of the call (another process may still take one before it is bound).
+   *
+   * <p>They come from below the kernel's ephemeral range, where neither an outgoing connection nor
+   * a listener on port 0 on this host gets its port: so none of those takes a port between this
+   * check and the broker's bind, or while a restarting broker is down (a restart binds the ports
+   * it had). Each test JVM ({@code skein.test.fork}, set by surefire) hands out ports from its own
+   * block, in turn, so the test JVMs of one build never pick the same port, and one JVM never picks
+   * a port again until its block wraps. Where the ephemeral range leaves no room below it, the
+   * kernel picks (port 0), as before.
+   */
   public static int[] freePorts(int count) {
+    if (PORT_BLOCK == null) {
+      return ephemeralPorts(count);
+    }
+    int[] ports = new int[count];
+    for (int i = 0; i < count; i++) {
+      ports[i] = PORT_BLOCK.next();
+    }
+    return ports;
+  }
+
+  private static final PortBlock PORT_BLOCK = PortBlock.forThisJvm();
+
+  /** A block of ports below the ephemeral range, handed out in turn from a random start. */
+  private static final class PortBlock {
+    private static final int FIRST = 10_000;
+    private static final int SIZE = 4_000;
+
+    private final int first;
+    private int next;
+
+    private PortBlock(int first, int start) {
+      this.first = first;
+      this.next = start;
+    }
+
+    static PortBlock forThisJvm() {
+      int ephemeralLow = ephemeralRangeLow();
+      int blocks = (ephemeralLow - FIRST) / SIZE;
+      if (blocks < 1) {
+        return null;
+      }
+      int fork;
+      try {
+        fork = Integer.parseInt(System.getProperty("skein.test.fork", "1"));
+      } catch (NumberFormatException e) {
+        fork = 1;   // not run by surefire's forks
+      }
+      int first = FIRST + Math.floorMod(fork - 1, blocks) * SIZE;
+      // A random start, so that builds of other checkouts on the same host seldom meet.
+      return new PortBlock(first, java.util.concurrent.ThreadLocalRandom.current().nextInt(SIZE));
+    }
+
+    synchronized int next() {
+      for (int tries = 0; tries < SIZE; tries++) {
+        int port = first + next;
+        next = (next + 1) % SIZE;
+        if (isFree(port)) {
+          return port;
+        }
+      }
+      throw new IllegalStateException("no free port in " + first + "-" + (first + SIZE - 1));
+    }
+
+    private static boolean isFree(int port) {
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new java.net.InetSocketAddress(port));
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** The low end of the kernel's ephemeral port range (Linux); 32768 where it cannot be read. */
+    private static int ephemeralRangeLow() {
+      try {
+        // readAllLines, not readString: procfs reports a size of 0, and readString read one byte.
+        String range = java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0);
+        return Integer.parseInt(range.trim().split("\\s+")[0]);
+      } catch (IOException | RuntimeException e) {
+        return 32_768;
+      }
+    }
+  }
+
+  private static int[] ephemeralPorts(int count) {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       int[] ports = new int[count];
