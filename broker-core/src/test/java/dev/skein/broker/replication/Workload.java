@@ -60,13 +60,14 @@ final class Workload implements AutoCloseable {
     for (int p = 0; p < partitionCount; p++) {
       partitions.add(new TopicPartition(topic, p));
     }
-    // The admin call that created the topic waited for one broker's metadata; the one this
-    // consumer asks may still be a moment behind.
+    // The admin call that created the topic waited for one broker's metadata; the ones this
+    // consumer asks may still be a moment behind: the offsets lookup of seekToBeginning, too,
+    // was answered UNKNOWN_TOPIC once (two test JVMs on a loaded 2-core machine).
     await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
       consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
       return true;
     });
-    consumer.seekToBeginning(partitions);
     this.producerThread = new Thread(this::produce, "workload-producer");
     this.consumerThread = new Thread(this::consume, "workload-consumer");
     producerThread.start();
