@@ -70,8 +70,11 @@ class DynamicConfigTest {
       SkeinAdmin after = cluster.admin();
       assertThat(entry(after.describeTopicConfigs("by-default"), "retention.bytes").value()).isEqualTo("6144");
       for (int id : cluster.runningIds()) {
-        assertThat(cluster.broker(id).replicas().partition("shrinking", 0).orElseThrow().settings().log()
-            .retentionBytes()).as("broker %d", id).isEqualTo(6144);
+        // A broker serves once it has caught up with the metadata; it opens its replicas a moment
+        // later (one was not there yet when the brokers restarted side by side).
+        var partition = await().atMost(Duration.ofSeconds(30))
+            .until(() -> cluster.broker(id).replicas().partition("shrinking", 0), java.util.Optional::isPresent);
+        assertThat(partition.orElseThrow().settings().log().retentionBytes()).as("broker %d", id).isEqualTo(6144);
       }
     }
   }

@@ -58,6 +58,18 @@ class LogDirsTest {
     admin.createTopic(NewTopic.of(TOPIC, 1, 3).withConfigs(Map.of("segment.bytes", Integer.toString(SEGMENT_BYTES),
         "retention.ms", "-1")));
     admin.createTopic(NewTopic.of("bystander", 1, 1));
+    // The admin call waited for one broker's metadata. Under load a leader was still opening its
+    // partition at the first produce (LEADER_NOT_AVAILABLE), and the bystander's host did not
+    // report it yet: wait until every replica is open and every leader serves.
+    for (String topic : List.of(TOPIC, "bystander")) {
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+        dev.skein.client.PartitionInfo p = admin.describeTopic(topic).partition(0);
+        for (int id : p.replicas()) {
+          assertThat(cluster.broker(id).replicas().partition(topic, 0)).as("%s-0 on broker %d", topic, id).isPresent();
+        }
+        cluster.broker(p.leader()).replicas().leaderPartition(topic, 0);
+      });
+    }
   }
 
   @AfterAll

@@ -126,9 +126,7 @@ public final class TestCluster implements AutoCloseable {
 
   private static TestCluster startCluster(TestCluster cluster) {
     try {
-      for (BrokerConfig config : cluster.configs) {
-        cluster.startBroker(config.nodeId(), false);
-      }
+      cluster.startAllAtOnce(cluster.configs.stream().map(BrokerConfig::nodeId).toList());
       cluster.awaitReady();
       return cluster;
     } catch (RuntimeException e) {
@@ -157,10 +155,51 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /**
+   * Starts these brokers side by side, without waiting until they serve. One after the other,
+   * the last voter's Raft member came up after the others had elected a leader, whose appends to
+   * it had failed meanwhile and were retried only after Ratis' backoff of 1 s and then 5 s: that
+   * broker caught up with the metadata log 2-5 s late, at nearly every start of a cluster.
+   */
+  private void startAllAtOnce(List<Integer> ids) {
+    for (int id : ids) {
+      if (running.containsKey(id)) {
+        throw new IllegalStateException("broker " + id + " is running");
+      }
+    }
+    java.util.concurrent.ExecutorService starters = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
+    try {
+      Map<Integer, java.util.concurrent.Future<SkeinBroker>> starting = new java.util.LinkedHashMap<>();
+      for (int id : ids) {
+        starting.put(id, starters.submit(() -> startOnItsPorts(configs.get(id - 1))));
+      }
+      IllegalStateException failure = null;
+      for (Map.Entry<Integer, java.util.concurrent.Future<SkeinBroker>> e : starting.entrySet()) {
+        try {
+          running.put(e.getKey(), e.getValue().get());
+        } catch (java.util.concurrent.ExecutionException | InterruptedException x) {
+          if (x instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          if (failure == null) {
+            failure = new IllegalStateException("broker " + e.getKey() + " did not start", x);
+          } else {
+            failure.addSuppressed(x);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;   // the brokers that did start are in running, for close()
+      }
+    } finally {
+      starters.shutdown();
+    }
+  }
+
+  /**
    * Starts a broker on the ports it had, again for up to 30 s while one of them is in use: when
-   * a broker restarts at once, a port freed by the one before may still be held a moment (or be
-   * taken as the local port of another connection on this host, since test ports come from the
-   * ephemeral range). Any other failure fails at once.
+   * a broker restarts at once, a port freed by the one before may still be held a moment (or,
+   * where test ports come from the ephemeral range, be taken as the local port of another
+   * connection on this host: see freePorts). Any other failure fails at once.
    */
   static SkeinBroker startOnItsPorts(BrokerConfig config) {
     AtomicReference<SkeinBroker> started = new AtomicReference<>();
@@ -214,10 +253,32 @@ public final class TestCluster implements AutoCloseable {
 
   public void restartAll() {
     List<Integer> ids = new ArrayList<>(running.keySet());
-    running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
-    running.clear();
-    ids.forEach(id -> startBroker(id, false));
+    stopAllAtOnce(SkeinBroker::stopWithoutHandoff);
+    startAllAtOnce(ids);
     awaitReady();
+  }
+
+  /**
+   * Stops every running broker, all at the same time. A clean stop waits up to 5 s for the
+   * replication streams its peers hold open, which end when those peers stop: one after the
+   * other, the stops took about 5 s each (a parallel stream ran them in turn on a 2-core machine).
+   */
+  private void stopAllAtOnce(java.util.function.Consumer<SkeinBroker> stop) {
+    List<Thread> stopping = new ArrayList<>();
+    for (SkeinBroker broker : running.values()) {
+      Thread t = new Thread(() -> stop.accept(broker), "stop-broker-" + broker.nodeId());
+      t.start();
+      stopping.add(t);
+    }
+    running.clear();
+    for (Thread t : stopping) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping the brokers", e);
+      }
+    }
   }
 
   public void awaitReady() {
@@ -290,12 +351,101 @@ public final class TestCluster implements AutoCloseable {
       }
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
-    running.values().parallelStream().forEach(SkeinBroker::stopWithoutHandoff);
-    running.clear();
+    // The test is over, so the brokers stop as a crash would: a clean stop lets open calls drain
+    // for up to 5 s, and every broker's replication streams from its peers stay open until those
+    // peers stop too, so clean teardowns waited out those 5 s, often more than once (about 5
+    // minutes of the module's run). Clean stops are still what stopBroker and restartAll do.
+    stopAllAtOnce(SkeinBroker::crash);
   }
 
-  /** Ports free at the moment of the call (the usual test race: another process may take one). */
+  /**
+   * Ports free at the moment of the call (another process may still take one before it is bound).
+   *
+   * <p>They come from below the kernel's ephemeral range, where neither an outgoing connection nor
+   * a listener on port 0 on this host gets its port: so none of those takes a port between this
+   * check and the broker's bind, or while a restarting broker is down (a restart binds the ports
+   * it had). Each test JVM ({@code skein.test.fork}, set by surefire) hands out ports from its own
+   * block, in turn, so the test JVMs of one build never pick the same port, and one JVM never picks
+   * a port again until its block wraps. Where the ephemeral range leaves no room below it, the
+   * kernel picks (port 0), as before.
+   */
   public static int[] freePorts(int count) {
+    if (PORT_BLOCK == null) {
+      return ephemeralPorts(count);
+    }
+    int[] ports = new int[count];
+    for (int i = 0; i < count; i++) {
+      ports[i] = PORT_BLOCK.next();
+    }
+    return ports;
+  }
+
+  private static final PortBlock PORT_BLOCK = PortBlock.forThisJvm();
+
+  /** A block of ports below the ephemeral range, handed out in turn from a random start. */
+  private static final class PortBlock {
+    private static final int FIRST = 10_000;
+    private static final int SIZE = 4_000;
+
+    private final int first;
+    private int next;
+
+    private PortBlock(int first, int start) {
+      this.first = first;
+      this.next = start;
+    }
+
+    static PortBlock forThisJvm() {
+      int ephemeralLow = ephemeralRangeLow();
+      int blocks = (ephemeralLow - FIRST) / SIZE;
+      if (blocks < 1) {
+        return null;
+      }
+      int fork;
+      try {
+        fork = Integer.parseInt(System.getProperty("skein.test.fork", "1"));
+      } catch (NumberFormatException e) {
+        fork = 1;   // not run by surefire's forks
+      }
+      int first = FIRST + Math.floorMod(fork - 1, blocks) * SIZE;
+      // A random start, so that builds of other checkouts on the same host seldom meet.
+      return new PortBlock(first, java.util.concurrent.ThreadLocalRandom.current().nextInt(SIZE));
+    }
+
+    synchronized int next() {
+      for (int tries = 0; tries < SIZE; tries++) {
+        int port = first + next;
+        next = (next + 1) % SIZE;
+        if (isFree(port)) {
+          return port;
+        }
+      }
+      throw new IllegalStateException("no free port in " + first + "-" + (first + SIZE - 1));
+    }
+
+    private static boolean isFree(int port) {
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(false);
+        socket.bind(new java.net.InetSocketAddress(port));
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    /** The low end of the kernel's ephemeral port range (Linux); 32768 where it cannot be read. */
+    private static int ephemeralRangeLow() {
+      try {
+        // readAllLines, not readString: procfs reports a size of 0, and readString read one byte.
+        String range = java.nio.file.Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0);
+        return Integer.parseInt(range.trim().split("\\s+")[0]);
+      } catch (IOException | RuntimeException e) {
+        return 32_768;
+      }
+    }
+  }
+
+  private static int[] ephemeralPorts(int count) {
     List<ServerSocket> sockets = new ArrayList<>();
     try {
       int[] ports = new int[count];

@@ -43,6 +43,12 @@ final class Workload implements AutoCloseable {
   final List<Throwable> failures = new CopyOnWriteArrayList<>();
   /** What the consumer saw: "partition/offset" → value. */
   final ConcurrentMap<String, String> seen = new ConcurrentHashMap<>();
+  /**
+   * Each partition's records as read by the first check after {@link #stop()}: nothing writes
+   * to the topic any more, so the later checks compare with the same log instead of consuming
+   * it all again (over a million records after a long run).
+   */
+  private final Map<Integer, Map<Long, String>> finalLogs = new java.util.HashMap<>();
   private final Thread producerThread;
   private final Thread consumerThread;
 
@@ -54,13 +60,14 @@ final class Workload implements AutoCloseable {
     for (int p = 0; p < partitionCount; p++) {
       partitions.add(new TopicPartition(topic, p));
     }
-    // The admin call that created the topic waited for one broker's metadata; the one this
-    // consumer asks may still be a moment behind.
+    // The admin call that created the topic waited for one broker's metadata; the ones this
+    // consumer asks may still be a moment behind: the offsets lookup of seekToBeginning, too,
+    // was answered UNKNOWN_TOPIC once (two test JVMs on a loaded 2-core machine).
     await().atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() -> {
       consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
       return true;
     });
-    consumer.seekToBeginning(partitions);
     this.producerThread = new Thread(this::produce, "workload-producer");
     this.consumerThread = new Thread(this::consume, "workload-consumer");
     producerThread.start();
@@ -123,7 +130,7 @@ final class Workload implements AutoCloseable {
    */
   void assertNothingAcknowledgedOrReadWasLost(TestCluster cluster) {
     for (TopicPartition tp : partitions) {
-      Map<Long, String> log = ReplicaChecks.readAll(cluster, topic, tp.partition());
+      Map<Long, String> log = finalLog(cluster, tp.partition());
       acked.forEach((value, ack) -> {
         if (ack.partition() == tp.partition()) {
           assertThat(log.get(ack.offset())).as("acknowledged %s at %s/%d", value, tp, ack.offset()).isEqualTo(value);
@@ -145,10 +152,17 @@ final class Workload implements AutoCloseable {
   void assertAcknowledgedValuesStoredExactlyOnce(TestCluster cluster) {
     Map<String, Integer> copies = new java.util.HashMap<>();
     for (TopicPartition tp : partitions) {
-      ReplicaChecks.readAll(cluster, topic, tp.partition()).values().forEach(v -> copies.merge(v, 1, Integer::sum));
+      finalLog(cluster, tp.partition()).values().forEach(v -> copies.merge(v, 1, Integer::sum));
     }
     acked.keySet().forEach(value ->
         assertThat(copies.getOrDefault(value, 0)).as("copies of acknowledged %s", value).isEqualTo(1));
+  }
+
+  private synchronized Map<Long, String> finalLog(TestCluster cluster, int partition) {
+    if (running.get()) {
+      throw new IllegalStateException("the checks read the final log: stop() the workload first");
+    }
+    return finalLogs.computeIfAbsent(partition, p -> ReplicaChecks.readAll(cluster, topic, p));
   }
 
   /** Within each partition, acknowledged values sit at offsets in the order they were sent. */
