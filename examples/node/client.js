@@ -131,7 +131,11 @@ function tlsHint(err) {
   return '';
 }
 
-const retriable = (err) => err.detail?.retriable ?? err.code === grpc.status.UNAVAILABLE;
+// UNKNOWN_TOPIC too, for the few seconds after this client created the topic: a broker can be
+// asked about it a moment before its copy of the metadata log has the topic (Kafka's clients
+// also retry UNKNOWN_TOPIC_OR_PARTITION).
+const retriable = (err) => err.detail?.reason === 'UNKNOWN_TOPIC'
+  || (err.detail?.retriable ?? err.code === grpc.status.UNAVAILABLE);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- calls and routing
