@@ -30,9 +30,31 @@ final class LeaderEpochCheckpointStore {
   private static final int ENTRY_SIZE = Integer.BYTES + Long.BYTES;
 
   private final StateStore store;
+  /** Open {@link #deferSyncs()} scopes: while there is one, writes are not synced one by one. */
+  private final java.util.concurrent.atomic.AtomicInteger deferring = new java.util.concurrent.atomic.AtomicInteger();
 
   LeaderEpochCheckpointStore(StateStore store) {
     this.store = Objects.requireNonNull(store, "store");
+  }
+
+  /**
+   * Until the returned scope closes, writes reach RocksDB's write-ahead log without an fsync each; the
+   * close of the last open scope syncs the log once, covering all of them. For taking up thousands of
+   * partitions at once (each new leader epoch is one write). A crash inside the scope may lose some
+   * entries, which {@link LeaderEpochLoader} repairs from the batch headers at the next start.
+   */
+  AutoCloseable deferSyncs() {
+    deferring.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true) && deferring.decrementAndGet() == 0) {
+        store.syncWal();
+      }
+    };
+  }
+
+  boolean deferringSyncs() {
+    return deferring.get() > 0;
   }
 
   /** The checkpoint of one partition. */
@@ -47,7 +69,7 @@ final class LeaderEpochCheckpointStore {
       @Override
       public void write(List<EpochEntry> entries) {
         byte[] value = encode(entries);
-        store.write(batch -> batch.put(StateNamespace.LEADER_EPOCHS, key, value), true);
+        store.write(batch -> batch.put(StateNamespace.LEADER_EPOCHS, key, value), deferring.get() == 0);
       }
 
       @Override

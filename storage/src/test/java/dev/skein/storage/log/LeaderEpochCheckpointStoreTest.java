@@ -55,6 +55,29 @@ class LeaderEpochCheckpointStoreTest {
   }
 
   @Test
+  void writes_in_nested_deferred_sync_scopes_are_readable_at_once_and_survive_a_reopening() throws Exception {
+    AutoCloseable outer = store.deferSyncs();
+    AutoCloseable inner = store.deferSyncs();
+    assertThat(store.deferringSyncs()).isTrue();
+    for (int p = 0; p < 100; p++) {
+      store.forPartition("t-" + p).write(List.of(new EpochEntry(p, p * 10L)));
+    }
+    assertThat(store.forPartition("t-7").read()).contains(List.of(new EpochEntry(7, 70)));
+
+    inner.close();
+    inner.close(); // a second close of the same scope does not end the outer one
+    assertThat(store.deferringSyncs()).isTrue();
+    outer.close();
+    assertThat(store.deferringSyncs()).isFalse();
+
+    stateStore.close();
+    open();
+    for (int p = 0; p < 100; p++) {
+      assertThat(store.forPartition("t-" + p).read()).contains(List.of(new EpochEntry(p, p * 10L)));
+    }
+  }
+
+  @Test
   void the_encoding_is_a_version_a_count_and_big_endian_pairs() {
     assertThat(LeaderEpochCheckpointStore.encode(List.of(new EpochEntry(2, 258))))
         .containsExactly(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 2);
