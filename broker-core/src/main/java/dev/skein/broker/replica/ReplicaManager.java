@@ -253,6 +253,8 @@ public final class ReplicaManager implements AutoCloseable {
     }
     if (removed != null) {
       fetchers.unfollow(removed);
+      // Before its log closes: whoever still holds the partition gets a retriable refusal, not a closed log.
+      removed.markRemoved();
     }
     partitions.remove(key);
     logs.deleteLog(topic, partition);
