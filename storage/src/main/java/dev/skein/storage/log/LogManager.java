@@ -365,8 +365,15 @@ public final class LogManager implements AutoCloseable {
    * @throws RuntimeException the first failure, after every other open has finished
    */
   public void getOrCreateLogs(List<LogSpec> specs, int parallelism) {
-    forEachInParallel(specs, parallelism, "skein-log-open-", spec ->
-        getOrCreateLog(spec.topic(), spec.partition(), spec.topicId(), spec.config()));
+    // A new log writes its leader-epoch cache as it opens. If the caller groups those syncs
+    // (deferStateSyncs), the opening threads do too: its scope syncs once they have all finished.
+    boolean callerDefers = epochCheckpoints.deferringSyncs();
+    forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
+      try (LeaderEpochCheckpointStore.DeferScope covered =
+          callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
+        getOrCreateLog(spec.topic(), spec.partition(), spec.topicId(), spec.config());
+      }
+    });
   }
 
   private static <T> void forEachInParallel(java.util.Collection<T> items, int parallelism, String threadPrefix,
@@ -476,22 +483,14 @@ public final class LogManager implements AutoCloseable {
   }
 
   /**
-   * Groups the fsyncs of leader-epoch cache writes until the returned scope closes, which syncs them all
-   * at once: taking up thousands of partitions as leader (a new topic, a failover) otherwise waits for one
-   * fsync per partition. A crash inside the scope may lose some of those writes; the next start repairs
-   * each partition's cache from its batch headers.
+   * Groups the fsyncs of this thread's leader-epoch cache writes (and those of the {@link #getOrCreateLogs}
+   * it calls) until the returned scope closes, on the same thread, which syncs them all at once: taking up
+   * thousands of partitions as leader (a new topic, a failover) otherwise waits for one fsync per
+   * partition. Other threads' writes are synced as usual. A crash inside the scope may lose some of those
+   * writes; the next start repairs each partition's cache from its batch headers.
    */
   public SyncScope deferStateSyncs() {
-    AutoCloseable scope = epochCheckpoints.deferSyncs();
-    return () -> {
-      try {
-        scope.close();
-      } catch (RuntimeException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    };
+    return epochCheckpoints.deferSyncs()::close;
   }
 
   /** The group flusher of this directory's durable logs. */
