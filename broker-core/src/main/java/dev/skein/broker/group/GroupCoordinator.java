@@ -472,7 +472,9 @@ public final class GroupCoordinator {
   private synchronized Shard shardFor(int p, Partition local) {
     int epoch = local.leadership().leaderEpoch();
     Shard shard = shards.get(p);
-    if (shard != null && shard.leaderEpoch() == epoch) {
+    // The same replica too, not just the same epoch: a deleted and re-created __consumer_offsets
+    // starts again at epoch 0, and the old shard's groups and log are gone with the old topic.
+    if (shard != null && shard.leaderEpoch() == epoch && shard.log() == local) {
       return shard;
     }
     shard = load(p, local, epoch);
@@ -489,7 +491,13 @@ public final class GroupCoordinator {
     long end = local.logEndOffset();
     int records = 0;
     while (from < end) {
-      LogReadResult read = local.readLocal(from, 1 << 20, end);
+      LogReadResult read;
+      try {
+        read = local.readLocal(from, 1 << 20, end);
+      } catch (BrokerException e) {
+        // The replica was removed while we read it (the topic deleted): nothing to coordinate here now.
+        throw coordinatorNotAvailable(null, p);
+      }
       if (read.isEmpty()) {
         break;
       }

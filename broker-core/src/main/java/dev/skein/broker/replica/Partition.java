@@ -14,6 +14,7 @@ import dev.skein.storage.log.BatchAppend;
 import dev.skein.storage.log.EpochEndOffset;
 import dev.skein.storage.log.FencedLeaderEpochException;
 import dev.skein.storage.log.InvalidProducerEpochException;
+import dev.skein.storage.log.LogClosedException;
 import dev.skein.storage.log.OutOfOrderSequenceException;
 import dev.skein.storage.log.UnknownProducerIdException;
 import dev.skein.storage.log.LogAppendResult;
@@ -118,6 +119,8 @@ public final class Partition {
 
   private volatile Leadership leadership;
   private volatile TopicSettings settings;
+  /** Set by {@link #markRemoved()}: the replica manager let this replica go and is deleting its log. */
+  private volatile boolean removed;
   /** Leader only: followers by broker id. */
   private final Map<Integer, FollowerState> followers = new HashMap<>();
   /** Leader only: the ISR proposed to the controller and not yet seen in metadata, or null. */
@@ -291,6 +294,24 @@ public final class Partition {
     return leaderChanged;
   }
 
+  /**
+   * Takes this replica out of service before the replica manager closes and deletes its log (its topic
+   * was deleted, or this broker is no longer one of its replicas). Callers that found it a moment
+   * earlier (a produce, a group coordinator's write) may still hold it: under the monitor, an append in
+   * progress finishes first, and every later leader call is refused with a retriable error instead of
+   * reaching a closed log.
+   */
+  void markRemoved() {
+    synchronized (this) {
+      removed = true;
+      Leadership before = leadership;
+      leadership = new Leadership(PartitionRegistration.NO_LEADER, before.leaderEpoch(), before.partitionEpoch(),
+          List.of(), List.of());
+      followers.clear();
+      pendingIsr = null;
+    }
+  }
+
   private void becomeLeader(Leadership l) {
     // The new epoch starts at our log end: a follower asking where this epoch begins gets an
     // answer even before anything is written in it.
@@ -354,6 +375,8 @@ public final class Partition {
         throw BrokerException.of(ErrorReason.INVALID_PRODUCER_EPOCH, id + ": " + e.getMessage());
       } catch (UnknownProducerIdException e) {
         throw BrokerException.of(ErrorReason.UNKNOWN_PRODUCER_ID, id + ": " + e.getMessage());
+      } catch (LogClosedException e) {
+        throw closedUnder(e); // the broker is stopping: a removal takes the monitor, so it cannot be that
       }
       if (topic.log().durable()) {
         watchLocalFlush();
@@ -566,7 +589,11 @@ public final class Partition {
   /** Batches for a follower from {@code fetchOffset} up to the log end (not just the high watermark). */
   public LogReadResult readForFollower(long fetchOffset, int maxBytes) {
     requireLeader();
-    return replicaLog.read(fetchOffset, maxBytes, Long.MAX_VALUE, true);
+    try {
+      return replicaLog.read(fetchOffset, maxBytes, Long.MAX_VALUE, true);
+    } catch (LogClosedException e) {
+      throw closedUnder(e);
+    }
   }
 
   /** Proposes removing followers that have not caught up within replica.lag.time.max.ms. */
@@ -874,13 +901,21 @@ public final class Partition {
   /** Committed batches from {@code offset}, at most {@code maxBytes} (but one whole batch if minOneBatch). */
   public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
     requireLeader();
-    return replicaLog.read(offset, maxBytes, replicaLog.highWatermark(), minOneBatch);
+    try {
+      return replicaLog.read(offset, maxBytes, replicaLog.highWatermark(), minOneBatch);
+    } catch (LogClosedException e) {
+      throw closedUnder(e);
+    }
   }
 
   /** The first committed batch whose max timestamp is at or after {@code timestamp}, if any (leader only). */
   public Optional<StoredBatch> findFirstBatchAtOrAfterTimestamp(long timestamp) {
     requireLeader();
-    return replicaLog.findFirstBatchAtOrAfterTimestamp(timestamp);
+    try {
+      return replicaLog.findFirstBatchAtOrAfterTimestamp(timestamp);
+    } catch (LogClosedException e) {
+      throw closedUnder(e);
+    }
   }
 
   /**
@@ -888,7 +923,24 @@ public final class Partition {
    * checking that replicas agree, not for serving clients.
    */
   public LogReadResult readLocal(long from, int maxBytes, long upTo) {
-    return replicaLog.read(from, maxBytes, upTo, true);
+    try {
+      return replicaLog.read(from, maxBytes, upTo, true);
+    } catch (LogClosedException e) {
+      throw closedUnder(e);
+    }
+  }
+
+  /**
+   * What a caller that passed {@link #requireLeader()} gets when the log closed under it: the replica
+   * manager removed this replica meanwhile ({@link #markRemoved()}), or the broker is stopping. Either
+   * way the client should look again, not see an internal error.
+   */
+  private BrokerException closedUnder(LogClosedException e) {
+    if (removed) {
+      return notLeader(leadership);
+    }
+    return BrokerException.of(ErrorReason.LEADER_NOT_AVAILABLE, "the log of partition " + id + " on broker "
+        + localBrokerId + " is closed (the broker is stopping); retry with another broker (" + e.getMessage() + ")");
   }
 
   public Leadership requireLeader() {
@@ -928,6 +980,11 @@ public final class Partition {
   }
 
   private BrokerException notLeader(Leadership current) {
+    if (removed) {
+      return BrokerException.of(ErrorReason.LEADER_NOT_AVAILABLE, "broker " + localBrokerId + " no longer hosts "
+          + "partition " + id + " (its topic was deleted or the partition moved a moment ago); refresh the metadata "
+          + "and retry");
+    }
     if (current.leaderId() < 0) {
       return BrokerException.of(ErrorReason.LEADER_NOT_AVAILABLE, "partition " + id + " has no leader right now",
           Map.of("leader_epoch", Integer.toString(current.leaderEpoch())));

@@ -110,11 +110,20 @@ public final class ReplicaManager implements AutoCloseable {
   }
 
   private void applyDelta(MetadataDelta delta, ClusterImage newImage) {
+    // A delta may make this broker leader of thousands of partitions, each writing a leader epoch:
+    // one fsync of the state store for all of them, when the delta is taken up.
+    try (LogManager.SyncScope grouped = logs.deferStateSyncs()) {
+      applyDeltaGrouped(delta, newImage);
+    }
+  }
+
+  private void applyDeltaGrouped(MetadataDelta delta, ClusterImage newImage) {
     for (TopicImage deleted : delta.deletedTopics()) {
       for (int p : deleted.partitions().keySet()) {
         removeReplica(deleted.name(), p, deleted.id());
       }
     }
+    openNewLogs(delta, newImage);
     for (MetadataDelta.PartitionChange change : delta.partitionChanges()) {
       applyPartition(newImage, change.topicId(), change.topicName(), change.partition(), change.current());
     }
@@ -145,6 +154,38 @@ public final class ReplicaManager implements AutoCloseable {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Opens (or creates) the logs of the partitions this delta makes us a replica of, several at once,
+   * before they are taken up one by one: a new topic of thousands of partitions, or a restart, would
+   * otherwise wait for each log's fsyncs and reads in turn.
+   */
+  private void openNewLogs(MetadataDelta delta, ClusterImage newImage) {
+    java.util.List<LogManager.LogSpec> toOpen = new java.util.ArrayList<>();
+    Map<String, TopicSettings> settingsByTopic = new java.util.HashMap<>();
+    for (MetadataDelta.PartitionChange change : delta.partitionChanges()) {
+      if (!change.current().isReplica(brokerId)) {
+        continue;
+      }
+      Partition existing = partitions.get(new DataWatchers.PartitionKey(change.topicName(), change.partition()));
+      if (existing != null) {
+        continue; // a topic id mismatch is handled, serially, by applyPartition
+      }
+      TopicSettings settings = settingsByTopic.computeIfAbsent(change.topicId(),
+          id -> TopicSettings.from(newImage.configs().effectiveTopicConfigs(id), logDefaults));
+      toOpen.add(new LogManager.LogSpec(change.topicName(), change.partition(), change.topicId(), settings.log()));
+    }
+    if (toOpen.size() > 1) {
+      long start = System.nanoTime();
+      try {
+        logs.getOrCreateLogs(toOpen, LogManager.OPEN_PARALLELISM);
+      } catch (RuntimeException e) {
+        // Whatever did open stays open; the rest are tried again, one by one, below.
+        log.warn("opening {} partition logs at once failed; taking them up one by one", toOpen.size(), e);
+      }
+      log.info("opened {} partition logs in {} ms", toOpen.size(), (System.nanoTime() - start) / 1_000_000);
     }
   }
 
@@ -212,6 +253,8 @@ public final class ReplicaManager implements AutoCloseable {
     }
     if (removed != null) {
       fetchers.unfollow(removed);
+      // Before its log closes: whoever still holds the partition gets a retriable refusal, not a closed log.
+      removed.markRemoved();
     }
     partitions.remove(key);
     logs.deleteLog(topic, partition);

@@ -145,6 +145,11 @@ class ProduceOutcomeTest {
     // A broker whose metadata is a moment behind answers UNKNOWN_TOPIC: asked again.
     await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
         cluster.admin().describeTopic(TOPIC).partition(0).isr().size() == 3);
+    // The ISR above is the controller's; each broker takes the partition up a moment later, and the
+    // tests read the leader's replica (and cut its followers off) right away.
+    await().atMost(Duration.ofSeconds(20)).until(() -> p.replicas().stream()
+        .allMatch(id -> cluster.broker(id).replicas().partition(TOPIC, 0).isPresent())
+        && cluster.broker(p.leader()).replicas().partition(TOPIC, 0).orElseThrow().isLeader());
     return p.leader();
   }
 

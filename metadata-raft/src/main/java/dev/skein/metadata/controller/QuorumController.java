@@ -7,8 +7,12 @@ import dev.skein.proto.internal.v1.ControllerRequest;
 import dev.skein.proto.internal.v1.ControllerResponse;
 import dev.skein.proto.internal.v1.MetadataBatch;
 import dev.skein.proto.internal.v1.MetadataRecord;
+import dev.skein.proto.internal.v1.AlterPartitionRequest;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +52,14 @@ public final class QuorumController implements AutoCloseable {
   private final BrokerControl brokers;
   private final TopicControl topics;
   private final MirrorControl mirrors;
+  /** AlterPartition requests not yet decided; one event decides them all, in one batch. */
+  private final List<PendingAlter> pendingAlters = new ArrayList<>();
   private volatile boolean closed;
+
+  /** At most this many partitions change in one AlterPartition batch (a Raft entry stays small). */
+  static final int MAX_ALTER_PARTITIONS_PER_BATCH = 500;
+
+  private record PendingAlter(AlterPartitionRequest request, CompletableFuture<ControllerResponse> result) {}
 
   /**
    * @param images the latest applied image (read on the controller's thread)
@@ -85,7 +96,13 @@ public final class QuorumController implements AutoCloseable {
     if (closed) {
       return CompletableFuture.completedFuture(notController());
     }
-    return events.submit(request.getRequestCase().name(), () -> process(request))
+    CompletableFuture<ControllerResponse> result;
+    if (request.getRequestCase() == ControllerRequest.RequestCase.ALTER_PARTITION) {
+      result = queueAlterPartition(request.getAlterPartition());
+    } else {
+      result = events.submit(request.getRequestCase().name(), () -> process(request));
+    }
+    return result
         .exceptionally(error -> {
           if (!closed) {
             LOG.warn("Controller request {} failed", request.getRequestCase(), error);
@@ -165,6 +182,19 @@ public final class QuorumController implements AutoCloseable {
     if (decision.records().isEmpty()) {
       return CompletableFuture.completedFuture(decision.responder().respond(0, image));
     }
+    CompletableFuture<ControllerResponse> answer = new CompletableFuture<>();
+    return commit(decision, image, (index, after) -> answer.complete(decision.responder().respond(index, after)
+        .toBuilder().setAppliedIndex(index).build()), answer::complete).thenCompose(ignored -> answer);
+  }
+
+  /**
+   * Writes a decision's records and, on the event thread once they are applied, calls
+   * {@code applied} with their index and the image after them, or {@code failed} with the error
+   * response if they were not written or not applied.
+   */
+  private CompletableFuture<Void> commit(ControllerDecision decision, ClusterImage image,
+      java.util.function.BiConsumer<Long, ClusterImage> applied,
+      java.util.function.Consumer<ControllerResponse> failed) {
     MetadataBatch batch = MetadataBatch.newBuilder().addAllRecords(decision.records()).build();
     return writer.write(batch)
         .orTimeout(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -172,21 +202,127 @@ public final class QuorumController implements AutoCloseable {
           if (error != null) {
             LOG.info("Controller on node {} could not write a batch of {} records: {}", nodeId,
                 batch.getRecordsCount(), error.toString());
-            return ControllerError.NOT_CONTROLLER.response(
-                "node " + nodeId + " could not commit the change (" + error + "); it may no longer lead");
+            failed.accept(ControllerError.NOT_CONTROLLER.response(
+                "node " + nodeId + " could not commit the change (" + error + "); it may no longer lead"));
+            return null;
           }
           if (!written.isApplied()) {
             LOG.warn("Batch at index {} was skipped when applied: {}", written.index(), written.rejection());
-            return ControllerError.WRITE_REJECTED.response(
-                "the change conflicted with a concurrent one and was not applied: " + written.rejection());
+            failed.accept(ControllerError.WRITE_REJECTED.response(
+                "the change conflicted with a concurrent one and was not applied: " + written.rejection()));
+            return null;
           }
           if (decision.balanceLeadersAfter()) {
             queueLeaderBalance();
           }
-          return decision.responder().respond(written.index(), images.get()).toBuilder()
-              .setAppliedIndex(written.index())
-              .build();
+          applied.accept(written.index(), images.get());
+          return null;
         }, events.executor());
+  }
+
+  // ---- AlterPartition, many at a time ----
+
+  /**
+   * Leaders propose ISR changes one partition at a time, and after a broker returns, thousands
+   * arrive at once. Written one by one, each would cost a Raft round (an fsync on a majority)
+   * and an image rebuild of its topic; instead the requests that wait while one event runs are
+   * decided together by the next, against the same image, and written as one batch.
+   */
+  private CompletableFuture<ControllerResponse> queueAlterPartition(AlterPartitionRequest request) {
+    CompletableFuture<ControllerResponse> result = new CompletableFuture<>();
+    boolean first;
+    synchronized (pendingAlters) {
+      first = pendingAlters.isEmpty();
+      pendingAlters.add(new PendingAlter(request, result));
+    }
+    if (first) {
+      submitAlterPartitions();
+    }
+    return result;
+  }
+
+  private void submitAlterPartitions() {
+    events.submit("ALTER_PARTITION", this::processAlterPartitions).whenComplete((ignored, error) -> {
+      if (error != null) {
+        failPendingAlters(error);
+      }
+    });
+  }
+
+  private void failPendingAlters(Throwable error) {
+    List<PendingAlter> failed;
+    synchronized (pendingAlters) {
+      failed = List.copyOf(pendingAlters);
+      pendingAlters.clear();
+    }
+    failed.forEach(pending -> pending.result().completeExceptionally(error));
+  }
+
+  private CompletableFuture<Void> processAlterPartitions() {
+    // Take the requests of distinct partitions (a second one for the same partition waits for
+    // the next batch: decided against this image it could only conflict with the first).
+    List<PendingAlter> taken = new ArrayList<>();
+    synchronized (pendingAlters) {
+      Set<String> partitions = new HashSet<>();
+      var it = pendingAlters.iterator();
+      while (it.hasNext() && taken.size() < MAX_ALTER_PARTITIONS_PER_BATCH) {
+        PendingAlter pending = it.next();
+        if (partitions.add(pending.request().getTopicId() + "-" + pending.request().getPartition())) {
+          taken.add(pending);
+          it.remove();
+        }
+      }
+    }
+    if (closed) {
+      taken.forEach(pending -> pending.result().complete(notController()));
+      failPendingAlters(new IllegalStateException("controller closed"));
+      return CompletableFuture.completedFuture(null);
+    }
+    ClusterImage image = images.get();
+    List<MetadataRecord> records = new ArrayList<>();
+    List<PendingAlter> written = new ArrayList<>();
+    List<ControllerDecision> decisions = new ArrayList<>();
+    boolean balanceAfter = false;
+    for (PendingAlter pending : taken) {
+      ControllerDecision decision;
+      try {
+        decision = PartitionControl.alterPartition(pending.request(), image);
+      } catch (RuntimeException e) {
+        pending.result().completeExceptionally(e);
+        continue;
+      }
+      if (decision.records().isEmpty()) {
+        pending.result().complete(decision.responder().respond(0, image));
+        continue;
+      }
+      records.addAll(decision.records());
+      written.add(pending);
+      decisions.add(decision);
+      balanceAfter |= decision.balanceLeadersAfter();
+    }
+    CompletableFuture<Void> done;
+    if (records.isEmpty()) {
+      done = CompletableFuture.completedFuture(null);
+    } else {
+      List<ControllerDecision> answers = List.copyOf(decisions);
+      ControllerDecision combined = new ControllerDecision(records, (index, after) -> null, balanceAfter);
+      done = commit(combined, image, (index, after) -> {
+        for (int i = 0; i < written.size(); i++) {
+          written.get(i).result().complete(answers.get(i).responder().respond(index, after).toBuilder()
+              .setAppliedIndex(index).build());
+        }
+      }, failure -> written.forEach(pending -> pending.result().complete(failure)));
+    }
+    // More may have arrived meanwhile: they go in the next event, after this batch is applied.
+    return done.whenComplete((ignored, error) -> {
+      boolean more;
+      synchronized (pendingAlters) {
+        more = !pendingAlters.isEmpty();
+      }
+      if (more) {
+        submitAlterPartitions();
+      }
+    });
   }
 
   // ---- the controller's own writes ----

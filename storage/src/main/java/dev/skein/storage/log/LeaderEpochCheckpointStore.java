@@ -30,9 +30,59 @@ final class LeaderEpochCheckpointStore {
   private static final int ENTRY_SIZE = Integer.BYTES + Long.BYTES;
 
   private final StateStore store;
+  /**
+   * Open {@link #deferSyncs()} scopes of the current thread. Per thread, not per store: only the writes
+   * of the thread that will sync at the end of its scope may skip their own sync. A write from another
+   * thread (a fetcher truncating, a log opening) that saw a store-wide count could pass its check just
+   * as the scope's closing sync ran, and then never be synced at all.
+   */
+  private final ThreadLocal<int[]> deferring = ThreadLocal.withInitial(() -> new int[1]);
 
   LeaderEpochCheckpointStore(StateStore store) {
     this.store = Objects.requireNonNull(store, "store");
+  }
+
+  /**
+   * Until the returned scope closes, this thread's writes reach RocksDB's write-ahead log without an
+   * fsync each; the close of its outermost scope syncs the log once, covering all of them (and anything
+   * written before). For taking up thousands of partitions at once (each new leader epoch is one write).
+   * A crash inside the scope may lose some entries, which {@link LeaderEpochLoader} repairs from the batch
+   * headers at the next start. Writes of other threads are synced as usual. The scope must be closed on
+   * the thread that opened it.
+   */
+  DeferScope deferSyncs() {
+    return open(true);
+  }
+
+  /**
+   * A scope for a thread working for one inside {@link #deferSyncs()} (opening its logs in parallel):
+   * its writes are not synced one by one either, and its close syncs nothing. The scope it works for
+   * syncs them when it closes, which must come after this thread's writes (after waiting for its work).
+   */
+  DeferScope deferSyncsToCaller() {
+    return open(false);
+  }
+
+  private DeferScope open(boolean syncAtEnd) {
+    int[] depth = deferring.get();
+    depth[0]++;
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    return () -> {
+      if (closed.compareAndSet(false, true) && --depth[0] == 0 && syncAtEnd) {
+        store.syncWal();
+      }
+    };
+  }
+
+  /** A {@link #deferSyncs()} scope; closing it twice is harmless. */
+  interface DeferScope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Whether this thread's writes are deferred now. */
+  boolean deferringSyncs() {
+    return deferring.get()[0] > 0;
   }
 
   /** The checkpoint of one partition. */
@@ -47,7 +97,7 @@ final class LeaderEpochCheckpointStore {
       @Override
       public void write(List<EpochEntry> entries) {
         byte[] value = encode(entries);
-        store.write(batch -> batch.put(StateNamespace.LEADER_EPOCHS, key, value), true);
+        store.write(batch -> batch.put(StateNamespace.LEADER_EPOCHS, key, value), !deferringSyncs());
       }
 
       @Override

@@ -53,6 +53,12 @@ public final class LogManager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(LogManager.class);
 
+  /**
+   * How many logs open, or close, at a time when many do at once (Kafka: num.recovery.threads.per.data.dir,
+   * which defaults to 1; here the work is mostly fsyncs and small reads, which overlap on any disk).
+   */
+  public static final int OPEN_PARALLELISM = 8;
+
   static final String LOCK_FILE = ".lock";
   static final String DELETE_SUFFIX = "-delete";
   private static final Pattern LOG_DIRECTORY = Pattern.compile("(.+)-(\\d{1,10})");
@@ -88,8 +94,13 @@ public final class LogManager implements AutoCloseable {
   private final LogStats stats = new LogStats();
   /** Group commit of the durable topics' logs in this directory. */
   private final LogFlusher flusher;
-  /** Serializes creating, deleting and closing logs. */
-  private final Object lifecycleLock = new Object();
+  /**
+   * Creating and deleting logs hold the read side (and the lock of their partition's stripe), so
+   * different partitions open in parallel; closing the manager holds the write side.
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycleLock =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final Object[] partitionLocks = new Object[64];
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
   private final Object checkpointLock = new Object();
   private volatile boolean closed;
@@ -97,6 +108,9 @@ public final class LogManager implements AutoCloseable {
   private LogManager(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock,
             FileChannel lockChannel, FileLock directoryLock) {
     this.dataDir = dataDir;
+    for (int i = 0; i < partitionLocks.length; i++) {
+      partitionLocks[i] = new Object();
+    }
     this.checkpoints = new PartitionCheckpointStore(stateStore);
     this.epochCheckpoints = new LeaderEpochCheckpointStore(stateStore);
     this.producerCheckpoints = new ProducerStateCheckpointStore(stateStore);
@@ -330,7 +344,89 @@ public final class LogManager implements AutoCloseable {
     TopicPartition tp = validated(topic, partition);
     validateTopicId(topicId);
     Objects.requireNonNull(config, "config");
-    synchronized (lifecycleLock) {
+    lifecycleLock.readLock().lock();
+    try {
+      synchronized (partitionLock(tp)) {
+        return getOrCreateLogLocked(tp, partition, topicId, config);
+      }
+    } finally {
+      lifecycleLock.readLock().unlock();
+    }
+  }
+
+  /** What {@link #getOrCreateLogs} opens: one partition's log and its settings. */
+  public record LogSpec(String topic, int partition, String topicId, LogConfig config) {}
+
+  /**
+   * Opens (recovering) or creates many logs at once, {@code parallelism} at a time, on threads that end
+   * when it returns: opening a log is mostly waiting for the disk (fsyncs of new files and directories,
+   * reads of existing segments), which overlaps well. Otherwise as {@link #getOrCreateLog} for each.
+   *
+   * @throws RuntimeException the first failure, after every other open has finished
+   */
+  public void getOrCreateLogs(List<LogSpec> specs, int parallelism) {
+    // A new log writes its leader-epoch cache as it opens. If the caller groups those syncs
+    // (deferStateSyncs), the opening threads do too: its scope syncs once they have all finished.
+    boolean callerDefers = epochCheckpoints.deferringSyncs();
+    forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
+      try (LeaderEpochCheckpointStore.DeferScope covered =
+          callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
+        getOrCreateLog(spec.topic(), spec.partition(), spec.topicId(), spec.config());
+      }
+    });
+  }
+
+  private static <T> void forEachInParallel(java.util.Collection<T> items, int parallelism, String threadPrefix,
+      java.util.function.Consumer<T> action) {
+    if (items.size() <= 1 || parallelism <= 1) {
+      items.forEach(action);
+      return;
+    }
+    AtomicInteger threads = new AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.min(parallelism, items.size()), runnable -> {
+          Thread thread = new Thread(runnable, threadPrefix + threads.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    try {
+      List<java.util.concurrent.Future<?>> futures = new ArrayList<>(items.size());
+      for (T item : items) {
+        futures.add(pool.submit(() -> action.accept(item)));
+      }
+      RuntimeException failure = null;
+      boolean interrupted = false;
+      for (java.util.concurrent.Future<?> future : futures) {
+        while (true) {
+          try {
+            future.get();
+            break;
+          } catch (InterruptedException e) {
+            interrupted = true; // finish waiting: the caller must not see half-opened state
+          } catch (java.util.concurrent.ExecutionException e) {
+            RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
+            failure = accumulate(failure, cause);
+            break;
+          }
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private Object partitionLock(TopicPartition tp) {
+    return partitionLocks[Math.floorMod(tp.hashCode(), partitionLocks.length)];
+  }
+
+  private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config) {
+    {
       ensureOpen();
       ManagedLog existing = logs.get(tp);
       if (existing != null) {
@@ -380,6 +476,23 @@ public final class LogManager implements AutoCloseable {
     }
   }
 
+  /** A scope that groups durable state writes; see {@link #deferStateSyncs()}. */
+  public interface SyncScope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Groups the fsyncs of this thread's leader-epoch cache writes (and those of the {@link #getOrCreateLogs}
+   * it calls) until the returned scope closes, on the same thread, which syncs them all at once: taking up
+   * thousands of partitions as leader (a new topic, a failover) otherwise waits for one fsync per
+   * partition. Other threads' writes are synced as usual. A crash inside the scope may lose some of those
+   * writes; the next start repairs each partition's cache from its batch headers.
+   */
+  public SyncScope deferStateSyncs() {
+    return epochCheckpoints.deferSyncs()::close;
+  }
+
   /** The group flusher of this directory's durable logs. */
   public LogFlusher flusher() {
     return flusher;
@@ -412,13 +525,16 @@ public final class LogManager implements AutoCloseable {
    */
   public boolean deleteLog(String topic, int partition) {
     TopicPartition tp = validated(topic, partition);
-    synchronized (lifecycleLock) {
-      ensureOpen();
-      try {
+    lifecycleLock.readLock().lock();
+    try {
+      synchronized (partitionLock(tp)) {
+        ensureOpen();
         return deleteLogLocked(tp);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Could not delete the log of " + tp.directoryName(), e);
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not delete the log of " + tp.directoryName(), e);
+    } finally {
+      lifecycleLock.readLock().unlock();
     }
   }
 
@@ -639,11 +755,14 @@ public final class LogManager implements AutoCloseable {
    */
   @Override
   public void close() {
-    synchronized (lifecycleLock) {
+    lifecycleLock.writeLock().lock();
+    try {
       if (closed) {
         return;
       }
       closed = true;
+    } finally {
+      lifecycleLock.writeLock().unlock();
     }
     // Never shutdownNow(): interrupting a thread inside FileChannel I/O closes that channel.
     scheduler.shutdown();
@@ -659,17 +778,21 @@ public final class LogManager implements AutoCloseable {
     }
     flusher.close(); // finishes the flushes asked for; later ones run inline, before the logs close
     RuntimeException failure = null;
-    Map<String, PartitionCheckpoint> finalCheckpoints = new HashMap<>();
-    for (Map.Entry<TopicPartition, ManagedLog> entry : logs.entrySet()) {
+    Map<String, PartitionCheckpoint> finalCheckpoints = new ConcurrentHashMap<>();
+    // Closing flushes each log (an fsync or more): several at a time, as they open.
+    java.util.concurrent.atomic.AtomicReference<RuntimeException> closeFailure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    forEachInParallel(List.copyOf(logs.entrySet()), OPEN_PARALLELISM, "skein-log-close-", entry -> {
       ManagedLog managed = entry.getValue();
       try {
         managed.log().close();
       } catch (RuntimeException e) {
         log.error("Close of {} failed", managed.log().dir(), e);
-        failure = accumulate(failure, e);
+        closeFailure.accumulateAndGet(e, (a, b) -> a == null ? b : accumulate(a, b));
       }
       finalCheckpoints.put(partitionKey(managed.topicId(), entry.getKey().partition()), managed.log().checkpoint());
-    }
+    });
+    failure = closeFailure.get();
     try {
       synchronized (checkpointLock) {
         checkpoints.writeAll(finalCheckpoints, true);

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,6 +54,51 @@ class LeaderEpochCheckpointStoreTest {
     assertThat(store.forPartition("t-2").read()).isEmpty();
     store.delete("t-0");
     assertThat(store.read("t-0")).isEmpty();
+  }
+
+  @Test
+  void writes_in_nested_deferred_sync_scopes_are_readable_at_once_and_survive_a_reopening() throws Exception {
+    AutoCloseable outer = store.deferSyncs();
+    AutoCloseable inner = store.deferSyncs();
+    assertThat(store.deferringSyncs()).isTrue();
+    for (int p = 0; p < 100; p++) {
+      store.forPartition("t-" + p).write(List.of(new EpochEntry(p, p * 10L)));
+    }
+    assertThat(store.forPartition("t-7").read()).contains(List.of(new EpochEntry(7, 70)));
+
+    inner.close();
+    inner.close(); // a second close of the same scope does not end the outer one
+    assertThat(store.deferringSyncs()).isTrue();
+    outer.close();
+    assertThat(store.deferringSyncs()).isFalse();
+
+    stateStore.close();
+    open();
+    for (int p = 0; p < 100; p++) {
+      assertThat(store.forPartition("t-" + p).read()).contains(List.of(new EpochEntry(p, p * 10L)));
+    }
+  }
+
+  @Test
+  void only_the_thread_that_opened_a_deferred_scope_and_its_helpers_skip_their_syncs() throws Exception {
+    try (LeaderEpochCheckpointStore.DeferScope scope = store.deferSyncs()) {
+      assertThat(store.deferringSyncs()).isTrue();
+      // Any other thread syncs its writes itself: this scope's closing sync may come before them.
+      assertThat(CompletableFuture.supplyAsync(store::deferringSyncs).get(10, TimeUnit.SECONDS)).isFalse();
+      // A thread working for this one defers too, until its own scope closes (which ends none here).
+      List<Boolean> helper = CompletableFuture.supplyAsync(() -> {
+        boolean during;
+        try (LeaderEpochCheckpointStore.DeferScope covered = store.deferSyncsToCaller()) {
+          store.forPartition("t-9").write(List.of(new EpochEntry(9, 90)));
+          during = store.deferringSyncs();
+        }
+        return List.of(during, store.deferringSyncs());
+      }).get(10, TimeUnit.SECONDS);
+      assertThat(helper).containsExactly(true, false);
+      assertThat(store.deferringSyncs()).isTrue();
+    }
+    assertThat(store.deferringSyncs()).isFalse();
+    assertThat(store.forPartition("t-9").read()).contains(List.of(new EpochEntry(9, 90)));
   }
 
   @Test

@@ -102,6 +102,52 @@ class LogManagerTest {
   }
 
   @Test
+  void many_logs_open_and_close_in_parallel_and_reopen_with_their_data() {
+    List<LogManager.LogSpec> specs = new java.util.ArrayList<>();
+    for (int p = 0; p < 40; p++) {
+      specs.add(new LogManager.LogSpec("many", p, "id-many", LogConfig.DEFAULT));
+    }
+    // An open log of the same topic is kept (same instance); the others are created.
+    PartitionLog first = manager.getOrCreateLog("many", 0, "id-many", LogConfig.DEFAULT);
+
+    manager.getOrCreateLogs(specs, 8);
+
+    assertThat(manager.log("many", 0)).containsSame(first);
+    for (int p = 0; p < 40; p++) {
+      PartitionLog log = manager.log("many", p).orElseThrow();
+      assertThat(log.dir()).isEqualTo(dataDir.resolve("many-" + p));
+      log.appendAsLeader(batch(p + 1, 10, START_TIME), 1);
+      log.updateHighWatermark(p + 1);
+    }
+
+    restart(SLOW); // closes the 40 logs several at a time
+
+    for (int p = 0; p < 40; p++) {
+      assertThat(checkpoints().read(LogManager.partitionKey("id-many", p)))
+          .hasValue(new PartitionCheckpoint(p + 1, 0, p + 1));
+    }
+    manager.getOrCreateLogs(specs, 8);
+    for (int p = 0; p < 40; p++) {
+      PartitionLog log = manager.log("many", p).orElseThrow();
+      assertThat(log.recoveryReport().recoveryRan()).isFalse();
+      assertThat(log.logEndOffset()).isEqualTo(p + 1);
+      assertThat(log.highWatermark()).isEqualTo(p + 1);
+    }
+  }
+
+  @Test
+  void a_failed_open_among_many_is_reported_after_the_others_opened() {
+    List<LogManager.LogSpec> specs = List.of(new LogManager.LogSpec("good", 0, "id-good", LogConfig.DEFAULT),
+        new LogManager.LogSpec("not/a/topic", 1, "id-bad", LogConfig.DEFAULT),
+        new LogManager.LogSpec("good", 2, "id-good", LogConfig.DEFAULT));
+
+    assertThatThrownBy(() -> manager.getOrCreateLogs(specs, 4)).isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(manager.log("good", 0)).isPresent();
+    assertThat(manager.log("good", 2)).isPresent();
+  }
+
+  @Test
   void a_directory_of_another_topic_id_is_deleted_and_the_log_starts_empty() throws IOException {
     manager.getOrCreateLog("orders", 0, "old-id", LogConfig.DEFAULT).appendAsLeader(batch(5, 10, START_TIME), 1);
     restart(SLOW);
