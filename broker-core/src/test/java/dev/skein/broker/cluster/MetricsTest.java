@@ -86,6 +86,13 @@ class MetricsTest {
           .isEqualTo((double) expectedBytes);
       assertThat(after.has("jvm_memory_used_bytes")).isTrue();
       assertThat(after.has("process_uptime_seconds")).isTrue();
+      assertThat(after.has("jvm_threads_live_threads")).isTrue();
+      assertThat(after.has("process_cpu_time_ns_total")).isTrue();
+      assertThat(after.has("process_files_open_files")).isTrue();
+      // The binders' meters that cost most per scrape are not there (BrokerMetrics.DENIED_BINDER_METERS).
+      assertThat(after.has("jvm_threads_states_threads")).isFalse();
+      assertThat(after.has("process_cpu_usage")).isFalse();
+      assertThat(after.has("system_cpu_usage")).isFalse();
 
       // A call that fails with a Skein error is counted under its reason.
       Scrape beforeError = Scrape.of(cluster, leader);
