@@ -65,52 +65,46 @@ class CleanStopTest {
   void aCleanStopOfALeaderEndsTheStreamsItServesAtOnceAndLosesNothingAcknowledged() throws Exception {
     cluster = TestCluster.start(dir, 3);
     int victim = fullyReplicatedLeaderOtherThanTheController();
-    int partition = partitionLedBy(victim);
-
-    SkeinProducer producer = cluster.producer(Map.of("acks", "all"));
-    List<CompletableFuture<?>> sends = new ArrayList<>();
-    Set<String> acknowledged = new HashSet<>();
-    for (int i = 0; i < 300; i++) {
-      String value = "v" + i;
-      sends.add(producer.send(ProducerRecord.of("t", "k" + i, value)).thenRun(() -> {
-        synchronized (acknowledged) {
-          acknowledged.add(value);
-        }
-      }));
-    }
-    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-    // Both followers of the victim's partitions fetch from it: they are in its ISRs.
-    awaitFullIsrs();
-
-    Stream<FetchResponse> subscription = new Stream<>();
-    ConsumerServiceGrpc.newStub(cluster.channel(victim)).subscribe(SubscribeRequest.newBuilder()
-        .addPartitions(PartitionPosition.newBuilder().setTopic("t").setPartition(partition).setOffset(0))
-        .setMaxWaitMs(100).build(), subscription);
-    await().atMost(Duration.ofSeconds(10)).until(() -> subscription.received.get() > 0);
-    Stream<ProduceResponse> produceStream = new Stream<>();
-    StreamObserver<ProduceRequest> produceRequests =
-        ProducerServiceGrpc.newStub(cluster.channel(victim)).produceStream(produceStream);
-    produceRequests.onNext(produceRequest(partition, "streamed", Acks.ACKS_ALL));
-    await().atMost(Duration.ofSeconds(10)).until(() -> produceStream.received.get() > 0);
+    Set<String> acknowledged = produceAcknowledged(300);
+    OpenStreams streams = openStreamsTo(victim, partitionLedBy(victim));
     acknowledged.add("streamed");
 
     long start = System.nanoTime();
     cluster.stopBroker(victim);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-    // The old stop waited 5 s for these streams, then cut them.
+    // The old stop waited 5 s for the followers' and the producer's streams, then cut them.
     assertThat(took).isLessThan(Duration.ofSeconds(3));
-    assertEndedAsBrokerNotAvailable(subscription);
-    assertEndedAsBrokerNotAvailable(produceStream);
+    assertEndedAsBrokerNotAvailable(streams.produce());
+    // The controlled shutdown moved the subscribed partition's leadership first, which ended the
+    // subscription by itself (NOT_LEADER for its one partition).
+    assertThat(streams.subscription().end).succeedsWithin(Duration.ofSeconds(1));
 
     // The followers took over; every acknowledged record is there, and acks=all writes go on.
-    SkeinAdmin admin = cluster.admin();
-    await().atMost(Duration.ofSeconds(15)).until(() -> admin.describeTopic("t").partitions().stream()
-        .allMatch(p -> p.hasLeader() && p.leader() != victim));
-    SkeinProducer after = cluster.producer(Map.of("acks", "all"));
-    after.send(ProducerRecord.of("t", "k", "after")).get(30, TimeUnit.SECONDS);
-    acknowledged.add("after");
-    assertEverythingReadable(acknowledged);
+    awaitLeadersOtherThan(victim);
+    assertWritesGoOnAndNothingAcknowledgedIsLost(acknowledged);
+  }
+
+  @Test
+  void aStopWithoutHandoffEndsTheStreamsItServesAtOnceAndLosesNothingAcknowledged() throws Exception {
+    cluster = TestCluster.start(dir, 3);
+    int victim = fullyReplicatedLeaderOtherThanTheController();
+    Set<String> acknowledged = produceAcknowledged(300);
+    OpenStreams streams = openStreamsTo(victim, partitionLedBy(victim));
+    acknowledged.add("streamed");
+
+    // As when a whole cluster stops: the broker still leads its partitions while it stops serving.
+    long start = System.nanoTime();
+    cluster.stopBrokerWithoutHandoff(victim);
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+    assertThat(took).isLessThan(Duration.ofSeconds(3));
+    assertEndedAsBrokerNotAvailable(streams.subscription());
+    assertEndedAsBrokerNotAvailable(streams.produce());
+
+    // Its followers report it unreachable and the controller moves its leaderships to them.
+    awaitLeadersOtherThan(victim);
+    assertWritesGoOnAndNothingAcknowledgedIsLost(acknowledged);
   }
 
   @Test
@@ -137,6 +131,56 @@ class CleanStopTest {
     assertThat(response.getResults(0).getBaseOffset()).isEqualTo(committedBefore);
     assertThat(took).isLessThan(Duration.ofSeconds(3));
     assertEverythingReadable(Set.of("in-flight"));
+  }
+
+  /** Sends {@code count} records with acks=all and returns their values once every one is acknowledged. */
+  private Set<String> produceAcknowledged(int count) throws Exception {
+    SkeinProducer producer = cluster.producer(Map.of("acks", "all"));
+    List<CompletableFuture<?>> sends = new ArrayList<>();
+    Set<String> values = new HashSet<>();
+    for (int i = 0; i < count; i++) {
+      String value = "v" + i;
+      values.add(value);
+      sends.add(producer.send(ProducerRecord.of("t", "k" + i, value)));
+    }
+    CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    // Both followers of the victim's partitions fetch from it: they are in its ISRs.
+    awaitFullIsrs();
+    return values;
+  }
+
+  private record OpenStreams(Stream<FetchResponse> subscription, Stream<ProduceResponse> produce) {}
+
+  /**
+   * A consumer's subscription to the partition on {@code broker}, which has delivered records,
+   * and a producer's stream whose one request (the record "streamed", acks=all) is answered.
+   */
+  private OpenStreams openStreamsTo(int broker, int partition) {
+    Stream<FetchResponse> subscription = new Stream<>();
+    ConsumerServiceGrpc.newStub(cluster.channel(broker)).subscribe(SubscribeRequest.newBuilder()
+        .addPartitions(PartitionPosition.newBuilder().setTopic("t").setPartition(partition).setOffset(0))
+        .setMaxWaitMs(100).build(), subscription);
+    await().atMost(Duration.ofSeconds(10)).until(() -> subscription.received.get() > 0);
+    Stream<ProduceResponse> produce = new Stream<>();
+    ProducerServiceGrpc.newStub(cluster.channel(broker)).produceStream(produce)
+        .onNext(produceRequest(partition, "streamed", Acks.ACKS_ALL));
+    await().atMost(Duration.ofSeconds(10)).until(() -> produce.received.get() > 0);
+    assertThat(subscription.end).isNotDone();
+    assertThat(produce.end).isNotDone();
+    return new OpenStreams(subscription, produce);
+  }
+
+  private void awaitLeadersOtherThan(int stopped) {
+    SkeinAdmin admin = cluster.admin();
+    await().atMost(Duration.ofSeconds(15)).until(() -> admin.describeTopic("t").partitions().stream()
+        .allMatch(p -> p.hasLeader() && p.leader() != stopped));
+  }
+
+  private void assertWritesGoOnAndNothingAcknowledgedIsLost(Set<String> acknowledged) throws Exception {
+    cluster.producer(Map.of("acks", "all")).send(ProducerRecord.of("t", "k", "after")).get(30, TimeUnit.SECONDS);
+    Set<String> expected = new HashSet<>(acknowledged);
+    expected.add("after");
+    assertEverythingReadable(expected);
   }
 
   /** Creates topic t (RF=3) and picks a broker leading one of its partitions that is not the controller. */

@@ -237,6 +237,15 @@ public final class TestCluster implements AutoCloseable {
     broker.close();
   }
 
+  /** Stops a broker cleanly but without a controlled shutdown, as when the whole cluster stops. */
+  public void stopBrokerWithoutHandoff(int id) {
+    SkeinBroker broker = running.remove(id);
+    if (broker == null) {
+      throw new IllegalStateException("broker " + id + " is not running");
+    }
+    broker.stopWithoutHandoff();
+  }
+
   /** Stops a broker as a crash would: no controlled shutdown, heartbeats and connections gone at once. */
   public void stopBrokerAbruptly(int id) {
     SkeinBroker broker = running.remove(id);
