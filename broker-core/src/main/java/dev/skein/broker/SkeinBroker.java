@@ -9,6 +9,7 @@ import dev.skein.broker.mirror.MirrorRpcService;
 import dev.skein.broker.group.GroupService;
 import dev.skein.broker.group.OffsetsTopic;
 import dev.skein.broker.limits.CallGuard;
+import dev.skein.broker.limits.OpenCalls;
 import dev.skein.broker.limits.ServerHardening;
 import dev.skein.broker.metrics.BrokerMetrics;
 import dev.skein.broker.metrics.MetricsHttpServer;
@@ -39,6 +40,8 @@ import dev.skein.proto.v1.ClusterServiceGrpc;
 import dev.skein.proto.v1.ConsumerServiceGrpc;
 import dev.skein.proto.v1.GroupServiceGrpc;
 import dev.skein.proto.v1.ProducerServiceGrpc;
+import dev.skein.rpc.ErrorReason;
+import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.LogManager;
 import dev.skein.storage.log.LogManagerConfig;
 import dev.skein.storage.state.StateStore;
@@ -101,6 +104,8 @@ public final class SkeinBroker implements AutoCloseable {
   private final MirrorManager mirrors;
   private final MirrorRpcService mirrorService;
   private final Server server;
+  /** The calls {@link #server} serves, which a clean stop ends instead of waiting for them. */
+  private final OpenCalls openCalls;
   private final BrokerMetrics metrics;
   private MetricsHttpServer metricsEndpoint;
   private boolean closed;
@@ -169,9 +174,15 @@ public final class SkeinBroker implements AutoCloseable {
         config.security().principalMappingRules(), this::isBrokerPrincipal,
         token -> tokens == null ? Optional.empty() : tokens.user(token).map(name -> Caller.USER_TYPE + name));
     UnaryOperator<ServerServiceDefinition> serve = s -> ServerInterceptors.intercept(guard.guard(s), observed, callers);
+    this.openCalls = guard.openCalls();
     tls.ifPresent(t -> serverBuilder.sslContext(t.serverContext()));
+    // A follower's stream that fails because this broker is stopping says nothing about the follower.
     var replication = new ReplicationService(replicas, commitWatchers, logEndWatchers, errors, fetchExecutor, timer,
-        lifecycle::reportUnreachable).bindService();
+        follower -> {
+          if (!openCalls.ending()) {
+            lifecycle.reportUnreachable(follower);
+          }
+        }).bindService();
     // Replication shares the client port; with TLS on, only peers with a certificate may replicate.
     io.grpc.ServerServiceDefinition guardedReplication = tls.isPresent()
         ? ServerInterceptors.intercept(replication, new BrokerCertificateRequired()) : replication;
@@ -198,7 +209,8 @@ public final class SkeinBroker implements AutoCloseable {
         .addService(serve.apply(mirrorService.bindService()))
         .addService(serve.apply(consumerService.bindService()))
         .addService(serve.apply(new GroupService(groupCoordinator, errors, authorizer).definition()))
-        .addService(serve.apply(guardedReplication))
+        // Its streams end last on a stop: an acks=all write in progress needs the followers.
+        .addService(ServerInterceptors.intercept(guard.guardPeerService(guardedReplication), observed, callers))
         .addService(guard.guard(health.getHealthService().bindService()))
         .addService(guard.guard(ProtoReflectionServiceV1.newInstance().bindService()))
         .build();
@@ -386,6 +398,10 @@ public final class SkeinBroker implements AutoCloseable {
     health.enterTerminalState();
     if (server != null) {
       server.shutdown();
+      // New calls are refused now. Streams never end by themselves: end them, so that only calls
+      // in progress are waited for, 5 s at most. Their callers go to other brokers at once.
+      openCalls.endAll(SkeinError.of(ErrorReason.BROKER_NOT_AVAILABLE, "broker " + config.nodeId()
+          + " is shutting down; connect to another broker"));
       try {
         if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
           server.shutdownNow();

@@ -48,6 +48,9 @@ import java.util.concurrent.TimeUnit;
  * is sending) needs the call's operations serialized, which {@code ServerCall} does not promise:
  * the service sees a {@link GuardedCall} that takes a lock per operation and ignores operations
  * after such a close. The service is then told the call was cancelled, as if the client had gone.
+ *
+ * <p>Every guarded call is in {@link #openCalls()} while it is open, so that a stop of the broker
+ * can end the long-lived ones (see {@link OpenCalls}).
  */
 public final class CallGuard {
 
@@ -55,6 +58,7 @@ public final class CallGuard {
   private final long idleNanos;
   private final Duration idleTimeout;
   private final Set<GuardedCall<?, ?>> watched = ConcurrentHashMap.newKeySet();
+  private final OpenCalls openCalls = new OpenCalls();
 
   /** Sweeps for idle calls on {@code timer} (shut down with the broker) at a quarter of the timeout, at most every second. */
   public CallGuard(ServerLimits limits, ScheduledExecutorService timer) {
@@ -70,14 +74,31 @@ public final class CallGuard {
     return watched.size();
   }
 
+  /** The calls open now, which a stop of the broker ends. */
+  public OpenCalls openCalls() {
+    return openCalls;
+  }
+
   /** The same service, every method guarded; descriptors (and so reflection) unchanged. */
   public ServerServiceDefinition guard(ServerServiceDefinition service) {
+    return guard(service, false);
+  }
+
+  /**
+   * As {@link #guard(ServerServiceDefinition)}, for a service whose callers are other brokers
+   * (replication): on a stop its calls end only once every other call has (see {@link OpenCalls}).
+   */
+  public ServerServiceDefinition guardPeerService(ServerServiceDefinition service) {
+    return guard(service, true);
+  }
+
+  private ServerServiceDefinition guard(ServerServiceDefinition service, boolean servesPeers) {
     ServiceDescriptor original = service.getServiceDescriptor();
     ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
         .setSchemaDescriptor(original.getSchemaDescriptor());
     List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> method : service.getMethods()) {
-      ServerMethodDefinition<?, ?> guarded = guard(method);
+      ServerMethodDefinition<?, ?> guarded = guard(method, servesPeers);
       methods.add(guarded);
       descriptor.addMethod(guarded.getMethodDescriptor());
     }
@@ -86,14 +107,15 @@ public final class CallGuard {
     return builder.build();
   }
 
-  private <Q, R> ServerMethodDefinition<Parsed<Q>, R> guard(ServerMethodDefinition<Q, R> method) {
+  private <Q, R> ServerMethodDefinition<Parsed<Q>, R> guard(ServerMethodDefinition<Q, R> method,
+      boolean servesPeer) {
     MethodDescriptor<Q, R> original = method.getMethodDescriptor();
     MethodDescriptor<Parsed<Q>, R> descriptor = original.toBuilder(
         new LenientMarshaller<>(original.getRequestMarshaller(), original, maxMessageBytes),
         original.getResponseMarshaller()).build();
     ServerCallHandler<Q, R> handler = method.getServerCallHandler();
     return ServerMethodDefinition.create(descriptor, (call, headers) -> {
-      GuardedCall<Q, R> guarded = new GuardedCall<>(call, original);
+      GuardedCall<Q, R> guarded = new GuardedCall<>(call, original, servesPeer);
       watched.add(guarded);
       ServerCall.Listener<Q> inner;
       try {
@@ -102,6 +124,8 @@ public final class CallGuard {
         watched.remove(guarded);
         throw e;
       }
+      // After the start, so the service is ready for a close; the listener hears of none before it is returned.
+      openCalls.opened(guarded);
       return new GuardListener<>(guarded, inner);
     });
   }
@@ -284,11 +308,14 @@ public final class CallGuard {
   }
 
   /** A ServerCall whose operations are serialized and which can be closed from outside its service. */
-  final class GuardedCall<Q, R> extends ServerCall<Q, R> {
+  final class GuardedCall<Q, R> extends ServerCall<Q, R> implements OpenCalls.Call {
     private final ServerCall<Parsed<Q>, R> delegate;
     private final MethodDescriptor<Q, R> method;
+    private final boolean servesPeer;
     volatile boolean closed;
     volatile boolean forced;
+    /** Set when the broker stops: a stream takes no more requests and closes with this once all are answered. */
+    private volatile SkeinError ending;
     /** Unary and server-streaming: exactly one request message, and only its arrival is timed. */
     final boolean oneRequest;
     volatile long lastActivity = System.nanoTime();
@@ -296,15 +323,19 @@ public final class CallGuard {
     volatile int received;
     volatile int sent;
 
-    GuardedCall(ServerCall<Parsed<Q>, R> delegate, MethodDescriptor<Q, R> method) {
+    GuardedCall(ServerCall<Parsed<Q>, R> delegate, MethodDescriptor<Q, R> method, boolean servesPeer) {
       this.delegate = delegate;
       this.method = method;
+      this.servesPeer = servesPeer;
       this.oneRequest = method.getType().clientSendsOneMessage();
     }
 
-    /** Counts an arriving request, unless the call is closed; under the lock, so an idle close cannot pass it. */
+    /**
+     * Counts an arriving request, unless the call is closed or ending; under the lock, so neither
+     * an idle close nor a stop can pass it.
+     */
     synchronized boolean admit() {
-      if (closed) {
+      if (closed || ending != null) {
         return false;
       }
       received++;
@@ -356,7 +387,38 @@ public final class CallGuard {
         delegate.sendMessage(message);
         sent++;
         lastActivity = System.nanoTime();
+        if (ending != null && sent >= received) {
+          forceClose(ending); // the last answer a stopping stream owed
+        }
       }
+    }
+
+    @Override
+    public boolean servesPeer() {
+      return servesPeer;
+    }
+
+    /**
+     * For a stop: a unary call is left to its service; a bidi stream takes no more requests and
+     * closes once each one it took is answered (Skein's streams answer each request once), now if
+     * they are; any other stream closes now. Skein has no client-streaming methods; one would be
+     * closed now too.
+     */
+    @Override
+    public synchronized void endWhenAnswered(SkeinError why) {
+      if (closed || method.getType() == MethodDescriptor.MethodType.UNARY) {
+        return;
+      }
+      if (method.getType() != MethodDescriptor.MethodType.BIDI_STREAMING || sent >= received) {
+        forceClose(why);
+      } else {
+        ending = why;
+      }
+    }
+
+    @Override
+    public void endNow(SkeinError why) {
+      forceClose(why);
     }
 
     @Override
@@ -482,12 +544,14 @@ public final class CallGuard {
     @Override
     public void onCancel() {
       watched.remove(call);
+      openCalls.closed(call);
       inner.onCancel();
     }
 
     @Override
     public void onComplete() {
       watched.remove(call);
+      openCalls.closed(call);
       if (call.forced) {
         inner.onCancel(); // the service never closed this call: to it, the client went away
       } else {

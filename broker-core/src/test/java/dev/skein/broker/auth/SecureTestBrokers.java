@@ -69,10 +69,7 @@ public record SecureTestBrokers(CertificateAuthority ca, List<SkeinBroker> broke
     }
   }
 
-  /**
-   * Stops every broker as a crash would: the tests are over, and a clean stop would wait up to
-   * 5 s for the replication streams the other brokers hold open (see TestCluster.close).
-   */
+  /** Stops every broker as a crash would: the tests are over (see TestCluster.close). */
   @Override
   public void close() {
     brokers.parallelStream().forEach(SkeinBroker::crash);

@@ -237,6 +237,15 @@ public final class TestCluster implements AutoCloseable {
     broker.close();
   }
 
+  /** Stops a broker cleanly but without a controlled shutdown, as when the whole cluster stops. */
+  public void stopBrokerWithoutHandoff(int id) {
+    SkeinBroker broker = running.remove(id);
+    if (broker == null) {
+      throw new IllegalStateException("broker " + id + " is not running");
+    }
+    broker.stopWithoutHandoff();
+  }
+
   /** Stops a broker as a crash would: no controlled shutdown, heartbeats and connections gone at once. */
   public void stopBrokerAbruptly(int id) {
     SkeinBroker broker = running.remove(id);
@@ -259,9 +268,9 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /**
-   * Stops every running broker, all at the same time. A clean stop waits up to 5 s for the
-   * replication streams its peers hold open, which end when those peers stop: one after the
-   * other, the stops took about 5 s each (a parallel stream ran them in turn on a 2-core machine).
+   * Stops every running broker, all at the same time. (Clean stops once waited 5 s each for the
+   * replication streams their peers held open, so one after the other they took about 5 s each;
+   * a stop now ends those streams itself. A parallel stream ran them in turn on a 2-core machine.)
    */
   private void stopAllAtOnce(java.util.function.Consumer<SkeinBroker> stop) {
     List<Thread> stopping = new ArrayList<>();
@@ -351,10 +360,10 @@ public final class TestCluster implements AutoCloseable {
       }
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
-    // The test is over, so the brokers stop as a crash would: a clean stop lets open calls drain
-    // for up to 5 s, and every broker's replication streams from its peers stay open until those
-    // peers stop too, so clean teardowns waited out those 5 s, often more than once (about 5
-    // minutes of the module's run). Clean stops are still what stopBroker and restartAll do.
+    // The test is over, so the brokers stop as a crash would: nothing is flushed or handed off.
+    // (Clean teardowns once waited 5 s each for the streams their peers held open, about 5
+    // minutes of the module's run; a clean stop now ends them itself, but a crash is still
+    // quicker.) Clean stops are still what stopBroker and restartAll do.
     stopAllAtOnce(SkeinBroker::crash);
   }
 
