@@ -84,6 +84,8 @@ public final class BrokerMetrics implements AutoCloseable {
   public BrokerMetrics(MetricsConfig config) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Before any meter is registered, as Micrometer asks of filters.
+    registry.config().meterFilter(MeterFilter.deny(id -> DENIED_BINDER_METERS.contains(id.getName())));
     this.grpc = new GrpcMetrics(registry);
     for (Acks acks : Acks.values()) {
       if (acks == Acks.UNRECOGNIZED) {
@@ -121,7 +123,6 @@ public final class BrokerMetrics implements AutoCloseable {
       "system.cpu.usage");
 
   private void bindJvm() {
-    registry.config().meterFilter(MeterFilter.deny(id -> DENIED_BINDER_METERS.contains(id.getName())));
     new JvmMemoryMetrics().bindTo(registry);
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);
