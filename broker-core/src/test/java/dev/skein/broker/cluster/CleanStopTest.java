@@ -49,6 +49,12 @@ import org.junit.jupiter.api.io.TempDir;
 class CleanStopTest {
 
   private static final int PARTITIONS = 3;
+  /**
+   * SkeinBroker's grace period for open calls. A stop that had to wait for the streams lasts at
+   * least this long (6.1-6.3 s before streams were ended); one that ended them takes about 1 s,
+   * and the full grace leaves that room on a loaded machine.
+   */
+  private static final Duration GRACE = Duration.ofSeconds(5);
 
   @TempDir
   Path dir;
@@ -74,7 +80,7 @@ class CleanStopTest {
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
     // The old stop waited 5 s for the followers' and the producer's streams, then cut them.
-    assertThat(took).isLessThan(Duration.ofSeconds(3));
+    assertThat(took).isLessThan(GRACE);
     assertEndedAsBrokerNotAvailable(streams.produce());
     // The controlled shutdown moved the subscribed partition's leadership first, which ended the
     // subscription by itself (NOT_LEADER for its one partition).
@@ -98,7 +104,7 @@ class CleanStopTest {
     cluster.stopBrokerWithoutHandoff(victim);
     Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-    assertThat(took).isLessThan(Duration.ofSeconds(3));
+    assertThat(took).isLessThan(GRACE);
     assertEndedAsBrokerNotAvailable(streams.subscription());
     assertEndedAsBrokerNotAvailable(streams.produce());
 
@@ -129,7 +135,7 @@ class CleanStopTest {
     ProduceResponse response = answer.get(1, TimeUnit.SECONDS);
     assertThat(response.getResults(0).getOutcome()).isEqualTo(ProduceOutcome.PRODUCE_OUTCOME_STORED);
     assertThat(response.getResults(0).getBaseOffset()).isEqualTo(committedBefore);
-    assertThat(took).isLessThan(Duration.ofSeconds(3));
+    assertThat(took).isLessThan(GRACE);
     assertEverythingReadable(Set.of("in-flight"));
   }
 
