@@ -8,6 +8,7 @@ import dev.skein.proto.v1.Acks;
 import dev.skein.proto.v1.Compression;
 import dev.skein.proto.v1.RecordBatch;
 import dev.skein.proto.v1.TimestampType;
+import dev.skein.rpc.ByteStringBuffers;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.BatchAppend;
@@ -362,7 +363,7 @@ public final class Partition {
       BatchAppend append = new BatchAppend(summary.recordCount(), summary.firstTimestamp(), summary.maxTimestamp(),
           idempotent ? batch.getProducerId() : -1, idempotent ? batch.getProducerEpoch() : -1,
           idempotent ? batch.getBaseSequence() : -1, codec.getNumber(), topic.timestampType().getNumber(), 0,
-          batch.getRecords().asReadOnlyByteBuffer());
+          ByteStringBuffers.readable(batch.getRecords()));
       LogAppendResult info;
       try {
         info = replicaLog.appendAsLeader(append, current.leaderEpoch());

@@ -7,6 +7,7 @@ import dev.skein.proto.internal.v1.ReplicaFetchResponse;
 import dev.skein.proto.internal.v1.ReplicaFetchedPartition;
 import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
 import dev.skein.rpc.AliasingMarshaller;
+import dev.skein.rpc.ByteStringBuffers;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.LogException;
@@ -270,7 +271,7 @@ final class ReplicaFetcher {
       pause(f);
       return;
     }
-    if (!p.appendAsFollower(fetched.getEntries().asReadOnlyByteBuffer(), fetched.getHighWatermark(),
+    if (!p.appendAsFollower(ByteStringBuffers.readable(fetched.getEntries()), fetched.getHighWatermark(),
         f.leaderEpoch()) || !p.followLeaderLogStart(fetched.getLogStartOffset(), f.leaderEpoch())) {
       partitions.remove(p.id().toString(), f);
     }

@@ -7,12 +7,17 @@ import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
 
 /**
- * A flyweight view of one stored entry (see {@link BatchLayout}) over a read-only buffer; accessors read
- * the fields in place. Instances made by {@link #readFrom} have been fully validated.
+ * A flyweight view of one stored entry (see {@link BatchLayout}); accessors read the fields in place,
+ * and every buffer it hands out is read-only. Instances made by {@link #readFrom} have been fully
+ * validated.
  */
 public final class StoredBatch {
 
-  /** Read-only, little-endian, position 0, limit = entry size. */
+  /**
+   * Little-endian, position 0, limit = entry size. Never written, and never handed out as it is: it
+   * stays writable when its source is because {@link CRC32C} reads a buffer with an accessible
+   * array in place, but copies a read-only heap buffer through a 4 KiB scratch array.
+   */
   private final ByteBuffer entry;
 
   private StoredBatch(ByteBuffer entry) {
@@ -39,7 +44,7 @@ public final class StoredBatch {
     }
     BatchLayout.validateHeader(source, start);
     StoredBatch batch = new StoredBatch(
-        source.slice(start, size).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+        source.slice(start, size).order(ByteOrder.LITTLE_ENDIAN));
     int computed = batch.computeCrc();
     if (computed != batch.crc()) {
       throw new InvalidBatchException(Reason.CRC_MISMATCH, "CRC-32C mismatch in batch at offset "
@@ -134,7 +139,7 @@ public final class StoredBatch {
 
   /** The opaque records payload (read-only, shares this batch's bytes). */
   public ByteBuffer payload() {
-    return entry.slice(BatchLayout.HEADER_SIZE, payloadSize());
+    return entry.slice(BatchLayout.HEADER_SIZE, payloadSize()).asReadOnlyBuffer();
   }
 
   public int sizeInBytes() {
@@ -143,7 +148,7 @@ public final class StoredBatch {
 
   /** The whole entry as stored (read-only, little-endian, position 0). */
   public ByteBuffer buffer() {
-    return entry.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    return entry.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
   }
 
   public int computeCrc() {
@@ -161,7 +166,7 @@ public final class StoredBatch {
   public StoredBatch copy() {
     ByteBuffer copy = ByteBuffer.allocate(entry.limit());
     copy.put(entry.duplicate());
-    return new StoredBatch(copy.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    return new StoredBatch(copy.flip().order(ByteOrder.LITTLE_ENDIAN));
   }
 
   /** Equal when the stored bytes are equal. */

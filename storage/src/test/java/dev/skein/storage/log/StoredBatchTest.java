@@ -146,6 +146,33 @@ class StoredBatchTest {
   }
 
   @Test
+  void verifying_a_batch_read_from_a_heap_buffer_does_not_copy_it() {
+    byte[] payload = new byte[4 << 20];
+    new java.util.Random(1).nextBytes(payload);
+    byte[] entry = TestBatches.bytes(StoredBatch.build(0, 0, new BatchAppend(1, 1, 1, -1, -1, -1, 0, 0, 0,
+        ByteBuffer.wrap(payload))).buffer());
+    StoredBatch.readFrom(ByteBuffer.wrap(entry)); // loads and initialises the classes first
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
+    long before = threads.getCurrentThreadAllocatedBytes();
+    StoredBatch batch = StoredBatch.readFrom(ByteBuffer.wrap(entry));
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+    assertThat(batch.isValid()).isTrue();
+    // CRC32C copies a read-only heap buffer through a 4 KiB scratch array; the view keeps the array.
+    assertThat(allocated).as("bytes allocated to read and verify a %d-byte batch", entry.length).isLessThan(1_024);
+  }
+
+  @Test
+  void every_buffer_it_hands_out_is_read_only() {
+    StoredBatch batch = StoredBatch.readFrom(ByteBuffer.wrap(sampleBytes()));
+    assertThat(batch.buffer().isReadOnly()).isTrue();
+    assertThat(batch.payload().isReadOnly()).isTrue();
+    assertThat(batch.copy().buffer().isReadOnly()).isTrue();
+  }
+
+  @Test
   void read_from_advances_past_the_entry_and_leaves_the_position_on_failure() {
     byte[] entry = sampleBytes();
     ByteBuffer twice = ByteBuffer.allocate(entry.length * 2 + 3).put(entry).put(entry).put(new byte[3]).flip();
