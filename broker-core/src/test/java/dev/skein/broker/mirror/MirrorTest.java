@@ -331,8 +331,11 @@ class MirrorTest {
         .allSatisfy(p -> assertThat(p.getLagRecords()).isZero()));
     assertThat(mirrorApi().promoteMirrorTopics(PromoteMirrorTopicsRequest.newBuilder().setLink("failover")
         .addTopics(topic).build()).getPromotedList()).containsExactly(topic);
-    assertThat(describe("failover").getPartitionsList()).allSatisfy(p ->
-        assertThat(p.getState()).isEqualTo(MirrorPartitionState.MIRROR_PARTITION_STATE_PROMOTED));
+    // The promotion is committed when the call returns; a partition's state comes from its leader,
+    // which may apply that metadata record a moment later (as any broker's view of a change).
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(describe("failover").getPartitionsList()).allSatisfy(p ->
+            assertThat(p.getState()).isEqualTo(MirrorPartitionState.MIRROR_PARTITION_STATE_PROMOTED)));
 
     // The group resumes at the destination: every record it had not committed, none it had.
     Set<String> received = new HashSet<>();
