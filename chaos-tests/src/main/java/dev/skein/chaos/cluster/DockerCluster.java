@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.ExecCreateCmdResponse;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.HealthCheck;
@@ -55,7 +56,11 @@ public final class DockerCluster implements AutoCloseable {
   private final Network network;
   private final String subnetPrefix;
   private final List<GenericContainer<?>> containers = new ArrayList<>();
+  private static final int PAUSE_ATTEMPTS = 5;
+
   private final DockerClient docker = DockerClientFactory.instance().client();
+  /** Brokers frozen with SIGSTOP because the cgroup freezer refused ({@link #pause}). */
+  private final java.util.Set<Integer> stoppedBySignal = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private DockerCluster(ChaosConfig config) {
     this.config = config;
@@ -219,6 +224,7 @@ public final class DockerCluster implements AutoCloseable {
 
   /** kill -9 of the broker's JVM (the container's main process). */
   public void kill(int id) {
+    stoppedBySignal.remove(id);
     if (running(id)) {
       docker.killContainerCmd(containerId(id)).withSignal("KILL").exec();
     }
@@ -226,6 +232,7 @@ public final class DockerCluster implements AutoCloseable {
 
   /** SIGTERM and wait: the broker hands its leaderships over and stops cleanly. */
   public void stop(int id) {
+    unpause(id);
     if (running(id)) {
       docker.stopContainerCmd(containerId(id)).withTimeout(45).exec();
     }
@@ -243,12 +250,38 @@ public final class DockerCluster implements AutoCloseable {
     return Boolean.TRUE.equals(running);
   }
 
+  /**
+   * Freezes every process of broker {@code id}'s container ({@code docker pause}). The cgroup freezer
+   * gives up when a process does not freeze within runc's short wait ("unable to freeze"), which a
+   * busy 2-core machine makes happen now and then; a refused freeze is retried, and after the last
+   * try the broker's JVM (the container's main process) is stopped with SIGSTOP instead, which
+   * freezes the broker just the same and cannot be refused.
+   */
   public void pause(int id) {
-    docker.pauseContainerCmd(containerId(id)).exec();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        docker.pauseContainerCmd(containerId(id)).exec();
+        return;
+      } catch (InternalServerErrorException e) {
+        if (!String.valueOf(e.getMessage()).contains("freeze")) {
+          throw e;
+        }
+        if (attempt == PAUSE_ATTEMPTS) {
+          System.err.printf("docker pause of broker %d refused %d times (%s); stopping its JVM with SIGSTOP%n",
+              id, attempt, e.getMessage().strip());
+          docker.killContainerCmd(containerId(id)).withSignal("STOP").exec();
+          stoppedBySignal.add(id);
+          return;
+        }
+      }
+    }
   }
 
+  /** Wakes a broker frozen by {@link #pause}; a no-op when it is not frozen. */
   public void unpause(int id) {
-    if (Boolean.TRUE.equals(docker.inspectContainerCmd(containerId(id)).exec().getState().getPaused())) {
+    if (stoppedBySignal.remove(id)) {
+      docker.killContainerCmd(containerId(id)).withSignal("CONT").exec();
+    } else if (Boolean.TRUE.equals(docker.inspectContainerCmd(containerId(id)).exec().getState().getPaused())) {
       docker.unpauseContainerCmd(containerId(id)).exec();
     }
   }
