@@ -10,6 +10,7 @@ import dev.skein.proto.v1.PartitionPosition;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.storage.log.LogReadResult;
 import dev.skein.storage.log.OffsetOutOfRangeException;
+import dev.skein.storage.log.ReadBuffers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,12 +43,17 @@ public final class PartitionReads {
   }
 
   public Result read(List<PartitionPosition> positions, int maxBytes) {
+    return read(positions, maxBytes, ReadBuffers.FRESH);
+  }
+
+  /** {@link #read(List, int)} into buffers from {@code buffers}. */
+  public Result read(List<PartitionPosition> positions, int maxBytes, ReadBuffers buffers) {
     List<Read> reads = new ArrayList<>(positions.size());
     int remaining = maxBytes;
     int total = 0;
     boolean anyError = false;
     for (PartitionPosition position : positions) {
-      Read read = readOne(position, remaining, total == 0);
+      Read read = readOne(position, remaining, total == 0, buffers);
       reads.add(read);
       total += read.frame().batchBytes();
       remaining = Math.max(0, remaining - read.frame().batchBytes());
@@ -56,7 +62,7 @@ public final class PartitionReads {
     return new Result(reads, total, anyError);
   }
 
-  private Read readOne(PartitionPosition position, int remaining, boolean firstWithData) {
+  private Read readOne(PartitionPosition position, int remaining, boolean firstWithData, ReadBuffers buffers) {
     FetchedPartition.Builder header = FetchedPartition.newBuilder()
         .setTopic(position.getTopic()).setPartition(position.getPartition());
     try {
@@ -72,7 +78,7 @@ public final class PartitionReads {
       int budget = Math.min(partitionMax, remaining);
       LogReadResult result;
       try {
-        result = partition.read(offset, budget, firstWithData);
+        result = partition.read(offset, budget, firstWithData, buffers);
       } catch (OffsetOutOfRangeException e) {
         throw outOfRange(partition, offset);
       }

@@ -70,11 +70,21 @@ final class Subscription implements DataWatchers.Watcher {
 
   private synchronized void pump() {
     pumpQueued = false;
+    ReadArena arena = ReadArena.lease();
+    try {
+      pumpWith(arena);
+    } finally {
+      arena.release();
+    }
+  }
+
+  private void pumpWith(ReadArena arena) {
     while (!done && stream.isReady()) {
       List<DataWatchers.PartitionKey> keys = keys();
       // Watch before reading, so data appended during the read still wakes us.
       watchers.watch(keys, this);
-      PartitionReads.Result result = reads.read(positions, maxBytes);
+      // The previous response is in gRPC's buffers by now (onNext copies it): its reads are free.
+      PartitionReads.Result result = reads.read(positions, maxBytes, arena.reset());
       if (result.bytes() == 0 && !result.anyError()) {
         return;
       }
@@ -84,7 +94,7 @@ final class Subscription implements DataWatchers.Watcher {
       partialSinceNanos = -1;
       watchers.unwatch(keys, this);
       advance(result);
-      stream.onNext(result.frame());
+      stream.onNext(result.frame()); // serializes the frame into gRPC's own buffers before it returns
       bytesSent.add(result.bytes());
       metrics.fetchSent(result);
       if (positions.isEmpty()) {

@@ -20,6 +20,7 @@ import dev.skein.storage.log.OutOfOrderSequenceException;
 import dev.skein.storage.log.UnknownProducerIdException;
 import dev.skein.storage.log.LogAppendResult;
 import dev.skein.storage.log.LogReadResult;
+import dev.skein.storage.log.ReadBuffers;
 import dev.skein.storage.log.PartitionLog;
 import dev.skein.storage.log.StoredBatch;
 import java.nio.ByteBuffer;
@@ -901,9 +902,14 @@ public final class Partition {
 
   /** Committed batches from {@code offset}, at most {@code maxBytes} (but one whole batch if minOneBatch). */
   public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
+    return read(offset, maxBytes, minOneBatch, ReadBuffers.FRESH);
+  }
+
+  /** {@link #read(long, int, boolean)} into buffers from {@code buffers}. */
+  public LogReadResult read(long offset, int maxBytes, boolean minOneBatch, ReadBuffers buffers) {
     requireLeader();
     try {
-      return replicaLog.read(offset, maxBytes, replicaLog.highWatermark(), minOneBatch);
+      return replicaLog.read(offset, maxBytes, replicaLog.highWatermark(), minOneBatch, buffers);
     } catch (LogClosedException e) {
       throw closedUnder(e);
     }

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Whole entries read from a log, ready to send as the {@code batches} field of a protobuf message.
  *
- * @param entries               read-only, from position 0; empty if nothing could be returned
+ * @param entries               from position 0, the reader's own copy of the log's bytes (nothing else
+ *                              refers to it, so it is not wrapped read-only); empty if nothing could be returned
  * @param firstBatchBaseOffset  base offset of the first entry (it may be below the offset asked for), or
  *                              {@link #NO_OFFSET} if empty
  * @param nextOffset            the offset after the last entry: where the next read continues; or

@@ -403,7 +403,12 @@ final class LogSegment {
 
   /** Reads {@code length} bytes at {@code position} into a new heap buffer (position 0). */
   ByteBuffer read(int position, int length) {
-    ByteBuffer buffer = ByteBuffer.allocate(length);
+    return read(position, length, ReadBuffers.FRESH);
+  }
+
+  /** Reads {@code length} bytes at {@code position} into a buffer from {@code buffers} (position 0). */
+  ByteBuffer read(int position, int length, ReadBuffers buffers) {
+    ByteBuffer buffer = buffers.take(length);
     readFully(buffer, position);
     return buffer.flip();
   }

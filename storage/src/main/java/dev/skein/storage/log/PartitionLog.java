@@ -528,6 +528,12 @@ public final class PartitionLog implements AutoCloseable {
    * @throws OffsetOutOfRangeException if {@code startOffset} is below the log start or above the log end
    */
   public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+    return read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch, ReadBuffers.FRESH);
+  }
+
+  /** {@link #read(long, int, long, boolean)} into buffers from {@code buffers}. */
+  public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch,
+      ReadBuffers buffers) {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
     }
@@ -570,10 +576,12 @@ public final class PartitionLog implements AutoCloseable {
         } else {
           length = Math.min(maxBytes, limit - first.position());
         }
-        ByteBuffer bytes = segment.read(first.position(), length);
+        ByteBuffer bytes = segment.read(first.position(), length, buffers);
         bytes.limit(BatchLayout.lengthOfWholeEntries(bytes));
         long next = BatchLayout.nextOffsetOf(bytes, BatchLayout.lastEntryStart(bytes));
-        return new LogReadResult(bytes.asReadOnlyBuffer(), first.baseOffset(), next, start,
+        // The caller's own copy, handed over writable: gRPC drains an array-backed buffer into its
+        // transport buffers in one copy, a read-only one only through a scratch array.
+        return new LogReadResult(bytes, first.baseOffset(), next, start,
             snapshot.nextOffset(), hw);
       }
       return LogReadResult.empty(start, snapshot.nextOffset(), hw);

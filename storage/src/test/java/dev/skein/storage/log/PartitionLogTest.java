@@ -98,6 +98,27 @@ class PartitionLogTest {
   }
 
   @Test
+  void reads_fill_the_buffers_the_caller_supplies_and_hand_them_over_writable() {
+    PartitionLog log = open(LogConfig.DEFAULT);
+    log.appendAsLeader(batch(3, 200, START_TIME), EPOCH);
+    log.appendAsLeader(batch(2, 100, START_TIME), EPOCH);
+    LogReadResult fresh = log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, false);
+    // Array-backed and writable, so gRPC can drain it without a scratch copy.
+    assertThat(fresh.entries().hasArray()).isTrue();
+    assertThat(fresh.entries().isReadOnly()).isFalse();
+
+    byte[] arena = new byte[64 * 1024];
+    java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+    LogReadResult reused = log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, false, length -> {
+      taken.addAndGet(length);
+      return ByteBuffer.wrap(arena, 100, length).slice();
+    });
+    assertThat(taken.get()).isEqualTo(fresh.sizeInBytes());
+    assertThat(reused.entries().array()).isSameAs(arena);
+    assertThat(reused.batches()).isEqualTo(fresh.batches());
+  }
+
+  @Test
   void append_does_not_move_the_callers_payload_position() {
     PartitionLog log = open(LogConfig.DEFAULT);
     BatchAppend append = batch(1, 50, START_TIME);
