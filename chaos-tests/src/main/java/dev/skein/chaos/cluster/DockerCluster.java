@@ -29,6 +29,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -51,16 +53,16 @@ import org.testcontainers.utility.DockerImageName;
 public final class DockerCluster implements AutoCloseable {
 
   public static final String DATA_DIR = "/var/lib/skein";
+  /** Tries of {@code docker pause} before {@link #pause} falls back to SIGSTOP. */
+  private static final int PAUSE_ATTEMPTS = 5;
 
   private final ChaosConfig config;
   private final Network network;
   private final String subnetPrefix;
   private final List<GenericContainer<?>> containers = new ArrayList<>();
-  private static final int PAUSE_ATTEMPTS = 5;
-
   private final DockerClient docker = DockerClientFactory.instance().client();
   /** Brokers frozen with SIGSTOP because the cgroup freezer refused ({@link #pause}). */
-  private final java.util.Set<Integer> stoppedBySignal = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Integer> stoppedBySignal = ConcurrentHashMap.newKeySet();
 
   private DockerCluster(ChaosConfig config) {
     this.config = config;

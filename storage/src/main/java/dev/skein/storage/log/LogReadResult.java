@@ -23,7 +23,7 @@ public record LogReadResult(ByteBuffer entries, long firstBatchBaseOffset, long 
   public static final long NO_OFFSET = -1;
 
   static LogReadResult empty(long logStartOffset, long logEndOffset, long highWatermark) {
-    return new LogReadResult(ByteBuffer.allocate(0).asReadOnlyBuffer(), NO_OFFSET, NO_OFFSET, logStartOffset,
+    return new LogReadResult(ByteBuffer.allocate(0), NO_OFFSET, NO_OFFSET, logStartOffset,
         logEndOffset, highWatermark);
   }
 
