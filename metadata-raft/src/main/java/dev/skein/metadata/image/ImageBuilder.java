@@ -36,9 +36,9 @@ import java.util.TreeMap;
  *
  * <p>Everything here is a pure function of the base image, the records and the offset: the
  * same inputs give an equal image on every member, which is what keeps the members in step.
- * The builder copies a part of the image only when a record changes it (the broker map, the
- * topic map, one topic's partitions, the config map), so unchanged parts are shared with the
- * base image.
+ * Unchanged parts are shared with the base image: topics and their partitions are persistent
+ * maps, so a record that changes one partition costs O(log n), whatever the cluster's size; the
+ * smaller maps (brokers, configs) are copied once, when a record first changes them.
  */
 final class ImageBuilder {
 
@@ -47,10 +47,8 @@ final class ImageBuilder {
 
   private String clusterId;
   private TreeMap<Integer, BrokerRegistration> brokers;
-  private Map<String, TopicImage> topics;
-  private Map<String, String> topicIdsByName;
-  /** Partitions of topics created or changed by this builder, by topic id. */
-  private final Map<String, TreeMap<Integer, PartitionRegistration>> touchedPartitions = new HashMap<>();
+  /** Persistent: each change makes a new one sharing the rest, so untouched topics cost nothing. */
+  private TopicsImage topics;
   private Map<ConfigResource, Map<String, String>> configs;
   private final Set<ConfigResource> copiedConfigs = new HashSet<>();
   private long nextProducerId;
@@ -68,6 +66,7 @@ final class ImageBuilder {
     this.offset = offset;
     this.clusterId = base.clusterId();
     this.nextProducerId = base.producerIds().nextProducerId();
+    this.topics = base.topics();
   }
 
   void replay(MetadataRecord record) throws RecordRejectedException {
@@ -96,16 +95,6 @@ final class ImageBuilder {
 
   ClusterImage build() {
     BrokersImage brokersImage = brokers == null ? base.brokers() : new BrokersImage(brokers);
-    TopicsImage topicsImage = base.topics();
-    if (topics != null) {
-      touchedPartitions.forEach((topicId, partitions) -> {
-        TopicImage topic = topics.get(topicId);
-        if (topic != null) {
-          topics.put(topicId, new TopicImage(topicId, topic.name(), topic.internal(), partitions));
-        }
-      });
-      topicsImage = TopicsImage.of(topics);
-    }
     ConfigsImage configsImage = configs == null ? base.configs() : new ConfigsImage(configs);
     ProducerIdsImage producerIds = nextProducerId == base.producerIds().nextProducerId()
         ? base.producerIds() : new ProducerIdsImage(nextProducerId);
@@ -114,7 +103,7 @@ final class ImageBuilder {
             mirrorTopics == null ? base.mirrors().topics() : mirrorTopics);
     AclsImage aclsImage = acls == null ? base.acls() : new AclsImage(acls);
     ScramCredentialsImage scramImage = scram == null ? base.scram() : new ScramCredentialsImage(scram);
-    return new ClusterImage(offset, clusterId, brokersImage, topicsImage, configsImage, producerIds, mirrors,
+    return new ClusterImage(offset, clusterId, brokersImage, topics, configsImage, producerIds, mirrors,
         aclsImage, scramImage);
   }
 
@@ -174,28 +163,25 @@ final class ImageBuilder {
     require(!record.getTopicId().isEmpty(), "topic id is empty");
     require(!record.getName().isEmpty(), "topic name is empty");
     require(!topics().containsKey(record.getTopicId()), "topic id %s is taken", record.getTopicId());
-    require(!topicIdsByName().containsKey(record.getName()), "topic %s already exists", record.getName());
-    mutableTopics().put(record.getTopicId(), new TopicImage(record.getTopicId(), record.getName(),
-        record.getInternal(), new TreeMap<>()));
-    mutableTopicIdsByName().put(record.getName(), record.getTopicId());
-    touchedPartitions.put(record.getTopicId(), new TreeMap<>());
+    require(!topics.byName().containsKey(record.getName()), "topic %s already exists", record.getName());
+    topics = topics.with(TopicImage.create(record.getTopicId(), record.getName(), record.getInternal()));
   }
 
   private void addPartition(PartitionRecord record) throws RecordRejectedException {
-    TreeMap<Integer, PartitionRegistration> partitions = mutablePartitions(record.getTopicId());
+    TopicImage topic = existingTopic(record.getTopicId());
     require(record.getPartition() >= 0, "partition %d is negative", record.getPartition());
-    require(!partitions.containsKey(record.getPartition()), "partition %d of topic %s exists",
+    require(!topic.partitions().containsKey(record.getPartition()), "partition %d of topic %s exists",
         record.getPartition(), record.getTopicId());
     require(record.getLeaderEpoch() >= 0 && record.getPartitionEpoch() >= 0, "negative epochs");
     PartitionRegistration partition = new PartitionRegistration(record.getReplicasList(), record.getIsrList(),
         record.getLeader(), record.getLeaderEpoch(), record.getPartitionEpoch());
     checkConsistent(partition, false);
-    partitions.put(record.getPartition(), partition);
+    topics = topics.with(topic.withPartition(record.getPartition(), partition));
   }
 
   private void changePartition(PartitionChangeRecord record) throws RecordRejectedException {
-    TreeMap<Integer, PartitionRegistration> partitions = mutablePartitions(record.getTopicId());
-    PartitionRegistration current = partitions.get(record.getPartition());
+    TopicImage topic = existingTopic(record.getTopicId());
+    PartitionRegistration current = topic.partitions().get(record.getPartition());
     require(current != null, "partition %d of topic %s does not exist", record.getPartition(), record.getTopicId());
     require(current.partitionEpoch() == record.getExpectedPartitionEpoch(),
         "partition %s-%d has partition epoch %d, not %d", record.getTopicId(), record.getPartition(),
@@ -207,7 +193,7 @@ final class ImageBuilder {
     PartitionRegistration next = new PartitionRegistration(replicas, isr, leader, leaderEpoch,
         current.partitionEpoch() + 1);
     checkConsistent(next, record.getUnclean());
-    partitions.put(record.getPartition(), next);
+    topics = topics.with(topic.withPartition(record.getPartition(), next));
   }
 
   /** The invariants every partition registration keeps, whichever record made it. */
@@ -232,9 +218,7 @@ final class ImageBuilder {
   private void removeTopic(RemoveTopicRecord record) throws RecordRejectedException {
     TopicImage topic = topics().get(record.getTopicId());
     require(topic != null, "topic %s does not exist", record.getTopicId());
-    mutableTopics().remove(record.getTopicId());
-    mutableTopicIdsByName().remove(topic.name());
-    touchedPartitions.remove(record.getTopicId());
+    topics = topics.without(record.getTopicId());
     ConfigResource resource = ConfigResource.topic(record.getTopicId());
     if (configs().containsKey(resource)) {
       mutableConfigs().remove(resource);
@@ -244,44 +228,14 @@ final class ImageBuilder {
     }
   }
 
-  private TreeMap<Integer, PartitionRegistration> mutablePartitions(String topicId) throws RecordRejectedException {
-    TreeMap<Integer, PartitionRegistration> partitions = touchedPartitions.get(topicId);
-    if (partitions != null) {
-      return partitions;
-    }
-    TopicImage topic = topics().get(topicId);
+  private TopicImage existingTopic(String topicId) throws RecordRejectedException {
+    TopicImage topic = topics.byId().get(topicId);
     require(topic != null, "topic %s does not exist", topicId);
-    mutableTopics();
-    partitions = new TreeMap<>(topic.partitions());
-    touchedPartitions.put(topicId, partitions);
-    return partitions;
+    return topic;
   }
 
   private Map<String, TopicImage> topics() {
-    return topics == null ? base.topics().byId() : topics;
-  }
-
-  private Map<String, TopicImage> mutableTopics() {
-    if (topics == null) {
-      topics = new HashMap<>(base.topics().byId());
-    }
-    return topics;
-  }
-
-  private Map<String, String> topicIdsByName() {
-    if (topicIdsByName != null) {
-      return topicIdsByName;
-    }
-    Map<String, String> ids = new HashMap<>();
-    base.topics().byName().forEach((name, topic) -> ids.put(name, topic.id()));
-    return ids;
-  }
-
-  private Map<String, String> mutableTopicIdsByName() {
-    if (topicIdsByName == null) {
-      topicIdsByName = topicIdsByName();
-    }
-    return topicIdsByName;
+    return topics.byId();
   }
 
   // ---- configs, producer ids, cluster ----

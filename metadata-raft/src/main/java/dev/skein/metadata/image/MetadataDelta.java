@@ -162,7 +162,8 @@ public record MetadataDelta(
   private static void addPartitionChanges(TopicImage before, TopicImage after, List<PartitionChange> out) {
     after.partitions().forEach((partition, registration) -> {
       PartitionRegistration previous = before == null ? null : before.partitions().get(partition);
-      if (!registration.equals(previous)) {
+      // Unchanged registrations are the same objects (images share them); equals is for the rest.
+      if (registration != previous && !registration.equals(previous)) {
         out.add(new PartitionChange(after.id(), after.name(), partition, previous, registration));
       }
     });

@@ -177,6 +177,45 @@ class BatchApplierTest {
   }
 
   @Test
+  void aChangeToOnePartitionOfALargeTopicSharesTheOthersAndLeavesTheBaseAsItWas() {
+    List<MetadataRecord> create = new ArrayList<>(List.of(topic("big-id", "big")));
+    for (int p = 0; p < 1000; p++) {
+      create.add(partition("big-id", p, List.of(1, 2, 3), 1 + p % 3));
+    }
+    ClusterImage image = applied(base(), 7, create.toArray(MetadataRecord[]::new));
+    TopicImage before = image.topics().byName("big").orElseThrow();
+
+    ClusterImage next = applied(image, 8, isrChange("big-id", 500, 0, List.of(3)));
+
+    TopicImage after = next.topics().byName("big").orElseThrow();
+    assertThat(after).isSameAs(next.topics().byId("big-id").orElseThrow());
+    assertThat(after.partition(500).orElseThrow().isr()).containsExactly(3);
+    assertThat(before.partition(500).orElseThrow().isr()).containsExactly(1, 2, 3);
+    assertThat(after.partitions().keySet()).containsExactlyElementsOf(before.partitions().keySet());
+    for (int p = 0; p < 1000; p++) {
+      if (p != 500) {
+        assertThat(after.partitions().get(p)).isSameAs(before.partitions().get(p));
+      }
+    }
+    assertThat(next.topics().byName("t").orElseThrow()).isSameAs(image.topics().byName("t").orElseThrow());
+    assertThat(MetadataDelta.between(image, next).partitionChanges()).singleElement()
+        .satisfies(change -> assertThat(change.partition()).isEqualTo(500));
+  }
+
+  @Test
+  void aTopicCreatedAndChangedInOneBatchIsIndexedByNameAsBuilt() {
+    ClusterImage image = applied(base(), 7, topic("u-id", "u"), partition("u-id", 0, List.of(1, 2), 1),
+        isrChange("u-id", 0, 0, List.of(1)), removeTopic("t-id"), topic("t2-id", "t"),
+        partition("t2-id", 0, List.of(2), 2));
+
+    assertThat(image.topics().byName("u")).isEqualTo(image.topics().byId("u-id"));
+    assertThat(image.topics().byName("u").orElseThrow().partition(0).orElseThrow().isr()).containsExactly(1);
+    assertThat(image.topics().byName("t").orElseThrow().id()).isEqualTo("t2-id");
+    assertThat(image.topics().byId("t-id")).isEmpty();
+    assertThat(image.topics().size()).isEqualTo(2);
+  }
+
+  @Test
   void aBatchThatIsNotAValidSequenceNeverThrows() {
     ApplyOutcome outcome = BatchApplier.apply(base(), List.of(MetadataRecord.getDefaultInstance(),
         producerIds(Long.MAX_VALUE, Integer.MAX_VALUE)), 10);
