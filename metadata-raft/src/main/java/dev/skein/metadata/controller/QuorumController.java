@@ -8,6 +8,8 @@ import dev.skein.proto.internal.v1.ControllerResponse;
 import dev.skein.proto.internal.v1.MetadataBatch;
 import dev.skein.proto.internal.v1.MetadataRecord;
 import dev.skein.proto.internal.v1.AlterPartitionRequest;
+import dev.skein.proto.internal.v1.AlterPartitionsRequest;
+import dev.skein.proto.internal.v1.AlterPartitionsResult;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -98,7 +100,9 @@ public final class QuorumController implements AutoCloseable {
     }
     CompletableFuture<ControllerResponse> result;
     if (request.getRequestCase() == ControllerRequest.RequestCase.ALTER_PARTITION) {
-      result = queueAlterPartition(request.getAlterPartition());
+      result = queueAlterPartitions(List.of(request.getAlterPartition())).get(0);
+    } else if (request.getRequestCase() == ControllerRequest.RequestCase.ALTER_PARTITIONS) {
+      result = alterPartitions(request.getAlterPartitions());
     } else {
       result = events.submit(request.getRequestCase().name(), () -> process(request));
     }
@@ -163,6 +167,9 @@ public final class QuorumController implements AutoCloseable {
       case ALTER_CONFIGS -> topics.alterConfigs(request.getAlterConfigs(), image);
       case CREATE_PARTITIONS -> topics.createPartitions(request.getCreatePartitions(), image);
       case ALTER_PARTITION -> PartitionControl.alterPartition(request.getAlterPartition(), image);
+      // Never an event of its own: handle() queues each entry as an AlterPartition.
+      case ALTER_PARTITIONS -> ControllerDecision.answer(
+          ControllerError.INVALID_REQUEST.response("AlterPartitions is not processed as one event"));
       case PUT_MIRROR_LINK -> mirrors.putLink(request.getPutMirrorLink(), image);
       case DELETE_MIRROR_LINK -> mirrors.deleteLink(request.getDeleteMirrorLink(), image);
       case CREATE_MIRROR_TOPIC -> mirrors.createMirrorTopic(request.getCreateMirrorTopic(), image);
@@ -228,17 +235,47 @@ public final class QuorumController implements AutoCloseable {
    * and an image rebuild of its topic; instead the requests that wait while one event runs are
    * decided together by the next, against the same image, and written as one batch.
    */
-  private CompletableFuture<ControllerResponse> queueAlterPartition(AlterPartitionRequest request) {
-    CompletableFuture<ControllerResponse> result = new CompletableFuture<>();
+  private List<CompletableFuture<ControllerResponse>> queueAlterPartitions(List<AlterPartitionRequest> requests) {
+    List<CompletableFuture<ControllerResponse>> results = new ArrayList<>(requests.size());
     boolean first;
     synchronized (pendingAlters) {
       first = pendingAlters.isEmpty();
-      pendingAlters.add(new PendingAlter(request, result));
+      for (AlterPartitionRequest request : requests) {
+        CompletableFuture<ControllerResponse> result = new CompletableFuture<>();
+        pendingAlters.add(new PendingAlter(request, result));
+        results.add(result);
+      }
     }
-    if (first) {
+    if (first && !requests.isEmpty()) {
       submitAlterPartitions();
     }
-    return result;
+    return results;
+  }
+
+  /**
+   * A broker's proposals for several partitions: each is queued and decided as if it came
+   * alone, and one that fails does not fail the others.
+   */
+  private CompletableFuture<ControllerResponse> alterPartitions(AlterPartitionsRequest request) {
+    List<CompletableFuture<ControllerResponse>> answers = queueAlterPartitions(request.getPartitionsList())
+        .stream()
+        .map(answer -> answer.exceptionally(error -> {
+          if (!closed) {
+            LOG.warn("An AlterPartition failed", error);
+          }
+          return notController();
+        }))
+        .toList();
+    return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+      AlterPartitionsResult.Builder result = AlterPartitionsResult.newBuilder();
+      long appliedIndex = 0;
+      for (CompletableFuture<ControllerResponse> answer : answers) {
+        ControllerResponse response = answer.join();
+        result.addResponses(response);
+        appliedIndex = Math.max(appliedIndex, response.getAppliedIndex());
+      }
+      return ControllerResponse.newBuilder().setAppliedIndex(appliedIndex).setAlterPartitions(result).build();
+    });
   }
 
   private void submitAlterPartitions() {

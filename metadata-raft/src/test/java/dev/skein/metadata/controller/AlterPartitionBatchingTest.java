@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.skein.metadata.image.PartitionRegistration;
 import dev.skein.proto.internal.v1.AlterPartitionRequest;
+import dev.skein.proto.internal.v1.AlterPartitionsRequest;
 import dev.skein.proto.internal.v1.ControllerRequest;
 import dev.skein.proto.internal.v1.ControllerResponse;
 import dev.skein.proto.internal.v1.MetadataBatch;
@@ -92,6 +93,55 @@ class AlterPartitionBatchingTest {
       } finally {
         controller.close();
       }
+    }
+  }
+
+  @Test
+  void one_request_for_many_partitions_is_decided_entry_by_entry_and_written_as_one_batch() {
+    try (ControllerFixture fixture = new ControllerFixture()) {
+      fixture.startBrokers(1, 2, 3);
+      fixture.createTopic("t", 20, 3);
+      String topicId = fixture.topicId("t");
+      int leader = fixture.partition("t", 0).leader();
+      AlterPartitionsRequest.Builder request = AlterPartitionsRequest.newBuilder();
+      List<Integer> partitions = new ArrayList<>();
+      for (int p = 0; p < 20; p++) {
+        PartitionRegistration partition = fixture.partition("t", p);
+        if (partition.leader() == leader) {
+          partitions.add(p);
+          request.addPartitions(alter(fixture, leader, topicId, p, partition.partitionEpoch(), List.of(leader))
+              .getAlterPartition());
+        }
+      }
+      // One entry with a stale partition epoch, and one from a broker that does not lead its partition.
+      request.addPartitions(alter(fixture, leader, topicId, partitions.get(0), 7, List.of(leader)).getAlterPartition());
+      int notLed = java.util.stream.IntStream.range(0, 20).filter(p -> fixture.partition("t", p).leader() != leader)
+          .findFirst().orElseThrow();
+      request.addPartitions(alter(fixture, leader, topicId, notLed, fixture.partition("t", notLed).partitionEpoch(),
+          List.of(leader)).getAlterPartition());
+      int entriesBefore = fixture.log.entries().size();
+
+      ControllerResponse response = fixture.controller.handle(
+          ControllerRequest.newBuilder().setAlterPartitions(request).build()).orTimeout(10, TimeUnit.SECONDS).join();
+
+      assertThat(response.getErrorReason()).isEmpty();
+      List<ControllerResponse> answers = response.getAlterPartitions().getResponsesList();
+      assertThat(answers).hasSize(partitions.size() + 2);
+      for (int i = 0; i < partitions.size(); i++) {
+        assertThat(answers.get(i).getErrorReason()).as("partition %d", partitions.get(i)).isEmpty();
+        assertThat(answers.get(i).getAlterPartition().getIsrList()).containsExactly(leader);
+        assertThat(fixture.partition("t", partitions.get(i)).isr()).containsExactly(leader);
+      }
+      assertThat(answers.get(partitions.size()).getErrorReason()).isEqualTo(
+          ControllerError.STALE_PARTITION_EPOCH.name());
+      assertThat(answers.get(partitions.size() + 1).getErrorReason()).isEqualTo(
+          ControllerError.NOT_LEADER_EPOCH.name());
+      assertThat(fixture.partition("t", notLed).isr()).hasSize(3);
+      assertThat(response.getAppliedIndex()).isEqualTo(answers.get(0).getAppliedIndex()).isPositive();
+      // The stale duplicate of the first partition waits for the next batch; everything else is one write.
+      var written = fixture.log.entries().subList(entriesBefore, fixture.log.entries().size());
+      assertThat(written).hasSize(1);
+      assertThat(written.get(0).batch().getRecordsList()).hasSize(partitions.size());
     }
   }
 
