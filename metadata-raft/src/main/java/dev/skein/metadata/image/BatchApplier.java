@@ -32,7 +32,8 @@ public final class BatchApplier {
       }
     }
     try {
-      return new ApplyOutcome.Applied(builder.build());
+      ClusterImage next = builder.build();
+      return new ApplyOutcome.Applied(next, MetadataDelta.between(image, next, builder.touchedPartitions()));
     } catch (RuntimeException e) {
       return new ApplyOutcome.Rejected(image.withOffset(offset), e.toString());
     }

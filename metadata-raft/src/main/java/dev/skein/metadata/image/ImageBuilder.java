@@ -23,12 +23,15 @@ import dev.skein.proto.internal.v1.RemoveTopicRecord;
 import dev.skein.proto.internal.v1.TopicRecord;
 import dev.skein.proto.internal.v1.UnregisterBrokerRecord;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Replays metadata records onto an image, checking each record's precondition first, and builds
@@ -49,6 +52,8 @@ final class ImageBuilder {
   private TreeMap<Integer, BrokerRegistration> brokers;
   /** Persistent: each change makes a new one sharing the rest, so untouched topics cost nothing. */
   private TopicsImage topics;
+  /** Topics created, removed or changed, by id, with the partitions changed; in the order first touched. */
+  private final Map<String, SortedSet<Integer>> touchedPartitions = new LinkedHashMap<>();
   private Map<ConfigResource, Map<String, String>> configs;
   private final Set<ConfigResource> copiedConfigs = new HashSet<>();
   private long nextProducerId;
@@ -165,6 +170,7 @@ final class ImageBuilder {
     require(!topics().containsKey(record.getTopicId()), "topic id %s is taken", record.getTopicId());
     require(!topics.byName().containsKey(record.getName()), "topic %s already exists", record.getName());
     topics = topics.with(TopicImage.create(record.getTopicId(), record.getName(), record.getInternal()));
+    touch(record.getTopicId());
   }
 
   private void addPartition(PartitionRecord record) throws RecordRejectedException {
@@ -177,6 +183,7 @@ final class ImageBuilder {
         record.getLeader(), record.getLeaderEpoch(), record.getPartitionEpoch());
     checkConsistent(partition, false);
     topics = topics.with(topic.withPartition(record.getPartition(), partition));
+    touch(record.getTopicId()).add(record.getPartition());
   }
 
   private void changePartition(PartitionChangeRecord record) throws RecordRejectedException {
@@ -194,6 +201,7 @@ final class ImageBuilder {
         current.partitionEpoch() + 1);
     checkConsistent(next, record.getUnclean());
     topics = topics.with(topic.withPartition(record.getPartition(), next));
+    touch(record.getTopicId()).add(record.getPartition());
   }
 
   /** The invariants every partition registration keeps, whichever record made it. */
@@ -219,6 +227,7 @@ final class ImageBuilder {
     TopicImage topic = topics().get(record.getTopicId());
     require(topic != null, "topic %s does not exist", record.getTopicId());
     topics = topics.without(record.getTopicId());
+    touch(record.getTopicId());
     ConfigResource resource = ConfigResource.topic(record.getTopicId());
     if (configs().containsKey(resource)) {
       mutableConfigs().remove(resource);
@@ -226,6 +235,19 @@ final class ImageBuilder {
     if (mirrorTopics().containsKey(record.getTopicId())) {
       mutableMirrorTopics().remove(record.getTopicId());
     }
+  }
+
+  private SortedSet<Integer> touch(String topicId) {
+    return touchedPartitions.computeIfAbsent(topicId, id -> new TreeSet<>());
+  }
+
+  /**
+   * What the replayed records may have changed among topics: by topic id, every topic created,
+   * removed or changed, with the partitions added or changed in it. Everything else in the
+   * built image is the base image's own object.
+   */
+  Map<String, SortedSet<Integer>> touchedPartitions() {
+    return touchedPartitions;
   }
 
   private TopicImage existingTopic(String topicId) throws RecordRejectedException {

@@ -1,6 +1,7 @@
 package dev.skein.metadata.image;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -97,15 +98,47 @@ public record MetadataDelta(
    * The changes that turn {@code previous} into {@code next}. The offset is not a change.
    *
    * <p>Images share unchanged parts, so this compares references first and only looks inside
-   * what was rebuilt; its cost is one map lookup per topic plus the size of what changed.
+   * what was rebuilt; when the topics differ at all it costs a lookup per topic and a pass over
+   * each changed topic's partitions. A batch's own delta ({@link ApplyOutcome.Applied#delta})
+   * costs only what the batch touched.
    */
   public static MetadataDelta between(ClusterImage previous, ClusterImage next) {
+    return between(previous, next, null);
+  }
+
+  /**
+   * The changes that turn {@code previous} into {@code next}, looking only at the topics and
+   * partitions a batch touched.
+   *
+   * @param touchedPartitions by topic id, every topic that may differ (created, removed or
+   *     changed) with the partitions that may differ in it (all of a created topic's are taken);
+   *     null to compare every topic
+   */
+  static MetadataDelta between(ClusterImage previous, ClusterImage next,
+      Map<String, ? extends Collection<Integer>> touchedPartitions) {
     boolean clusterIdChanged = !previous.clusterId().equals(next.clusterId());
     SortedMap<Integer, BrokerChange> brokerChanges = brokerChanges(previous.brokers(), next.brokers());
     List<TopicImage> created = new ArrayList<>();
     List<TopicImage> deleted = new ArrayList<>();
     List<PartitionChange> partitionChanges = new ArrayList<>();
-    if (previous.topics() != next.topics()) {
+    if (previous.topics() != next.topics() && touchedPartitions != null) {
+      touchedPartitions.forEach((topicId, partitions) -> {
+        TopicImage before = previous.topics().byId().get(topicId);
+        TopicImage after = next.topics().byId().get(topicId);
+        if (after == null) {
+          if (before != null) {
+            deleted.add(before);
+          }
+        } else if (before == null) {
+          created.add(after);
+          addPartitionChanges(null, after, partitionChanges);
+        } else if (before != after) {
+          for (int partition : partitions) {
+            addPartitionChange(after, partition, before.partitions().get(partition), partitionChanges);
+          }
+        }
+      });
+    } else if (previous.topics() != next.topics()) {
       for (TopicImage topic : next.topics().byId().values()) {
         TopicImage before = previous.topics().byId().get(topic.id());
         if (before == topic) {
@@ -160,12 +193,17 @@ public record MetadataDelta(
   }
 
   private static void addPartitionChanges(TopicImage before, TopicImage after, List<PartitionChange> out) {
-    after.partitions().forEach((partition, registration) -> {
-      PartitionRegistration previous = before == null ? null : before.partitions().get(partition);
-      // Unchanged registrations are the same objects (images share them); equals is for the rest.
-      if (registration != previous && !registration.equals(previous)) {
-        out.add(new PartitionChange(after.id(), after.name(), partition, previous, registration));
-      }
-    });
+    for (int partition : after.partitions().keySet()) {
+      addPartitionChange(after, partition, before == null ? null : before.partitions().get(partition), out);
+    }
+  }
+
+  private static void addPartitionChange(TopicImage after, int partition, PartitionRegistration previous,
+      List<PartitionChange> out) {
+    PartitionRegistration registration = after.partitions().get(partition);
+    // Unchanged registrations are the same objects (images share them); equals is for the rest.
+    if (registration != null && registration != previous && !registration.equals(previous)) {
+      out.add(new PartitionChange(after.id(), after.name(), partition, previous, registration));
+    }
   }
 }

@@ -154,8 +154,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
       reply.setErrorReason(ControllerError.WRITE_REJECTED.name())
           .setErrorCode(ControllerError.WRITE_REJECTED.code())
           .setErrorMessage(rejected.reason());
-    } else {
-      publishChange(previous, outcome.image());
+    } else if (outcome instanceof ApplyOutcome.Applied applied) {
+      publish(applied.delta(), applied.image());
     }
     waiters.advance(outcome.image());
     return CompletableFuture.completedFuture(toMessage(reply.build()));
@@ -181,7 +181,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
   }
 
   private void publishChange(ClusterImage previous, ClusterImage next) {
-    MetadataDelta delta = MetadataDelta.between(previous, next);
+    publish(MetadataDelta.between(previous, next), next);
+  }
+
+  private void publish(MetadataDelta delta, ClusterImage next) {
     if (!delta.isEmpty()) {
       publisher.publish(delta, next);
     }

@@ -100,11 +100,10 @@ public class ImageApplyBenchmark {
         .setTopicId(topicId).setPartition(partition).setExpectedPartitionEpoch(registration.partitionEpoch())
         .setIsr(BrokerList.newBuilder().addAllBrokerIds(isr))).build();
     ApplyOutcome outcome = BatchApplier.apply(image, List.of(change), offset++);
-    if (!(outcome instanceof ApplyOutcome.Applied)) {
+    if (!(outcome instanceof ApplyOutcome.Applied applied)) {
       throw new IllegalStateException("ISR change rejected: " + outcome);
     }
-    MetadataDelta delta = MetadataDelta.between(image, outcome.image());
-    image = outcome.image();
-    return delta;
+    image = applied.image();
+    return applied.delta();
   }
 }

@@ -1,6 +1,7 @@
 package dev.skein.metadata.image;
 
 import static dev.skein.metadata.image.Records.brokerChange;
+import static dev.skein.metadata.image.Records.isrChange;
 import static dev.skein.metadata.image.Records.leaderChange;
 import static dev.skein.metadata.image.Records.partition;
 import static dev.skein.metadata.image.Records.registerBroker;
@@ -10,7 +11,11 @@ import static dev.skein.metadata.image.Records.topicConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.skein.proto.internal.v1.MetadataRecord;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 
 class MetadataDeltaTest {
@@ -62,5 +67,79 @@ class MetadataDeltaTest {
     assertThat(delta.brokerChanges().get(1).previous()).isNull();
     assertThat(delta.createdTopics()).hasSize(1);
     assertThat(delta.partitionChanges()).singleElement().satisfies(change -> assertThat(change.previous()).isNull());
+  }
+
+  /**
+   * A batch's own delta, found from what its records touched, is what comparing the two whole
+   * images finds: random batches of topic creations, removals, new partitions and partition
+   * changes (some invalid, so whole batches are rejected), over a handful of topics.
+   */
+  @RepeatedTest(30)
+  void aBatchsOwnDeltaIsWhatComparingTheWholeImagesFinds(RepetitionInfo repetition) {
+    long seed = 104729L * repetition.getCurrentRepetition();
+    Random random = new Random(seed);
+    ClusterImage image = apply(ClusterImage.EMPTY, 1, registerBroker(1), registerBroker(2), registerBroker(3));
+    int compared = 0;
+    for (int step = 0; step < 100; step++) {
+      List<MetadataRecord> batch = new ArrayList<>();
+      ClusterImage sofar = image;
+      for (int r = random.nextInt(4) + 1; r > 0; r--) {
+        // Each record is made against the image as the batch has left it so far.
+        batch.add(randomRecord(random, sofar));
+        sofar = BatchApplier.apply(image, batch, image.offset() + 1).image();
+      }
+      ApplyOutcome outcome = BatchApplier.apply(image, batch, image.offset() + 1);
+      if (outcome instanceof ApplyOutcome.Applied applied) {
+        assertDeltasAgree(applied.delta(), MetadataDelta.between(image, applied.image()), seed, step);
+        compared++;
+      }
+      image = outcome.image();
+    }
+    assertThat(compared).as("batches applied (seed %d)", seed).isGreaterThan(20);
+  }
+
+  /** A record that mostly (not always) holds against {@code image}: about one in ten is invalid. */
+  private static MetadataRecord randomRecord(Random random, ClusterImage image) {
+    boolean valid = random.nextInt(10) > 0;
+    List<TopicImage> topics = new ArrayList<>(image.topics().byId().values());
+    topics.sort(java.util.Comparator.comparing(TopicImage::id));
+    TopicImage topic = topics.isEmpty() ? null : topics.get(random.nextInt(topics.size()));
+    int kind = topic == null ? 0 : random.nextInt(6);
+    List<Integer> replicas = List.of(1, 2, 3);
+    switch (kind) {
+      case 0 -> {
+        String id = "id-" + random.nextInt(1000);
+        return topic(id, valid ? "name-" + id : topic == null ? "taken" : topic.name());
+      }
+      case 1 -> {
+        return removeTopic(valid ? topic.id() : "no-such-id");
+      }
+      case 2 -> {
+        int next = topic.partitionCount();
+        return partition(topic.id(), valid ? next : Math.max(0, next - 1), replicas, 1 + random.nextInt(3));
+      }
+      default -> {
+        if (topic.partitionCount() == 0) {
+          return partition(topic.id(), 0, replicas, 1);
+        }
+        int partition = random.nextInt(topic.partitionCount());
+        int epoch = topic.partition(partition).orElseThrow().partitionEpoch() + (valid ? 0 : 1);
+        int leader = topic.partition(partition).orElseThrow().leader();
+        return random.nextBoolean()
+            ? leaderChange(topic.id(), partition, epoch, 1 + random.nextInt(3))
+            : isrChange(topic.id(), partition, epoch, leader == 3 ? List.of(3) : List.of(1, 2).contains(leader)
+                ? List.of(leader, 3) : replicas);
+      }
+    }
+  }
+
+  private static void assertDeltasAgree(MetadataDelta fromRecords, MetadataDelta fromImages, long seed, int step) {
+    String where = "seed " + seed + " step " + step;
+    assertThat(fromRecords.createdTopics()).as(where).containsExactlyInAnyOrderElementsOf(fromImages.createdTopics());
+    assertThat(fromRecords.deletedTopics()).as(where).containsExactlyInAnyOrderElementsOf(fromImages.deletedTopics());
+    assertThat(fromRecords.partitionChanges()).as(where)
+        .containsExactlyInAnyOrderElementsOf(fromImages.partitionChanges());
+    assertThat(fromRecords.brokerChanges()).as(where).isEqualTo(fromImages.brokerChanges());
+    assertThat(fromRecords.isEmpty()).as(where).isEqualTo(fromImages.isEmpty());
   }
 }
