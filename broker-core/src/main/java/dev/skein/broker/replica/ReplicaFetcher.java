@@ -11,6 +11,7 @@ import dev.skein.rpc.ByteStringBuffers;
 import dev.skein.rpc.ErrorReason;
 import dev.skein.rpc.SkeinError;
 import dev.skein.storage.log.LogException;
+import dev.skein.storage.log.LogManager;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -27,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,7 @@ final class ReplicaFetcher {
   private final LongSupplier brokerEpoch;
   private final ReplicationFaults faults;
   private final IntConsumer reportUnreachable;
+  private final Supplier<LogManager.SyncScope> groupStateSyncs;
   private final Map<String, Followed> partitions = new HashMap<>();
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
@@ -69,7 +72,7 @@ final class ReplicaFetcher {
 
   ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
       ScheduledExecutorService executor, ReplicationConfig config, LongSupplier brokerEpoch,
-      ReplicationFaults faults, IntConsumer reportUnreachable) {
+      ReplicationFaults faults, IntConsumer reportUnreachable, Supplier<LogManager.SyncScope> groupStateSyncs) {
     this.localBrokerId = localBrokerId;
     this.leaderId = leaderId;
     this.leaderAddress = leaderAddress;
@@ -79,6 +82,7 @@ final class ReplicaFetcher {
     this.brokerEpoch = brokerEpoch;
     this.faults = faults;
     this.reportUnreachable = reportUnreachable;
+    this.groupStateSyncs = groupStateSyncs;
   }
 
   HostPort leaderAddress() {
@@ -207,16 +211,21 @@ final class ReplicaFetcher {
       scheduleWake(config.fetchBackoff().toNanos());
       return;
     }
-    for (ReplicaFetchedPartition fetched : response.getPartitionsList()) {
-      Followed f = partitions.get(fetched.getTopic() + "-" + fetched.getPartition());
-      if (f == null) {
-        continue;
-      }
-      try {
-        handle(f, fetched);
-      } catch (LogException | IllegalStateException e) {
-        log.warn("replica of {} from leader {} failed: {}", f.partition().id(), leaderId, e.getMessage());
-        pause(f);
+    // A response can bring thousands of partitions their first batch of a new leader epoch (a
+    // topic created, leaders moved), each a leader-epoch cache write: one fsync of the state
+    // store covers them all, before the next fetch reports the new log ends.
+    try (LogManager.SyncScope grouped = groupStateSyncs.get()) {
+      for (ReplicaFetchedPartition fetched : response.getPartitionsList()) {
+        Followed f = partitions.get(fetched.getTopic() + "-" + fetched.getPartition());
+        if (f == null) {
+          continue;
+        }
+        try {
+          handle(f, fetched);
+        } catch (LogException | IllegalStateException e) {
+          log.warn("replica of {} from leader {} failed: {}", f.partition().id(), leaderId, e.getMessage());
+          pause(f);
+        }
       }
     }
     awaitDurableFlushesThenFetch();

@@ -1,6 +1,7 @@
 package dev.skein.broker.replica;
 
 import dev.skein.broker.HostPort;
+import dev.skein.storage.log.LogManager;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -8,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The fetchers of the partitions this broker follows: one per leader broker, so every
@@ -21,19 +23,21 @@ final class ReplicaFetcherManager implements AutoCloseable {
   private final LongSupplier brokerEpoch;
   private final ReplicationFaults faults;
   private final IntConsumer reportUnreachable;
+  private final Supplier<LogManager.SyncScope> groupStateSyncs;
   private final ScheduledExecutorService executor;
   private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
   /** Which leader each followed partition fetches from. */
   private final Map<Partition, Integer> leaderOf = new HashMap<>();
 
   ReplicaFetcherManager(int localBrokerId, PeerChannels channels, ReplicationConfig config, LongSupplier brokerEpoch,
-      ReplicationFaults faults, IntConsumer reportUnreachable) {
+      ReplicationFaults faults, IntConsumer reportUnreachable, Supplier<LogManager.SyncScope> groupStateSyncs) {
     this.localBrokerId = localBrokerId;
     this.channels = channels;
     this.config = config;
     this.brokerEpoch = brokerEpoch;
     this.faults = faults;
     this.reportUnreachable = reportUnreachable;
+    this.groupStateSyncs = groupStateSyncs;
     this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "skein-replica-fetcher-" + localBrokerId);
       t.setDaemon(true);
@@ -53,7 +57,7 @@ final class ReplicaFetcherManager implements AutoCloseable {
         fetcher.close();
       }
       fetcher = new ReplicaFetcher(localBrokerId, leaderId, address, channels, executor, config, brokerEpoch,
-          faults, reportUnreachable);
+          faults, reportUnreachable, groupStateSyncs);
       fetchers.put(leaderId, fetcher);
       // A new fetcher (new leader address) takes over every partition this leader leads for us.
       for (Map.Entry<Partition, Integer> e : leaderOf.entrySet()) {

@@ -70,7 +70,7 @@ public final class ReplicaManager implements AutoCloseable {
     this.with = with;
     this.latestImage = latestImage;
     this.fetchers = new ReplicaFetcherManager(brokerId, with.peers(), replication, with.brokerEpoch(), faults,
-        with.reportUnreachable());
+        with.reportUnreachable(), logs::deferStateSyncs);
   }
 
   /** Starts the periodic ISR check of the partitions this broker leads. */
@@ -345,6 +345,11 @@ public final class ReplicaManager implements AutoCloseable {
   }
 
   /** Every hosted partition (for tests and diagnostics). */
+  /** The broker's logs and their state store. */
+  public LogManager logManager() {
+    return logs;
+  }
+
   public Map<DataWatchers.PartitionKey, Partition> partitions() {
     return Map.copyOf(partitions);
   }

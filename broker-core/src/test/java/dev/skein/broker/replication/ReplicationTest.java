@@ -64,6 +64,72 @@ class ReplicationTest {
     assertThat(total).isEqualTo(3_000);
   }
 
+  /**
+   * The first batch of a new leader epoch makes a follower write the epoch to its state store.
+   * When one fetch response brings that to many partitions at once (a new topic's first records,
+   * here held back until all are written), the follower fsyncs the store once for the response,
+   * not once per partition.
+   */
+  @Test
+  void followersSyncNewLeaderEpochsOncePerFetchResponseNotOncePerPartition() {
+    int partitions = 150;
+    cluster.admin().createTopic(NewTopic.of("many", partitions, 3));
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      for (int broker = 1; broker <= 3; broker++) {
+        for (int p = 0; p < partitions; p++) {
+          if (cluster.broker(broker).replicas().partition("many", p).isEmpty()) {
+            return false;
+          }
+        }
+      }
+      return cluster.admin().describeTopic("many").partitions().stream().allMatch(p -> p.leader() >= 0);
+    });
+    long[] syncsBefore = new long[4];
+    for (int broker = 1; broker <= 3; broker++) {
+      syncsBefore[broker] = cluster.broker(broker).replicas().logManager().stateSyncs();
+      for (int leader = 1; leader <= 3; leader++) {
+        if (leader != broker) {
+          cluster.broker(broker).replicas().faults().blockFetchesFrom(leader);
+        }
+      }
+    }
+    try {
+      SkeinProducer producer = cluster.producer(Map.of("acks", "1"));
+      List<CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        sent.add(producer.send(ProducerRecord.of("many", "k", "first").withPartition(p)));
+      }
+      producer.flush();
+      sent.forEach(f -> assertThat(f.join().offset()).isZero());
+    } finally {
+      for (int broker = 1; broker <= 3; broker++) {
+        cluster.broker(broker).replicas().faults().heal();
+      }
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      for (int broker = 1; broker <= 3; broker++) {
+        for (int p = 0; p < partitions; p++) {
+          if (cluster.broker(broker).replicas().partition("many", p).orElseThrow().logEndOffset() != 1) {
+            return false;
+          }
+        }
+      }
+      return true;
+    });
+
+    for (int broker = 1; broker <= 3; broker++) {
+      int id = broker;
+      long followed = cluster.admin().describeTopic("many").partitions().stream()
+          .filter(p -> p.leader() != id).count();
+      long syncs = cluster.broker(broker).replicas().logManager().stateSyncs() - syncsBefore[broker];
+      // Each broker follows about 100 partitions, each of which took a new epoch: one sync
+      // each before, now one per fetch response, from each of its two leaders.
+      assertThat(followed).isGreaterThan(partitions / 2);
+      assertThat(syncs).as("state store syncs of broker %d, which follows %d partitions", broker, followed)
+          .isLessThan(followed / 4);
+    }
+  }
+
   @Test
   void everyAcksLevelIsAnswered() {
     cluster.admin().createTopic(NewTopic.of("acks", 1, 3));

@@ -101,6 +101,7 @@ public final class LogManager implements AutoCloseable {
   private final java.util.concurrent.locks.ReentrantReadWriteLock lifecycleLock =
       new java.util.concurrent.locks.ReentrantReadWriteLock();
   private final Object[] partitionLocks = new Object[64];
+  private final StateStore stateStore;
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
   private final Object checkpointLock = new Object();
   private volatile boolean closed;
@@ -108,6 +109,7 @@ public final class LogManager implements AutoCloseable {
   private LogManager(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock,
             FileChannel lockChannel, FileLock directoryLock) {
     this.dataDir = dataDir;
+    this.stateStore = stateStore;
     for (int i = 0; i < partitionLocks.length; i++) {
       partitionLocks[i] = new Object();
     }
@@ -491,6 +493,11 @@ public final class LogManager implements AutoCloseable {
    */
   public SyncScope deferStateSyncs() {
     return epochCheckpoints.deferSyncs()::close;
+  }
+
+  /** Fsyncs of the state store's write-ahead log since it was opened (checkpoints, leader epochs). */
+  public long stateSyncs() {
+    return stateStore.walSyncs();
   }
 
   /** The group flusher of this directory's durable logs. */

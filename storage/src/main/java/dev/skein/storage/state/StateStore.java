@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -65,6 +66,8 @@ public final class StateStore implements AutoCloseable {
   private final Map<StateNamespace, ColumnFamilyHandle> namespaces;
   private final WriteOptions asyncWrites;
   private final WriteOptions syncWrites;
+  /** Fsyncs of the write-ahead log so far (synced writes and {@link #syncWal()} calls). */
+  private final LongAdder walSyncs = new LongAdder();
   /** Calls hold it shared; close holds it exclusively, so no call uses a freed handle. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private boolean closed;
@@ -194,6 +197,9 @@ public final class StateStore implements AutoCloseable {
         }
       });
       db.write(sync ? syncWrites : asyncWrites, writeBatch);
+      if (sync) {
+        walSyncs.increment();
+      }
     } catch (RocksDBException e) {
       throw new StateStoreException("Write to the state store in " + directory + " failed", e);
     } finally {
@@ -229,11 +235,17 @@ public final class StateStore implements AutoCloseable {
     try {
       ensureOpen();
       db.flushWal(true);
+      walSyncs.increment();
     } catch (RocksDBException e) {
       throw new StateStoreException("Sync of the state store in " + directory + " failed", e);
     } finally {
       lifecycle.readLock().unlock();
     }
+  }
+
+  /** How many times the write-ahead log was fsynced since the store was opened. */
+  public long walSyncs() {
+    return walSyncs.sum();
   }
 
   public Path directory() {

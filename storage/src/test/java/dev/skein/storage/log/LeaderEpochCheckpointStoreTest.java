@@ -57,6 +57,23 @@ class LeaderEpochCheckpointStoreTest {
   }
 
   @Test
+  void deleting_a_partition_syncs_only_when_it_had_entries_and_the_deletion_survives_a_reopening() {
+    store.forPartition("old-topic-id-0").write(List.of(new EpochEntry(2, 10)));
+    long syncs = stateStore.walSyncs();
+
+    for (int p = 0; p < 100; p++) {
+      store.delete("new-topic-id-" + p); // a new topic's logs have nothing to delete
+    }
+    assertThat(stateStore.walSyncs()).isEqualTo(syncs);
+
+    store.delete("old-topic-id-0");
+    assertThat(stateStore.walSyncs()).isEqualTo(syncs + 1);
+    stateStore.close();
+    open();
+    assertThat(store.read("old-topic-id-0")).isEmpty();
+  }
+
+  @Test
   void writes_in_nested_deferred_sync_scopes_are_readable_at_once_and_survive_a_reopening() throws Exception {
     AutoCloseable outer = store.deferSyncs();
     AutoCloseable inner = store.deferSyncs();
