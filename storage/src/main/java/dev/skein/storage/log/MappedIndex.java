@@ -30,6 +30,8 @@ abstract class MappedIndex {
     long at(ByteBuffer index, int slot);
   }
 
+  private static final int FIRST_PAGE_BYTES = 4096;
+
   private final Path file;
   private final long baseOffset;
   private final int entrySize;
@@ -176,6 +178,14 @@ abstract class MappedIndex {
         if (channel.size() > length) {
           channel.truncate(length);
         } else {
+          if (writable && channel.size() == 0 && length > 0) {
+            // A new index: write its first page's zeros through the file, so the page is in the
+            // cache before the mapping touches it. Otherwise the first append faults on a hole
+            // and the kernel reads ahead a run of the sparse file around it (zeros, often
+            // hundreds of KiB), which for thousands of new segments at once is gigabytes of page
+            // cache and a busy page reclaimer.
+            channel.write(ByteBuffer.allocate((int) Math.min(FIRST_PAGE_BYTES, length)), 0);
+          }
           channel.write(ByteBuffer.allocate(1), length - 1);
         }
         lengthChanged = true;
