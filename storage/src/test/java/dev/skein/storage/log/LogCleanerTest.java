@@ -46,7 +46,11 @@ class LogCleanerTest {
     }
 
     void append(List<Keyed> records, int compression) {
-      LogAppendResult result = log.appendAsLeader(KeyedRecords.batch(records, System.currentTimeMillis(), compression), 0);
+      append(records, compression, System.currentTimeMillis());
+    }
+
+    void append(List<Keyed> records, int compression, long timestamp) {
+      LogAppendResult result = log.appendAsLeader(KeyedRecords.batch(records, timestamp, compression), 0);
       for (int i = 0; i < records.size(); i++) {
         history.put(result.firstOffset() + i, records.get(i));
       }
@@ -205,8 +209,11 @@ class LogCleanerTest {
     for (int i = 0; i < 120; i++) {
       List<Keyed> records = List.of(new Keyed("k" + random.nextInt(8), random.nextInt(6) == 0 ? null : "v" + i),
           new Keyed("k" + random.nextInt(8), "w" + i));
-      crashing.append(records, 1);
-      control.append(records, 1);
+      // The same timestamps for both: the time index takes an entry only when the timestamp grows,
+      // so timestamps read apart would fill the tiny indexes, and roll, at different batches.
+      long timestamp = System.currentTimeMillis();
+      crashing.append(records, 1, timestamp);
+      control.append(records, 1, timestamp);
     }
     assertThat(crashing.log.segmentBaseOffsets()).hasSizeGreaterThan(5);
     Clock later = Clock.offset(Clock.systemUTC(), Duration.ofHours(1));
