@@ -193,14 +193,17 @@ public record MetadataDelta(
   }
 
   private static void addPartitionChanges(TopicImage before, TopicImage after, List<PartitionChange> out) {
-    for (int partition : after.partitions().keySet()) {
-      addPartitionChange(after, partition, before == null ? null : before.partitions().get(partition), out);
-    }
+    after.partitions().forEach((partition, registration) -> addIfChanged(after, partition,
+        before == null ? null : before.partitions().get(partition), registration, out));
   }
 
   private static void addPartitionChange(TopicImage after, int partition, PartitionRegistration previous,
       List<PartitionChange> out) {
-    PartitionRegistration registration = after.partitions().get(partition);
+    addIfChanged(after, partition, previous, after.partitions().get(partition), out);
+  }
+
+  private static void addIfChanged(TopicImage after, int partition, PartitionRegistration previous,
+      PartitionRegistration registration, List<PartitionChange> out) {
     // Unchanged registrations are the same objects (images share them); equals is for the rest.
     if (registration != null && registration != previous && !registration.equals(previous)) {
       out.add(new PartitionChange(after.id(), after.name(), partition, previous, registration));
