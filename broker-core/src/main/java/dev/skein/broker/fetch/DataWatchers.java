@@ -16,7 +16,8 @@ public final class DataWatchers {
   /** Something waiting for data; called at most once per registration, on the firing thread. */
   @FunctionalInterface
   public interface Watcher {
-    void onData();
+    /** @param key the partition that fired: the watcher is no longer registered for it */
+    void onData(PartitionKey key);
   }
 
   private final Map<PartitionKey, Set<Watcher>> watchers = new ConcurrentHashMap<>();
@@ -47,7 +48,7 @@ public final class DataWatchers {
     }
     for (Watcher watcher : List.copyOf(set)) {
       if (set.remove(watcher)) {
-        watcher.onData();
+        watcher.onData(key);
       }
     }
   }

@@ -47,7 +47,7 @@ public final class DelayedCondition<T> implements DataWatchers.Watcher {
   }
 
   @Override
-  public void onData() {
+  public void onData(DataWatchers.PartitionKey key) {
     executor.execute(this::check);
   }
 

@@ -55,7 +55,7 @@ final class DelayedFetch implements DataWatchers.Watcher {
   }
 
   @Override
-  public void onData() {
+  public void onData(DataWatchers.PartitionKey key) {
     executor.execute(this::tryComplete);
   }
 

@@ -57,7 +57,7 @@ final class Subscription implements DataWatchers.Watcher {
   }
 
   @Override
-  public void onData() {
+  public void onData(DataWatchers.PartitionKey key) {
     schedulePump();
   }
 

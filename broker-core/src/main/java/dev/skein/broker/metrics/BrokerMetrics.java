@@ -145,6 +145,15 @@ public final class BrokerMetrics implements AutoCloseable {
         .description("ISR shrinks of partitions led here").register(registry);
     FunctionCounter.builder("skein.isr.expands", replication, ReplicationStats::isrExpands)
         .description("ISR expansions of partitions led here").register(registry);
+    FunctionCounter.builder("skein.replica.fetches", replication, ReplicationStats::followerFetches)
+        .description("Follower fetches answered here as a leader").register(registry);
+    FunctionCounter.builder("skein.replica.fetch.partitions.asked", replication,
+            ReplicationStats::followerFetchPartitionsAsked)
+        .description("Partitions listed in those fetches (only the changed ones with fetch sessions)")
+        .register(registry);
+    FunctionCounter.builder("skein.replica.fetch.partitions.answered", replication,
+            ReplicationStats::followerFetchPartitionsAnswered)
+        .description("Partitions in the answers to those fetches").register(registry);
 
     LogStats logs = sources.logs().stats();
     Timer flush = Timer.builder("skein.log.flush.duration")

@@ -5,6 +5,7 @@ import dev.skein.proto.internal.v1.ReplicaFetchPartition;
 import dev.skein.proto.internal.v1.ReplicaFetchRequest;
 import dev.skein.proto.internal.v1.ReplicaFetchResponse;
 import dev.skein.proto.internal.v1.ReplicaFetchedPartition;
+import dev.skein.proto.internal.v1.ReplicaPartitionRef;
 import dev.skein.proto.internal.v1.ReplicationServiceGrpc;
 import dev.skein.rpc.AliasingMarshaller;
 import dev.skein.rpc.ByteStringBuffers;
@@ -51,6 +52,23 @@ final class ReplicaFetcher {
   /** A partition this fetcher follows, and until when it is paused after an error. */
   private record Followed(Partition partition, int leaderEpoch, long pausedUntilNanos) {}
 
+  /** A partition's fetch state as the leader's session for this stream last heard it. */
+  private record SessionPartition(String topic, int partition, String topicId, int leaderEpoch, long fetchOffset,
+      int lastFetchedEpoch, long logStartOffset, long flushedOffset) {
+
+    ReplicaFetchPartition toRequest(int maxBytes) {
+      return ReplicaFetchPartition.newBuilder()
+          .setTopic(topic).setPartition(partition).setTopicId(topicId)
+          .setCurrentLeaderEpoch(leaderEpoch)
+          .setFetchOffset(fetchOffset)
+          .setLastFetchedEpoch(lastFetchedEpoch)
+          .setLogStartOffset(logStartOffset)
+          .setFlushedOffset(flushedOffset)
+          .setMaxBytes(maxBytes)
+          .build();
+    }
+  }
+
   private final int localBrokerId;
   private final int leaderId;
   private final HostPort leaderAddress;
@@ -62,12 +80,19 @@ final class ReplicaFetcher {
   private final IntConsumer reportUnreachable;
   private final Supplier<LogManager.SyncScope> groupStateSyncs;
   private final Map<String, Followed> partitions = new HashMap<>();
+  /**
+   * What the leader's fetch session holds for each partition, by key: the last request sent
+   * on the current stream changed only the partitions that differ from it (KIP-227).
+   */
+  private Map<String, SessionPartition> leaderSession = Map.of();
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
   private boolean inFlight;
   /** Waiting for durable partitions' appends to be fsynced before the next fetch reports them. */
   private boolean flushing;
   private boolean wakeScheduled;
+  /** A response was dropped (fault injection): the next request is a full one. */
+  private boolean sessionLost;
   private boolean closed;
 
   ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
@@ -125,39 +150,53 @@ final class ReplicaFetcher {
       return;
     }
     long now = System.nanoTime();
+    // A new stream is a new session on the leader: its first request lists every partition.
+    boolean full = stream == null || sessionLost;
     ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
         .setReplicaId(localBrokerId)
         .setBrokerEpoch(brokerEpoch.getAsLong())
         .setMaxWaitMs((int) config.fetchMaxWait().toMillis())
         .setMinBytes(1)
         .setMaxBytes(config.fetchResponseMaxBytes())
-        .setCorrelationId(++correlationId);
+        .setCorrelationId(++correlationId)
+        .setIncremental(!full);
+    Map<String, SessionPartition> session = new HashMap<>(Math.max(16, partitions.size() * 2));
     long nextWake = Long.MAX_VALUE;
-    for (Followed f : partitions.values()) {
+    for (Map.Entry<String, Followed> e : partitions.entrySet()) {
+      Followed f = e.getValue();
       if (f.pausedUntilNanos() > now) {
         nextWake = Math.min(nextWake, f.pausedUntilNanos());
         continue;
       }
       Partition p = f.partition();
       Partition.FetchPosition position = p.fetchPosition();
-      request.addPartitions(ReplicaFetchPartition.newBuilder()
-          .setTopic(p.id().topic()).setPartition(p.id().partition()).setTopicId(p.id().topicId())
-          .setCurrentLeaderEpoch(f.leaderEpoch())
-          .setFetchOffset(position.fetchOffset())
-          .setLastFetchedEpoch(position.lastFetchedEpoch())
-          .setLogStartOffset(p.logStartOffset())
-          .setFlushedOffset(p.log().flushedOffset())
-          .setMaxBytes(config.fetchMaxBytes()));
+      SessionPartition state = new SessionPartition(p.id().topic(), p.id().partition(), p.id().topicId(),
+          f.leaderEpoch(), position.fetchOffset(), position.lastFetchedEpoch(), p.logStartOffset(),
+          p.log().flushedOffset());
+      session.put(e.getKey(), state);
+      if (full || !state.equals(leaderSession.get(e.getKey()))) {
+        request.addPartitions(state.toRequest(config.fetchMaxBytes()));
+      }
     }
-    if (request.getPartitionsCount() == 0) {
+    if (session.isEmpty()) {
       if (nextWake != Long.MAX_VALUE) {
         scheduleWake(nextWake - now);
       }
       return;
     }
+    if (!full) {
+      for (Map.Entry<String, SessionPartition> e : leaderSession.entrySet()) {
+        if (!session.containsKey(e.getKey())) {
+          request.addRemoved(ReplicaPartitionRef.newBuilder()
+              .setTopic(e.getValue().topic()).setPartition(e.getValue().partition()));
+        }
+      }
+    }
     if (stream == null) {
       stream = openStream();
     }
+    leaderSession = session;
+    sessionLost = false;
     inFlight = true;
     stream.onNext(request.build());
   }
@@ -207,7 +246,10 @@ final class ReplicaFetcher {
     }
     inFlight = false;
     if (faults.isBlocked(leaderId)) {
-      // A cut link loses what was on the wire too.
+      // A cut link loses what was on the wire too. The leader's session counts this response as
+      // told, so the next request starts the session again.
+      leaderSession = Map.of();
+      sessionLost = true;
       scheduleWake(config.fetchBackoff().toNanos());
       return;
     }

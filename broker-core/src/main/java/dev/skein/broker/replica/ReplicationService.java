@@ -59,13 +59,14 @@ public final class ReplicationService {
 
   private StreamObserver<ReplicaFetchRequest> replicate(StreamObserver<FetchFrame> responses) {
     return new StreamObserver<>() {
+      private final FetchSession session = new FetchSession();
       private FollowerFetch pending;
       private volatile int follower = -1;
 
       @Override
       public void onNext(ReplicaFetchRequest request) {
         follower = request.getReplicaId();
-        FollowerFetch fetch = new FollowerFetch(request, replicas, commitWatchers, logEndWatchers, errors, executor,
+        FollowerFetch fetch = new FollowerFetch(request, session, replicas, commitWatchers, logEndWatchers, errors, executor,
             frame -> {
               // One response per request, but completions run on pool threads: keep onNext calls apart.
               synchronized (responses) {

@@ -2,11 +2,17 @@ package dev.skein.broker.replica;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** Running totals of ISR changes on the partitions this broker leads, read by the broker's metrics. */
+/**
+ * Running totals of ISR changes on the partitions this broker leads, and of the follower
+ * fetches it serves, read by the broker's metrics.
+ */
 public final class ReplicationStats {
 
   private final LongAdder isrShrinks = new LongAdder();
   private final LongAdder isrExpands = new LongAdder();
+  private final LongAdder followerFetches = new LongAdder();
+  private final LongAdder followerFetchPartitionsAsked = new LongAdder();
+  private final LongAdder followerFetchPartitionsAnswered = new LongAdder();
 
   void onIsrChange(int before, int after) {
     if (after < before) {
@@ -23,5 +29,29 @@ public final class ReplicationStats {
 
   public long isrExpands() {
     return isrExpands.sum();
+  }
+
+  void onFollowerFetch(int partitionsAsked, int partitionsAnswered) {
+    followerFetches.increment();
+    followerFetchPartitionsAsked.add(partitionsAsked);
+    followerFetchPartitionsAnswered.add(partitionsAnswered);
+  }
+
+  /** Follower fetches answered by this broker as a leader. */
+  public long followerFetches() {
+    return followerFetches.sum();
+  }
+
+  /**
+   * Partitions listed in those fetches: every partition of a full request, only the changed
+   * ones of an incremental request (fetch sessions).
+   */
+  public long followerFetchPartitionsAsked() {
+    return followerFetchPartitionsAsked.sum();
+  }
+
+  /** Partitions in the responses to those fetches. */
+  public long followerFetchPartitionsAnswered() {
+    return followerFetchPartitionsAnswered.sum();
   }
 }
