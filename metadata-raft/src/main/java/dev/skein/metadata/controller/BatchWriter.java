@@ -9,7 +9,8 @@ public interface BatchWriter {
   /**
    * Appends a batch and completes once it is committed and applied to the local image (so the
    * image the controller reads next includes it). Completes exceptionally if it could not be
-   * committed, for example because this member lost the leadership.
+   * committed; with a {@link LeadershipLostException} if that is because this member no longer
+   * leads.
    */
   CompletableFuture<WriteResult> write(MetadataBatch batch);
 

@@ -17,6 +17,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
@@ -57,6 +59,7 @@ public final class QuorumController implements AutoCloseable {
   /** AlterPartition requests not yet decided; one event decides them all, in one batch. */
   private final List<PendingAlter> pendingAlters = new ArrayList<>();
   private volatile boolean closed;
+  private final AtomicBoolean eventsClosed = new AtomicBoolean();
 
   /** At most this many partitions change in one AlterPartition batch (a Raft entry stays small). */
   static final int MAX_ALTER_PARTITIONS_PER_BATCH = 500;
@@ -135,11 +138,30 @@ public final class QuorumController implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
+    closed = true;
+    if (eventsClosed.compareAndSet(false, true)) {
       events.close();
       LOG.info("Controller on node {} stopped", nodeId);
     }
+  }
+
+  /**
+   * A write failed because this member no longer leads: everything after answers NOT_CONTROLLER
+   * and the periodic checks write nothing, without waiting for Raft's notification to close us.
+   */
+  private void onLeadershipLost(LeadershipLostException lost) {
+    if (!closed) {
+      closed = true;
+      LOG.info("Controller on node {} stops: {}", nodeId, lost.getMessage());
+    }
+  }
+
+  private static Throwable rootCause(Throwable error) {
+    Throwable cause = error;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   private ControllerResponse notController() {
@@ -209,6 +231,9 @@ public final class QuorumController implements AutoCloseable {
           if (error != null) {
             LOG.info("Controller on node {} could not write a batch of {} records: {}", nodeId,
                 batch.getRecordsCount(), error.toString());
+            if (rootCause(error) instanceof LeadershipLostException lost) {
+              onLeadershipLost(lost);
+            }
             failed.accept(ControllerError.NOT_CONTROLLER.response(
                 "node " + nodeId + " could not commit the change (" + error + "); it may no longer lead"));
             return null;

@@ -1,6 +1,7 @@
 package dev.skein.metadata.quorum;
 
 import dev.skein.metadata.controller.BatchWriter;
+import dev.skein.metadata.controller.LeadershipLostException;
 import dev.skein.proto.internal.v1.ControllerResponse;
 import dev.skein.proto.internal.v1.MetadataBatch;
 import java.io.IOException;
@@ -53,6 +54,10 @@ final class RaftBatchWriter implements BatchWriter {
 
   private static WriteResult toResult(RaftClientReply reply) {
     if (!reply.isSuccess()) {
+      if (reply.getNotLeaderException() != null) {
+        throw new CompletionException(new LeadershipLostException("this member no longer leads the metadata quorum",
+            reply.getNotLeaderException()));
+      }
       throw new CompletionException(reply.getException() != null
           ? reply.getException() : new IOException("write failed: " + reply));
     }
