@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -343,13 +344,17 @@ public final class LogManager implements AutoCloseable {
    * log starts empty. If the log is open already, {@code config} replaces its settings.
    */
   public PartitionLog getOrCreateLog(String topic, int partition, String topicId, LogConfig config) {
-    TopicPartition tp = validated(topic, partition);
-    validateTopicId(topicId);
-    Objects.requireNonNull(config, "config");
+    return getOrCreateLog(new LogSpec(topic, partition, topicId, config), null);
+  }
+
+  private PartitionLog getOrCreateLog(LogSpec spec, AtomicBoolean dataDirSyncs) {
+    TopicPartition tp = validated(spec.topic(), spec.partition());
+    validateTopicId(spec.topicId());
+    Objects.requireNonNull(spec.config(), "config");
     lifecycleLock.readLock().lock();
     try {
       synchronized (partitionLock(tp)) {
-        return getOrCreateLogLocked(tp, partition, topicId, config);
+        return getOrCreateLogLocked(tp, spec.partition(), spec.topicId(), spec.config(), dataDirSyncs);
       }
     } finally {
       lifecycleLock.readLock().unlock();
@@ -370,12 +375,25 @@ public final class LogManager implements AutoCloseable {
     // A new log writes its leader-epoch cache as it opens. If the caller groups those syncs
     // (deferStateSyncs), the opening threads do too: its scope syncs once they have all finished.
     boolean callerDefers = epochCheckpoints.deferringSyncs();
-    forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
-      try (LeaderEpochCheckpointStore.DeferScope covered =
-          callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
-        getOrCreateLog(spec.topic(), spec.partition(), spec.topicId(), spec.config());
+    // New partition directories become durable entries of the data directory with one fsync of it
+    // after all of them, before this returns (and so before any of them takes a record).
+    AtomicBoolean created = new AtomicBoolean();
+    try {
+      forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
+        try (LeaderEpochCheckpointStore.DeferScope covered =
+            callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
+          getOrCreateLog(spec, created);
+        }
+      });
+    } finally {
+      if (created.get()) {
+        try {
+          FileUtil.fsyncDirectory(dataDir);
+        } catch (IOException e) {
+          throw new UncheckedIOException("Could not fsync " + dataDir + " after creating logs in it", e);
+        }
       }
-    });
+    }
   }
 
   private static <T> void forEachInParallel(java.util.Collection<T> items, int parallelism, String threadPrefix,
@@ -427,7 +445,12 @@ public final class LogManager implements AutoCloseable {
     return partitionLocks[Math.floorMod(tp.hashCode(), partitionLocks.length)];
   }
 
-  private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config) {
+  /**
+   * @param dataDirSyncs null to fsync the data directory here when a partition directory is created;
+   *     otherwise set instead, and the caller fsyncs it once for all it created
+   */
+  private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config,
+      AtomicBoolean dataDirSyncs) {
     {
       ensureOpen();
       ManagedLog existing = logs.get(tp);
@@ -459,8 +482,13 @@ public final class LogManager implements AutoCloseable {
         }
         if (!Files.exists(dir)) {
           Files.createDirectories(dir);
+          // Fsynced as a file; its directory entry with the first segment's, when the log opens.
           PartitionMetadataFile.write(dir, topicId);
-          FileUtil.fsyncDirectory(dataDir);
+          if (dataDirSyncs == null) {
+            FileUtil.fsyncDirectory(dataDir);
+          } else {
+            dataDirSyncs.set(true);
+          }
           deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
         String key = partitionKey(topicId, partition);

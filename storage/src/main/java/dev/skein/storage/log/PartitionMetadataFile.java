@@ -29,18 +29,22 @@ final class PartitionMetadataFile {
   private PartitionMetadataFile() {
   }
 
-  /** Writes the file atomically and durably (temp file, fsync, rename, fsync directory). */
+  /**
+   * Writes the file into a partition directory just created, and fsyncs it; the caller fsyncs the
+   * directory (with the first segment's files, so one directory fsync covers them all). There is
+   * no earlier file to keep, so no temp file: a crash before the directory fsync leaves no file or
+   * an unreadable one, and the log manager deletes and recreates such a directory.
+   */
   static void write(Path partitionDir, String topicId) throws IOException {
-    Path target = partitionDir.resolve(FILE_NAME);
-    Path temp = partitionDir.resolve(FILE_NAME + ".tmp");
-    byte[] content = (VERSION_LINE + "\n" + TOPIC_ID_PREFIX + topicId + "\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      channel.write(ByteBuffer.wrap(content));
+    try (FileChannel channel = FileChannel.open(partitionDir.resolve(FILE_NAME), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap(content(topicId)));
       channel.force(true);
     }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    FileUtil.fsyncDirectory(partitionDir);
+  }
+
+  private static byte[] content(String topicId) {
+    return (VERSION_LINE + "\n" + TOPIC_ID_PREFIX + topicId + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /** The topic id, or empty if the file is missing or unreadable. */

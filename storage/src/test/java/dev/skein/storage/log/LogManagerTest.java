@@ -7,6 +7,8 @@ import dev.skein.storage.state.StateStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -159,6 +161,37 @@ class LogManagerTest {
     assertThat(Files.readString(dataDir.resolve("orders-0/partition.metadata"))).contains("topic_id: new-id");
     assertThat(checkpoints().read("old-id-0")).isEmpty();
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(doomedDirectories()).isEmpty());
+  }
+
+  /**
+   * A new partition directory's metadata file is fsynced, but the directory entries only with the
+   * first segment's (and the data directory once per batch): a crash in between can leave the
+   * directory with an empty metadata file, or none. Such a directory held no acknowledged record,
+   * so it is deleted and the log created again.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"empty", "missing"})
+  void a_directory_left_by_a_crash_during_creation_is_created_again(String metadata) throws IOException {
+    manager.getOrCreateLogs(List.of(new LogManager.LogSpec("orders", 0, "id-1", LogConfig.DEFAULT),
+        new LogManager.LogSpec("orders", 1, "id-1", LogConfig.DEFAULT)), 2);
+    close();
+    Path file = dataDir.resolve("orders-0/partition.metadata");
+    if (metadata.equals("empty")) {
+      Files.write(file, new byte[0]);
+    } else {
+      Files.delete(file);
+    }
+    open();
+
+    PartitionLog log = manager.getOrCreateLog("orders", 0, "id-1", LogConfig.DEFAULT);
+
+    assertThat(log.logEndOffset()).isZero();
+    assertThat(Files.readString(file)).isEqualTo("version: 0\ntopic_id: id-1\n");
+    assertThat(manager.getOrCreateLog("orders", 1, "id-1", LogConfig.DEFAULT).dir())
+        .isEqualTo(dataDir.resolve("orders-1"));
+    try (var files = Files.list(dataDir.resolve("orders-0"))) {
+      assertThat(files.map(f -> f.getFileName().toString())).doesNotContain("partition.metadata.tmp");
+    }
   }
 
   @Test
