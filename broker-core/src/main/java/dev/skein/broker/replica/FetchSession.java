@@ -65,6 +65,12 @@ final class FetchSession {
       if (entry == null) {
         entries.put(key, new Entry(key, p));
       } else {
+        if (entry.request.getCurrentLeaderEpoch() != p.getCurrentLeaderEpoch()
+            || !entry.request.getTopicId().equals(p.getTopicId())) {
+          // Followed anew: what the follower was told before may not have been applied.
+          entry.sentHighWatermark = UNSENT;
+          entry.sentLogStart = UNSENT;
+        }
         entry.request = p;
       }
     }

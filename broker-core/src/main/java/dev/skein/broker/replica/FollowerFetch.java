@@ -126,6 +126,12 @@ final class FollowerFetch implements DataWatchers.Watcher {
       // Watch again before looking, so data arriving while we look wakes us once more.
       commitWatchers.watch(again, this);
       logEndWatchers.watch(again, this);
+      if (completed.get()) {
+        // Completed meanwhile: its unwatch may have run before our watch.
+        commitWatchers.unwatch(again, this);
+        logEndWatchers.unwatch(again, this);
+        return;
+      }
     }
     List<Described> parts = new ArrayList<>();
     int remaining = request.getMaxBytes() > 0 ? request.getMaxBytes() : Integer.MAX_VALUE;
@@ -135,6 +141,8 @@ final class FollowerFetch implements DataWatchers.Watcher {
       ReplicaFetchPartition asked = r.fetched().request();
       Partition partition = r.partition();
       try {
+        // Fails fast (NOT_LEADER) when leadership moved while the fetch waited: the watchers fire then.
+        partition.requireLeader();
         long highWatermark = partition.highWatermark();
         long logStart = partition.logStartOffset();
         long logEnd = partition.logEndOffset();

@@ -22,8 +22,10 @@ import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -85,6 +87,14 @@ final class ReplicaFetcher {
    * on the current stream changed only the partitions that differ from it (KIP-227).
    */
   private Map<String, SessionPartition> leaderSession = Map.of();
+  /**
+   * Partitions whose part of a response was not fully applied here (paused after an error, no
+   * longer followed, refused): the leader counts what it sent them as known, so the next request
+   * drops them from its session and, if still fetched, adds them back as new.
+   */
+  private final Set<String> resetKeys = new HashSet<>();
+  /** The leader on this stream keeps fetch sessions (said so in a response). */
+  private boolean leaderKeepsSessions;
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
   private boolean inFlight;
@@ -151,7 +161,7 @@ final class ReplicaFetcher {
     }
     long now = System.nanoTime();
     // A new stream is a new session on the leader: its first request lists every partition.
-    boolean full = stream == null || sessionLost;
+    boolean full = stream == null || sessionLost || !leaderKeepsSessions;
     ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
         .setReplicaId(localBrokerId)
         .setBrokerEpoch(brokerEpoch.getAsLong())
@@ -174,7 +184,7 @@ final class ReplicaFetcher {
           f.leaderEpoch(), position.fetchOffset(), position.lastFetchedEpoch(), p.logStartOffset(),
           p.log().flushedOffset());
       session.put(e.getKey(), state);
-      if (full || !state.equals(leaderSession.get(e.getKey()))) {
+      if (full || resetKeys.contains(e.getKey()) || !state.equals(leaderSession.get(e.getKey()))) {
         request.addPartitions(state.toRequest(config.fetchMaxBytes()));
       }
     }
@@ -186,7 +196,7 @@ final class ReplicaFetcher {
     }
     if (!full) {
       for (Map.Entry<String, SessionPartition> e : leaderSession.entrySet()) {
-        if (!session.containsKey(e.getKey())) {
+        if (!session.containsKey(e.getKey()) || resetKeys.contains(e.getKey())) {
           request.addRemoved(ReplicaPartitionRef.newBuilder()
               .setTopic(e.getValue().topic()).setPartition(e.getValue().partition()));
         }
@@ -194,8 +204,10 @@ final class ReplicaFetcher {
     }
     if (stream == null) {
       stream = openStream();
+      leaderKeepsSessions = false;
     }
     leaderSession = session;
+    resetKeys.clear();
     sessionLost = false;
     inFlight = true;
     stream.onNext(request.build());
@@ -245,6 +257,7 @@ final class ReplicaFetcher {
       return;
     }
     inFlight = false;
+    leaderKeepsSessions |= response.getSessions();
     if (faults.isBlocked(leaderId)) {
       // A cut link loses what was on the wire too. The leader's session counts this response as
       // told, so the next request starts the session again.
@@ -258,8 +271,10 @@ final class ReplicaFetcher {
     // store covers them all, before the next fetch reports the new log ends.
     try (LogManager.SyncScope grouped = groupStateSyncs.get()) {
       for (ReplicaFetchedPartition fetched : response.getPartitionsList()) {
-        Followed f = partitions.get(fetched.getTopic() + "-" + fetched.getPartition());
+        String key = fetched.getTopic() + "-" + fetched.getPartition();
+        Followed f = partitions.get(key);
         if (f == null) {
+          resetKeys.add(key);
           continue;
         }
         try {
@@ -325,10 +340,12 @@ final class ReplicaFetcher {
     if (!p.appendAsFollower(ByteStringBuffers.readable(fetched.getEntries()), fetched.getHighWatermark(),
         f.leaderEpoch()) || !p.followLeaderLogStart(fetched.getLogStartOffset(), f.leaderEpoch())) {
       partitions.remove(p.id().toString(), f);
+      resetKeys.add(p.id().toString());
     }
   }
 
   private void pause(Followed f) {
+    resetKeys.add(f.partition().id().toString());
     partitions.computeIfPresent(f.partition().id().toString(), (k, current) -> current == f
         ? new Followed(f.partition(), f.leaderEpoch(), System.nanoTime() + config.fetchBackoff().toNanos())
         : current);

@@ -45,7 +45,7 @@ public record FetchFrame(byte[] prefix, int partitionsField, boolean wrapEntries
   /** A {@code skein.internal.v1.ReplicaFetchResponse}. */
   public static FetchFrame replica(long correlationId, List<Partition> partitions) {
     byte[] prefix = dev.skein.proto.internal.v1.ReplicaFetchResponse.newBuilder().setCorrelationId(correlationId)
-        .build().toByteArray();
+        .setSessions(true).build().toByteArray();
     return new FetchFrame(prefix, 2, true, partitions);
   }
 

@@ -87,6 +87,30 @@ class FetchSessionTest {
   }
 
   @Test
+  void aPartitionFollowedInANewLeaderEpochIsDescribedAgain() {
+    FetchSession session = new FetchSession();
+    FetchSession.Fetched first = session.apply(full(at(0, 10))).get(0);
+    session.sent(first.entry(), 10, 0, false);
+
+    ReplicaFetchPartition newEpoch = at(0, 10).toBuilder().setCurrentLeaderEpoch(1).build();
+    FetchSession.Fetched next = session.apply(incremental(List.of(), newEpoch)).get(0);
+
+    assertThat(FetchSession.mustDescribe(true, next, 10, 0)).isTrue();
+  }
+
+  @Test
+  void aPartitionRemovedAndAddedInOneRequestStartsOver() {
+    FetchSession session = new FetchSession();
+    FetchSession.Fetched first = session.apply(full(at(0, 10), at(1, 3))).get(0);
+    session.sent(first.entry(), 10, 0, false);
+
+    Map<Integer, FetchSession.Fetched> next = byPartition(session.apply(incremental(List.of(0), at(0, 10))));
+
+    assertThat(next).containsOnlyKeys(0, 1);
+    assertThat(FetchSession.mustDescribe(true, next.get(0), 10, 0)).isTrue();
+  }
+
+  @Test
   void aPartitionThatGotDataMovesToTheBackSoOthersAreReadFirstNextTime() {
     FetchSession session = new FetchSession();
     List<FetchSession.Fetched> fetched = session.apply(full(at(0, 0), at(1, 0), at(2, 0)));
