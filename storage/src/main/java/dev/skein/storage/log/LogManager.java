@@ -29,8 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -105,6 +105,13 @@ public final class LogManager implements AutoCloseable {
   private final StateStore stateStore;
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
   private final Object checkpointLock = new Object();
+  /**
+   * Partition directories created with their data directory fsync deferred, and how many of them
+   * a completed fsync of the data directory covers (under the lock).
+   */
+  private final AtomicLong directoriesCreated = new AtomicLong();
+  private volatile long directoriesSynced;
+  private final Object dataDirSyncLock = new Object();
   private volatile boolean closed;
 
   private LogManager(Path dataDir, StateStore stateStore, LogManagerConfig config, Clock clock,
@@ -344,17 +351,22 @@ public final class LogManager implements AutoCloseable {
    * log starts empty. If the log is open already, {@code config} replaces its settings.
    */
   public PartitionLog getOrCreateLog(String topic, int partition, String topicId, LogConfig config) {
-    return getOrCreateLog(new LogSpec(topic, partition, topicId, config), null);
+    PartitionLog log = getOrCreateLog(new LogSpec(topic, partition, topicId, config), false);
+    if (directoriesSynced < directoriesCreated.get()) {
+      // A batch that created this log may have failed before its fsync of the data directory.
+      syncDataDir();
+    }
+    return log;
   }
 
-  private PartitionLog getOrCreateLog(LogSpec spec, AtomicBoolean dataDirSyncs) {
+  private PartitionLog getOrCreateLog(LogSpec spec, boolean deferDataDirSync) {
     TopicPartition tp = validated(spec.topic(), spec.partition());
     validateTopicId(spec.topicId());
     Objects.requireNonNull(spec.config(), "config");
     lifecycleLock.readLock().lock();
     try {
       synchronized (partitionLock(tp)) {
-        return getOrCreateLogLocked(tp, spec.partition(), spec.topicId(), spec.config(), dataDirSyncs);
+        return getOrCreateLogLocked(tp, spec.partition(), spec.topicId(), spec.config(), deferDataDirSync);
       }
     } finally {
       lifecycleLock.readLock().unlock();
@@ -377,22 +389,41 @@ public final class LogManager implements AutoCloseable {
     boolean callerDefers = epochCheckpoints.deferringSyncs();
     // New partition directories become durable entries of the data directory with one fsync of it
     // after all of them, before this returns (and so before any of them takes a record).
-    AtomicBoolean created = new AtomicBoolean();
     try {
       forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
         try (LeaderEpochCheckpointStore.DeferScope covered =
             callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
-          getOrCreateLog(spec, created);
+          getOrCreateLog(spec, true);
         }
       });
-    } finally {
-      if (created.get()) {
-        try {
-          FileUtil.fsyncDirectory(dataDir);
-        } catch (IOException e) {
-          throw new UncheckedIOException("Could not fsync " + dataDir + " after creating logs in it", e);
-        }
+    } catch (RuntimeException e) {
+      try {
+        syncDataDir();
+      } catch (RuntimeException syncFailure) {
+        e.addSuppressed(syncFailure);
       }
+      throw e;
+    }
+    syncDataDir();
+  }
+
+  /**
+   * Fsyncs the data directory unless a completed fsync already covers every partition directory
+   * created so far; waits for one in progress. If it fails, the next {@link #getOrCreateLog} tries
+   * again before it returns a log: none is handed out while its directory entry may be lost.
+   */
+  private void syncDataDir() {
+    long target = directoriesCreated.get();
+    synchronized (dataDirSyncLock) {
+      if (directoriesSynced >= target) {
+        return;
+      }
+      try {
+        FileUtil.fsyncDirectory(dataDir);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Could not fsync " + dataDir + " after creating logs in it", e);
+      }
+      directoriesSynced = target;
     }
   }
 
@@ -446,11 +477,11 @@ public final class LogManager implements AutoCloseable {
   }
 
   /**
-   * @param dataDirSyncs null to fsync the data directory here when a partition directory is created;
-   *     otherwise set instead, and the caller fsyncs it once for all it created
+   * @param deferDataDirSync whether the caller fsyncs the data directory once for every partition
+   *     directory it creates ({@link #syncDataDir}) instead of here for each
    */
   private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config,
-      AtomicBoolean dataDirSyncs) {
+      boolean deferDataDirSync) {
     {
       ensureOpen();
       ManagedLog existing = logs.get(tp);
@@ -484,10 +515,10 @@ public final class LogManager implements AutoCloseable {
           Files.createDirectories(dir);
           // Fsynced as a file; its directory entry with the first segment's, when the log opens.
           PartitionMetadataFile.write(dir, topicId);
-          if (dataDirSyncs == null) {
-            FileUtil.fsyncDirectory(dataDir);
+          if (deferDataDirSync) {
+            directoriesCreated.incrementAndGet();
           } else {
-            dataDirSyncs.set(true);
+            FileUtil.fsyncDirectory(dataDir);
           }
           deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
