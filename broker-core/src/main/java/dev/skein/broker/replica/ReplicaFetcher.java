@@ -93,16 +93,17 @@ final class ReplicaFetcher {
    * drops them from its session and, if still fetched, adds them back as new.
    */
   private final Set<String> resetKeys = new HashSet<>();
-  /** The leader on this stream keeps fetch sessions (said so in a response). */
-  private boolean leaderKeepsSessions;
+  /**
+   * The next request may be incremental: the leader on this stream said it keeps fetch sessions,
+   * and its session is {@link #leaderSession}. False on a new stream and after a dropped response.
+   */
+  private boolean incrementalReady;
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
   private boolean inFlight;
   /** Waiting for durable partitions' appends to be fsynced before the next fetch reports them. */
   private boolean flushing;
   private boolean wakeScheduled;
-  /** A response was dropped (fault injection): the next request is a full one. */
-  private boolean sessionLost;
   private boolean closed;
 
   ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
@@ -161,7 +162,7 @@ final class ReplicaFetcher {
     }
     long now = System.nanoTime();
     // A new stream is a new session on the leader: its first request lists every partition.
-    boolean full = stream == null || sessionLost || !leaderKeepsSessions;
+    boolean full = stream == null || !incrementalReady;
     ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
         .setReplicaId(localBrokerId)
         .setBrokerEpoch(brokerEpoch.getAsLong())
@@ -204,11 +205,10 @@ final class ReplicaFetcher {
     }
     if (stream == null) {
       stream = openStream();
-      leaderKeepsSessions = false;
+      incrementalReady = false;
     }
     leaderSession = session;
     resetKeys.clear();
-    sessionLost = false;
     inFlight = true;
     stream.onNext(request.build());
   }
@@ -257,12 +257,11 @@ final class ReplicaFetcher {
       return;
     }
     inFlight = false;
-    leaderKeepsSessions |= response.getSessions();
+    incrementalReady = response.getSessions();
     if (faults.isBlocked(leaderId)) {
       // A cut link loses what was on the wire too. The leader's session counts this response as
       // told, so the next request starts the session again.
-      leaderSession = Map.of();
-      sessionLost = true;
+      incrementalReady = false;
       scheduleWake(config.fetchBackoff().toNanos());
       return;
     }
