@@ -32,17 +32,12 @@ final class FollowerFetch implements DataWatchers.Watcher {
   /** A partition that passed its checks, and its high watermark when the fetch arrived. */
   private record Readable(Partition partition, FetchSession.Fetched fetched, long highWatermarkAtStart) {}
 
-  /**
-   * A partition in the response and what it told the follower: an error or a divergence
-   * ({@code failed}), or its batches, high watermark and log start.
-   */
-  private record Answer(FetchSession.Entry entry, FetchFrame.Partition part, boolean failed, long highWatermark,
-      long logStart, boolean gotData) {
+  /** A partition answered with an error or a divergence: its header is final. */
+  private record Settled(FetchSession.Entry entry, FetchFrame.Partition part) {}
 
-    static Answer failed(FetchSession.Entry entry, ReplicaFetchedPartition header) {
-      return new Answer(entry, FetchFrame.Partition.of(header), true, -1, -1, false);
-    }
-  }
+  /** A partition in the response with its batches, and the figures it told the follower. */
+  private record Described(FetchSession.Entry entry, FetchFrame.Partition part, long highWatermark, long logStart,
+      boolean gotData) {}
 
   private final ReplicaFetchRequest request;
   private final FetchSession session;
@@ -54,8 +49,7 @@ final class FollowerFetch implements DataWatchers.Watcher {
   private final Errors errors;
   private final Executor executor;
   private final Consumer<FetchFrame> respond;
-  /** Partitions answered with an error or a divergence when the fetch arrived. */
-  private final List<Answer> settled = new ArrayList<>();
+  private final List<Settled> settled = new ArrayList<>();
   private final List<Readable> readable = new ArrayList<>();
   private final AtomicBoolean completed = new AtomicBoolean();
   /** Partitions whose watchers fired since the last look: only they need watching again. */
@@ -102,7 +96,7 @@ final class FollowerFetch implements DataWatchers.Watcher {
       } catch (RuntimeException e) {
         header.setError(errors.toDetail(e, "replica fetch of " + p.getTopic() + "-" + p.getPartition()));
       }
-      settled.add(Answer.failed(f.entry(), header.build()));
+      settled.add(new Settled(f.entry(), FetchFrame.Partition.of(header.build())));
     }
     if (settled.isEmpty() && request.getMaxWaitMs() > 0) {
       keys = readable.stream().map(r -> r.partition().id().key()).toList();
@@ -139,7 +133,7 @@ final class FollowerFetch implements DataWatchers.Watcher {
         return;
       }
     }
-    List<Answer> parts = new ArrayList<>(settled);
+    List<Described> parts = new ArrayList<>();
     int remaining = request.getMaxBytes() > 0 ? request.getMaxBytes() : Integer.MAX_VALUE;
     int bytes = 0;
     boolean highWatermarkMoved = false;
@@ -165,9 +159,9 @@ final class FollowerFetch implements DataWatchers.Watcher {
         ReplicaFetchedPartition header = ReplicaFetchedPartition.newBuilder()
             .setTopic(asked.getTopic()).setPartition(asked.getPartition())
             .setHighWatermark(highWatermark).setLogStartOffset(logStart).setLogEndOffset(logEnd).build();
-        parts.add(new Answer(r.fetched().entry(),
+        parts.add(new Described(r.fetched().entry(),
             gotData ? new FetchFrame.Partition(header, read.entries()) : FetchFrame.Partition.of(header),
-            false, highWatermark, logStart, gotData));
+            highWatermark, logStart, gotData));
         if (gotData) {
           bytes += read.sizeInBytes();
           remaining = Math.max(0, remaining - read.sizeInBytes());
@@ -176,7 +170,7 @@ final class FollowerFetch implements DataWatchers.Watcher {
         ReplicaFetchedPartition header = ReplicaFetchedPartition.newBuilder()
             .setTopic(asked.getTopic()).setPartition(asked.getPartition())
             .setError(errors.toDetail(e, "replica fetch of " + partition.id())).build();
-        parts.add(Answer.failed(r.fetched().entry(), header));
+        parts.add(new Described(r.fetched().entry(), FetchFrame.Partition.of(header), -1, -1, false));
         force = true;
       }
     }
@@ -187,14 +181,18 @@ final class FollowerFetch implements DataWatchers.Watcher {
       return;
     }
     stopWaiting();
-    List<FetchFrame.Partition> response = new ArrayList<>(parts.size());
-    for (Answer a : parts) {
-      if (a.failed()) {
-        session.sentError(a.entry());
+    List<FetchFrame.Partition> response = new ArrayList<>(settled.size() + parts.size());
+    for (Settled s : settled) {
+      session.sentError(s.entry());
+      response.add(s.part());
+    }
+    for (Described d : parts) {
+      if (d.part().header() instanceof ReplicaFetchedPartition h && h.hasError()) {
+        session.sentError(d.entry());
       } else {
-        session.sent(a.entry(), a.highWatermark(), a.logStart(), a.gotData());
+        session.sent(d.entry(), d.highWatermark(), d.logStart(), d.gotData());
       }
-      response.add(a.part());
+      response.add(d.part());
     }
     replicas.stats().onFollowerFetch(request.getPartitionsCount(), response.size());
     respond.accept(FetchFrame.replica(request.getCorrelationId(), response));

@@ -93,17 +93,16 @@ final class ReplicaFetcher {
    * drops them from its session and, if still fetched, adds them back as new.
    */
   private final Set<String> resetKeys = new HashSet<>();
-  /**
-   * The next request may be incremental: the leader on this stream said it keeps fetch sessions,
-   * and its session is {@link #leaderSession}. False on a new stream and after a dropped response.
-   */
-  private boolean incrementalReady;
+  /** The leader on this stream keeps fetch sessions (said so in a response). */
+  private boolean leaderKeepsSessions;
   private ClientCallStreamObserver<ReplicaFetchRequest> stream;
   private long correlationId;
   private boolean inFlight;
   /** Waiting for durable partitions' appends to be fsynced before the next fetch reports them. */
   private boolean flushing;
   private boolean wakeScheduled;
+  /** A response was dropped (fault injection): the next request is a full one. */
+  private boolean sessionLost;
   private boolean closed;
 
   ReplicaFetcher(int localBrokerId, int leaderId, HostPort leaderAddress, PeerChannels channels,
@@ -162,7 +161,7 @@ final class ReplicaFetcher {
     }
     long now = System.nanoTime();
     // A new stream is a new session on the leader: its first request lists every partition.
-    boolean full = stream == null || !incrementalReady;
+    boolean full = stream == null || sessionLost || !leaderKeepsSessions;
     ReplicaFetchRequest.Builder request = ReplicaFetchRequest.newBuilder()
         .setReplicaId(localBrokerId)
         .setBrokerEpoch(brokerEpoch.getAsLong())
@@ -205,10 +204,11 @@ final class ReplicaFetcher {
     }
     if (stream == null) {
       stream = openStream();
-      incrementalReady = false;
+      leaderKeepsSessions = false;
     }
     leaderSession = session;
     resetKeys.clear();
+    sessionLost = false;
     inFlight = true;
     stream.onNext(request.build());
   }
@@ -257,11 +257,12 @@ final class ReplicaFetcher {
       return;
     }
     inFlight = false;
-    incrementalReady = response.getSessions();
+    leaderKeepsSessions |= response.getSessions();
     if (faults.isBlocked(leaderId)) {
       // A cut link loses what was on the wire too. The leader's session counts this response as
       // told, so the next request starts the session again.
-      incrementalReady = false;
+      leaderSession = Map.of();
+      sessionLost = true;
       scheduleWake(config.fetchBackoff().toNanos());
       return;
     }
