@@ -106,8 +106,8 @@ public final class LogManager implements AutoCloseable {
   /** Orders checkpoint writes with the deletion of a deleted log's checkpoint. */
   private final Object checkpointLock = new Object();
   /**
-   * Partition directories created, and how many of them a completed fsync of the data directory
-   * covers (written under the lock): one fsync covers every directory a call created.
+   * Partition directories created with their data directory fsync deferred, and how many of them
+   * a completed fsync of the data directory covers (under the lock).
    */
   private final AtomicLong directoriesCreated = new AtomicLong();
   private volatile long directoriesSynced;
@@ -351,20 +351,22 @@ public final class LogManager implements AutoCloseable {
    * log starts empty. If the log is open already, {@code config} replaces its settings.
    */
   public PartitionLog getOrCreateLog(String topic, int partition, String topicId, LogConfig config) {
-    PartitionLog log = getOrCreateLog(new LogSpec(topic, partition, topicId, config));
-    // Also covers a directory a failed getOrCreateLogs created without its fsync of the data directory.
-    syncDataDir();
+    PartitionLog log = getOrCreateLog(new LogSpec(topic, partition, topicId, config), false);
+    if (directoriesSynced < directoriesCreated.get()) {
+      // A batch that created this log may have failed before its fsync of the data directory.
+      syncDataDir();
+    }
     return log;
   }
 
-  private PartitionLog getOrCreateLog(LogSpec spec) {
+  private PartitionLog getOrCreateLog(LogSpec spec, boolean deferDataDirSync) {
     TopicPartition tp = validated(spec.topic(), spec.partition());
     validateTopicId(spec.topicId());
     Objects.requireNonNull(spec.config(), "config");
     lifecycleLock.readLock().lock();
     try {
       synchronized (partitionLock(tp)) {
-        return getOrCreateLogLocked(tp, spec.partition(), spec.topicId(), spec.config());
+        return getOrCreateLogLocked(tp, spec.partition(), spec.topicId(), spec.config(), deferDataDirSync);
       }
     } finally {
       lifecycleLock.readLock().unlock();
@@ -391,7 +393,7 @@ public final class LogManager implements AutoCloseable {
       forEachInParallel(specs, parallelism, "skein-log-open-", spec -> {
         try (LeaderEpochCheckpointStore.DeferScope covered =
             callerDefers ? epochCheckpoints.deferSyncsToCaller() : null) {
-          getOrCreateLog(spec);
+          getOrCreateLog(spec, true);
         }
       });
     } catch (RuntimeException e) {
@@ -412,9 +414,6 @@ public final class LogManager implements AutoCloseable {
    */
   private void syncDataDir() {
     long target = directoriesCreated.get();
-    if (directoriesSynced >= target) {
-      return; // a completed fsync covers them (the usual case: nothing created)
-    }
     synchronized (dataDirSyncLock) {
       if (directoriesSynced >= target) {
         return;
@@ -477,8 +476,12 @@ public final class LogManager implements AutoCloseable {
     return partitionLocks[Math.floorMod(tp.hashCode(), partitionLocks.length)];
   }
 
-  /** The caller fsyncs the data directory for the partition directory this may create ({@link #syncDataDir}). */
-  private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config) {
+  /**
+   * @param deferDataDirSync whether the caller fsyncs the data directory once for every partition
+   *     directory it creates ({@link #syncDataDir}) instead of here for each
+   */
+  private PartitionLog getOrCreateLogLocked(TopicPartition tp, int partition, String topicId, LogConfig config,
+      boolean deferDataDirSync) {
     {
       ensureOpen();
       ManagedLog existing = logs.get(tp);
@@ -512,7 +515,11 @@ public final class LogManager implements AutoCloseable {
           Files.createDirectories(dir);
           // Fsynced as a file; its directory entry with the first segment's, when the log opens.
           PartitionMetadataFile.write(dir, topicId);
-          directoriesCreated.incrementAndGet();
+          if (deferDataDirSync) {
+            directoriesCreated.incrementAndGet();
+          } else {
+            FileUtil.fsyncDirectory(dataDir);
+          }
           deletePersistedState(partitionKey(topicId, partition)); // stale state must not apply to new data
         }
         String key = partitionKey(topicId, partition);
