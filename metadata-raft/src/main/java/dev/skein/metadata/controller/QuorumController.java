@@ -53,6 +53,10 @@ public final class QuorumController implements AutoCloseable {
   private final ControllerEventQueue events;
   private final AtomicBoolean sessionCheckQueued = new AtomicBoolean();
   private final AtomicBoolean leaderBalanceQueued = new AtomicBoolean();
+  private final AtomicBoolean idleCheckQueued = new AtomicBoolean();
+  private final LongSupplier nanoClock;
+  /** When this controller last asked Raft to write a batch (event thread only). */
+  private long lastWriteNanos;
   private final BrokerControl brokers;
   private final TopicControl topics;
   private final MirrorControl mirrors;
@@ -77,17 +81,23 @@ public final class QuorumController implements AutoCloseable {
     this.settings = settings;
     this.images = images;
     this.writer = writer;
+    this.nanoClock = nanoClock;
+    this.lastWriteNanos = nanoClock.getAsLong();
     this.events = new ControllerEventQueue("skein-controller-" + nodeId);
     this.brokers = new BrokerControl(settings, nanoClock);
     this.topics = new TopicControl(random);
     this.mirrors = new MirrorControl(topics);
   }
 
-  /** Starts the session and leader balance checks and, in a new cluster, writes the cluster id. */
+  /**
+   * Starts the session, leader balance and idle checks and, in a new cluster, writes the
+   * cluster id.
+   */
   public void start() {
     LOG.info("Controller on node {} is active (image at offset {})", nodeId, images.get().offset());
     events.submit("activate", this::writeClusterIdIfMissing);
     events.schedulePeriodically(settings.sessionCheckInterval(), this::queueSessionCheck);
+    events.schedulePeriodically(settings.maxIdleInterval(), this::queueIdleCheck);
     if (settings.autoLeaderRebalance()) {
       events.schedulePeriodically(settings.leaderImbalanceCheckInterval(), this::queueLeaderBalance);
     }
@@ -124,6 +134,14 @@ public final class QuorumController implements AutoCloseable {
    */
   public CompletableFuture<Void> checkSessions() {
     return events.submit("session-check", this::fenceExpiredBrokers);
+  }
+
+  /**
+   * Runs the idle check now, for tests that step the clock: writes a no-op if nothing was
+   * written for {@link ControllerSettings#maxIdleInterval()}. Completes once it is applied.
+   */
+  public CompletableFuture<Void> checkIdle() {
+    return events.submit("idle-check", this::writeNoOpIfIdle);
   }
 
   /**
@@ -225,6 +243,7 @@ public final class QuorumController implements AutoCloseable {
       java.util.function.BiConsumer<Long, ClusterImage> applied,
       java.util.function.Consumer<ControllerResponse> failed) {
     MetadataBatch batch = MetadataBatch.newBuilder().addAllRecords(decision.records()).build();
+    lastWriteNanos = nanoClock.getAsLong();
     return writer.write(batch)
         .orTimeout(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .handleAsync((written, error) -> {
@@ -400,6 +419,28 @@ public final class QuorumController implements AutoCloseable {
     return commit(new ControllerDecision(records, (index, image) -> ControllerResponse.getDefaultInstance()),
         images.get())
         .thenAccept(response -> logIfFailed("write the cluster id", response));
+  }
+
+  private void queueIdleCheck() {
+    if (!closed && idleCheckQueued.compareAndSet(false, true)) {
+      events.submit("idle-check", () -> {
+        idleCheckQueued.set(false);
+        return writeNoOpIfIdle();
+      });
+    }
+  }
+
+  /**
+   * Writes an empty batch if this controller has written nothing for the max idle interval. It
+   * changes no image (members publish nothing for it) but moves the log on, which is what a
+   * Ratis appender stuck sending heartbeats to a member needs (see {@link ControllerSettings}).
+   */
+  private CompletableFuture<Void> writeNoOpIfIdle() {
+    if (closed || nanoClock.getAsLong() - lastWriteNanos < settings.maxIdleInterval().toNanos()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    ControllerDecision noOp = new ControllerDecision(List.of(), (index, image) -> ControllerResponse.getDefaultInstance());
+    return commit(noOp, images.get(), (index, after) -> { }, response -> logIfFailed("write a no-op", response));
   }
 
   private void queueSessionCheck() {

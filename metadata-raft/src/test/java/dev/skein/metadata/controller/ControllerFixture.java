@@ -45,13 +45,15 @@ final class ControllerFixture implements AutoCloseable {
   }
 
   /**
-   * Settings whose session checks run only when a test calls {@link #checkSessions()}, and
+   * Settings whose session and idle checks run only when a test calls {@link #checkSessions()}
+   * or {@link QuorumController#checkIdle()} (their timers fire hourly), and
    * whose periodic leader balance checks run at the given interval (an hour: only when a test
    * calls {@link #checkLeaderBalance()}, or after a change that triggers one).
    */
   static ControllerSettings settings(boolean autoLeaderRebalance, Duration leaderImbalanceCheckInterval) {
     return new ControllerSettings(SESSION_TIMEOUT, Duration.ofHours(1), Duration.ofSeconds(10),
-        ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE, autoLeaderRebalance, leaderImbalanceCheckInterval);
+        ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE, autoLeaderRebalance, leaderImbalanceCheckInterval,
+        Duration.ofHours(1));
   }
 
   ClusterImage image() {

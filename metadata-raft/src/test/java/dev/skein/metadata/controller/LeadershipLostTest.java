@@ -35,7 +35,7 @@ class LeadershipLostTest {
       fixture.controller.close();
       DeposedWriter writer = new DeposedWriter();
       ControllerSettings settings = new ControllerSettings(ControllerFixture.SESSION_TIMEOUT, Duration.ofMillis(10),
-          Duration.ofSeconds(10), ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE, false, Duration.ofHours(1));
+          Duration.ofSeconds(10), ControllerSettings.DEFAULT_PRODUCER_ID_BLOCK_SIZE, false, Duration.ofHours(1), Duration.ofHours(1));
       QuorumController controller = new QuorumController(0, settings, fixture.log::image, writer,
           fixture.clock::get, new Random(1));
       controller.start();
