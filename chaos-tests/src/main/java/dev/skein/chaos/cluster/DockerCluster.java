@@ -25,6 +25,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,8 +85,28 @@ public final class DockerCluster implements AutoCloseable {
       }
       return cluster;
     } catch (RuntimeException e) {
+      Path logs = config.out().resolve("failed-start-" + System.currentTimeMillis());
+      try {
+        cluster.saveLogs(logs);
+      } catch (IOException | RuntimeException notSaved) {
+        e.addSuppressed(notSaved);
+      }
       cluster.close();
-      throw e;
+      throw new IllegalStateException("the cluster did not come up; its brokers' logs are in " + logs, e);
+    }
+  }
+
+  /** Keeps every broker's log so far (a start that failed leaves nothing else to look at). */
+  private void saveLogs(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    for (int id : ids()) {
+      String text;
+      try {
+        text = logs(id);
+      } catch (RuntimeException e) {
+        text = "no log: " + e;   // the container never started
+      }
+      Files.writeString(dir.resolve("broker-" + id + ".log"), text);
     }
   }
 
