@@ -278,13 +278,8 @@ final class LogSegment {
     }
     // Appends never find an index full (canAppend rolls first); a rebuild can, if segment.index.bytes
     // shrank since the segment was written. Skipping entries only makes the indexes sparser.
-    // As Kafka's, the first entry comes after index.interval.bytes, not with the first batch: a
-    // lookup below it scans at most that much from the segment start, and a partition that never
-    // holds that much never touches its memory-mapped indexes (with 10,000 small partitions, the
-    // first touch of 20,000 fresh mappings, a page table and a zeroed page each, was most of what
-    // a low-rate produce to all of them cost).
     boolean room = !offsetIndex.isFull() && !timeIndex.isFull();
-    if (room && bytesSinceLastIndexEntry >= indexIntervalBytes) {
+    if (room && (offsetIndex.entries() == 0 || bytesSinceLastIndexEntry >= indexIntervalBytes)) {
       offsetIndex.append(batch.baseOffset(), position);
       timeIndex.maybeAppend(maxTimestamp, offsetOfMaxTimestamp, false);
       bytesSinceLastIndexEntry = 0;
@@ -455,10 +450,7 @@ final class LogSegment {
     timeIndex.sanityCheck();
     checkLastIndexEntryPointsAtItsBatch();
     TimeIndex.TimestampOffset last = timeIndex.lastEntry();
-    // Both indexes get their first entry after index.interval.bytes (and the time index one when
-    // the segment is sealed), so an active segment smaller than that has neither; its tail scan
-    // (verifyCleanTail) finds its max timestamp.
-    if (size > 0 && last == null && offsetIndex.entries() > 0) {
+    if (size > 0 && last == null) {
       throw new CorruptIndexException("Time index of " + logFile + " is empty");
     }
     if (last != null) {

@@ -80,13 +80,16 @@ final class OffsetIndex extends MappedIndex {
     super.sanityCheck();
     int count = entries();
     ByteBuffer index = buffer();
-    // Empty is fine: the first entry comes after index.interval.bytes (LogSegment.indexBatch), and
-    // a lookup below the first entry scans from the segment start.
+    if (logSize > 0 && count == 0) {
+      throw new CorruptIndexException("Offset index " + file() + " is empty but the log holds " + logSize + " bytes");
+    }
     if (count == 0) {
       return;
     }
-    if (index.getInt(0) < 0 || index.getInt(4) < 0) {
-      throw new CorruptIndexException("Offset index " + file() + " starts below the segment's base offset or position 0");
+    // The first batch may start above the segment's base offset (after a gap the cleaner left), never
+    // anywhere but at position 0.
+    if (index.getInt(0) < 0 || index.getInt(4) != 0) {
+      throw new CorruptIndexException("Offset index " + file() + " does not start with the segment's first batch");
     }
     int last = count - 1;
     if (last > 0 && (index.getInt(last * ENTRY_SIZE) <= index.getInt((last - 1) * ENTRY_SIZE)

@@ -224,8 +224,7 @@ class PartitionLogTest {
 
   @Test
   void rolls_when_the_next_batch_would_not_fit_the_segment() throws IOException {
-    // An index entry for every batch after the first of a segment (each is over 300 bytes past the last).
-    PartitionLog log = open(config("segment.bytes", "1000", "index.interval.bytes", "300"));
+    PartitionLog log = open(config("segment.bytes", "1000"));
     for (int i = 0; i < 5; i++) {
       log.appendAsLeader(batch(2, 300, START_TIME + i), EPOCH); // 387 bytes: two per segment
     }
@@ -334,33 +333,6 @@ class PartitionLogTest {
           .map(StoredBatch::baseOffset).hasValue((long) i);
     }
     assertThat(log.findFirstBatchAtOrAfterTimestamp(START_TIME + 191)).isEmpty();
-  }
-
-  @Test
-  void a_log_smaller_than_the_index_interval_has_no_index_entries_yet_reads_and_reopens_cleanly() throws IOException {
-    LogConfig config = config("index.interval.bytes", "4096");
-    PartitionLog log = open(config);
-    long[] maxTimestamps = {100, 300, 200, 50};
-    for (long ts : maxTimestamps) {
-      log.appendAsLeader(batch(2, 100, ts), EPOCH);
-    }
-    assertThat(Files.size(dir().resolve("00000000000000000000.log"))).isLessThan(4096);
-    for (long offset = 0; offset < 8; offset++) {
-      assertThat(baseOffsets(log.read(offset, 1, Long.MAX_VALUE, true))).as("offset %d", offset)
-          .containsExactly(offset - offset % 2);
-    }
-    assertTimestampLookups(log, maxTimestamps);
-
-    log.close();
-    // Trimmed to its entries on close: none were written, so the mapping's pages were never touched.
-    assertThat(Files.size(dir().resolve("00000000000000000000.index"))).isZero();
-    PartitionLog reopened = open(config, log.checkpoint());
-    assertThat(reopened.recoveryReport().recoveryRan()).isFalse();
-    assertThat(reopened.recoveryReport().indexesRebuilt()).isZero();
-    assertThat(readAll(reopened)).extracting(StoredBatch::baseOffset).containsExactly(0L, 2L, 4L, 6L);
-    assertTimestampLookups(reopened, maxTimestamps);
-    reopened.appendAsLeader(batch(2, 100, 500), EPOCH);
-    assertThat(reopened.findFirstBatchAtOrAfterTimestamp(400)).map(StoredBatch::baseOffset).hasValue(8L);
   }
 
   private static void assertTimestampLookups(PartitionLog log, long[] maxTimestamps) {
