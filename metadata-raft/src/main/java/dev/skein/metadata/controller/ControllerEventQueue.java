@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,22 @@ final class ControllerEventQueue implements AutoCloseable {
         LOG.error("Periodic controller task failed", e);
       }
     }, nanos, nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Queues {@code event} every {@code period}, unless the one queued last has not started yet:
+   * a slow event must not pile its successors up behind it.
+   */
+  <T> void schedulePeriodicEvent(Duration period, String name, Supplier<CompletableFuture<T>> event) {
+    AtomicBoolean queued = new AtomicBoolean();
+    schedulePeriodically(period, () -> {
+      if (queued.compareAndSet(false, true)) {
+        submit(name, () -> {
+          queued.set(false);
+          return event.get();
+        });
+      }
+    });
   }
 
   /** The event thread, for continuations that must run there. */

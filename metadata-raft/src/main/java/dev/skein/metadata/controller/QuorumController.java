@@ -51,9 +51,7 @@ public final class QuorumController implements AutoCloseable {
   private final Supplier<ClusterImage> images;
   private final BatchWriter writer;
   private final ControllerEventQueue events;
-  private final AtomicBoolean sessionCheckQueued = new AtomicBoolean();
   private final AtomicBoolean leaderBalanceQueued = new AtomicBoolean();
-  private final AtomicBoolean idleCheckQueued = new AtomicBoolean();
   private final LongSupplier nanoClock;
   /** When this controller last asked Raft to write a batch (event thread only). */
   private long lastWriteNanos;
@@ -96,8 +94,8 @@ public final class QuorumController implements AutoCloseable {
   public void start() {
     LOG.info("Controller on node {} is active (image at offset {})", nodeId, images.get().offset());
     events.submit("activate", this::writeClusterIdIfMissing);
-    events.schedulePeriodically(settings.sessionCheckInterval(), this::queueSessionCheck);
-    events.schedulePeriodically(settings.maxIdleInterval(), this::queueIdleCheck);
+    events.schedulePeriodicEvent(settings.sessionCheckInterval(), "session-check", this::fenceExpiredBrokers);
+    events.schedulePeriodicEvent(settings.maxIdleInterval(), "idle-check", this::writeNoOpIfIdle);
     if (settings.autoLeaderRebalance()) {
       events.schedulePeriodically(settings.leaderImbalanceCheckInterval(), this::queueLeaderBalance);
     }
@@ -421,15 +419,6 @@ public final class QuorumController implements AutoCloseable {
         .thenAccept(response -> logIfFailed("write the cluster id", response));
   }
 
-  private void queueIdleCheck() {
-    if (!closed && idleCheckQueued.compareAndSet(false, true)) {
-      events.submit("idle-check", () -> {
-        idleCheckQueued.set(false);
-        return writeNoOpIfIdle();
-      });
-    }
-  }
-
   /**
    * Writes an empty batch if this controller has written nothing for the max idle interval. It
    * changes no image (members publish nothing for it) but moves the log on, which is what a
@@ -441,16 +430,6 @@ public final class QuorumController implements AutoCloseable {
     }
     ControllerDecision noOp = new ControllerDecision(List.of(), (index, image) -> ControllerResponse.getDefaultInstance());
     return commit(noOp, images.get(), (index, after) -> { }, response -> logIfFailed("write a no-op", response));
-  }
-
-  private void queueSessionCheck() {
-    // At most one check waits in the queue; a slow write must not pile them up.
-    if (sessionCheckQueued.compareAndSet(false, true)) {
-      events.submit("session-check", () -> {
-        sessionCheckQueued.set(false);
-        return fenceExpiredBrokers();
-      });
-    }
   }
 
   /** Fences, one batch after the other, every unfenced broker whose session has expired. */
