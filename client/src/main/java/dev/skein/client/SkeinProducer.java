@@ -40,7 +40,12 @@ public final class SkeinProducer implements AutoCloseable {
     return engine.send(record);
   }
 
-  /** Like {@link #send(ProducerRecord)}, then calls {@code callback} with the result or the failure. */
+  /**
+   * Like {@link #send(ProducerRecord)}, then calls {@code callback} with the result or the failure.
+   * Callbacks, and stages chained to the future without an executor, run on the producer's network
+   * thread (as Kafka's run on its I/O thread): keep them short and never block in them, or answers
+   * from that broker wait behind them.
+   */
   public CompletableFuture<RecordMetadata> send(ProducerRecord record, BiConsumer<RecordMetadata, Throwable> callback) {
     CompletableFuture<RecordMetadata> future = engine.send(record);
     future.whenComplete(callback);
